@@ -1,0 +1,38 @@
+# qtbot — the two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test bench lint check-python clean chaos
+
+check-python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "qtbot: $(PYTHON) not found; install Python 3.11+ (Debian/Ubuntu: sudo apt install python3 python3-venv make)"; exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "qtbot: Python 3.11+ is required, $(PYTHON) is $$($(PYTHON) -V 2>&1); set PYTHON=python3.11 or newer"; exit 2; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "qtbot: the venv module is missing; install it (Debian/Ubuntu: sudo apt install python3-venv)"; exit 2; }
+
+$(BIN)/python: | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+run: check-python $(STAMP)
+	$(BIN)/qtbot run
+
+test: check-python $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: check-python $(STAMP)
+	@echo "# each figure: one line 'name: value unit'; method printed to stderr by each script"
+	@for script in benchmarks/bench_*.py; do [ -f "$$script" ] || continue; $(BIN)/python "$$script" || exit 1; done
+
+lint: check-python $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""Composition root: settings -> logging, store, lock, clock, context, jobs, daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from datetime import UTC, datetime
+
+import structlog
+
+from bot.clock import AcceleratedClock, Clock, SystemClock
+from bot.config import Settings, public_view, secret_values
+from bot.context import Context
+from bot.daemon import Daemon
+from bot.jobs import registered_jobs
+from bot.lock import InstanceLock
+from bot.logs import configure_logging
+from bot.store import Store
+
+log = structlog.get_logger("bot.app")
+
+
+def setup_logging(settings: Settings) -> None:
+    configure_logging(settings.log.level, settings.log.format, secret_values(settings))
+
+
+def make_clock(settings: Settings) -> Clock:
+    daemon = settings.daemon
+    if daemon.clock_speed == 1.0 and daemon.clock_start is None:
+        return SystemClock()
+    start = (
+        datetime.fromisoformat(daemon.clock_start).astimezone(UTC)
+        if daemon.clock_start
+        else datetime.now(UTC)
+    )
+    return AcceleratedClock(start, daemon.clock_speed)
+
+
+def open_context(settings: Settings, clock: Clock) -> Context:
+    store = Store.open(settings.effective_database_url)
+    return Context(settings=settings, store=store, clock=clock, started_at=clock.now())
+
+
+def run_daemon(settings: Settings, once: bool = False) -> int:
+    """Run until SIGTERM/SIGINT (or one pass with `once`); returns the process exit status."""
+    lock = InstanceLock(settings.data_dir, settings.effective_database_url)
+    lock.acquire()
+    try:
+        clock = make_clock(settings)
+        ctx = open_context(settings, clock)
+        try:
+            return asyncio.run(_run(ctx, once))
+        finally:
+            ctx.store.close()
+    finally:
+        lock.release()
+
+
+async def _run(ctx: Context, once: bool) -> int:
+    settings = ctx.settings
+    view = public_view(settings)
+    log.info(
+        "daemon_starting", once=once, pid=os.getpid(), mode=settings.exchange.mode,
+        exchange=settings.exchange.id, database=view["database_url"],
+    )
+    ctx.store.journal(
+        ctx.started_at, "daemon_started", f"qtbot started in {settings.exchange.mode} mode",
+        mode=settings.exchange.mode, exchange=settings.exchange.id, once=once,
+    )
+    daemon = Daemon(ctx, registered_jobs(ctx), settings.daemon.clock_speed)
+    status = 0
+    try:
+        if once:
+            status = 0 if await daemon.run_once() else 1
+        else:
+            await daemon.run_forever()
+    finally:
+        now = ctx.clock.now()
+        ctx.store.beat(
+            ctx.name, now, pid=os.getpid(), host=socket.gethostname(), mode=settings.exchange.mode,
+            exchange=settings.exchange.id, started_at=ctx.started_at, stopped=True,
+        )
+        ctx.store.journal(now, "daemon_stopped", "qtbot stopped", runs=daemon.runs)
+        log.info("daemon_stopped", exit_status=status, runs=daemon.runs)
+    return status

@@ -1,0 +1,203 @@
+"""`qtbot` command line. Every command validates the whole config first and fails in one clear way.
+
+Exit status: 0 ok, 1 runtime failure, 2 bad configuration or bad input (one line per problem,
+no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from sqlalchemy.engine import make_url
+
+from bot.config import ConfigError, Settings, load_settings, public_view
+from bot.lock import AlreadyRunning
+from bot.store import Store, StoreError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="qtbot: Fed-pivot crypto trading daemon (paper trading by default).",
+)
+
+EnvFile = Annotated[
+    Path,
+    typer.Option("--env-file", help="dotenv file to read settings from", show_default=True),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def fail(lines: list[str] | str, status: int = 2) -> NoReturn:
+    for line in [lines] if isinstance(lines, str) else lines:
+        typer.echo(f"qtbot: {line}", err=True)
+    raise typer.Exit(status)
+
+
+def settings_or_exit(env_file: Path) -> Settings:
+    try:
+        return load_settings(env_file)
+    except ConfigError as exc:
+        fail([f"config error: {p}" for p in exc.problems])
+
+
+def _store_exists(settings: Settings) -> bool:
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return True
+    return Path(url.database).is_file()
+
+
+def open_store_or_exit(settings: Settings) -> Store:
+    try:
+        return Store.open(settings.effective_database_url)
+    except StoreError as exc:
+        fail(f"database error: {exc}")
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="run every job once, then exit")] = False,
+    env_file: EnvFile = Path(".env"),
+) -> None:
+    """Start the daemon (paper mode unless configured otherwise)."""
+    settings = settings_or_exit(env_file)
+    from bot.app import run_daemon, setup_logging
+
+    setup_logging(settings)
+    try:
+        status = run_daemon(settings, once=once)
+    except AlreadyRunning as exc:
+        fail(str(exc), 1)
+    except StoreError as exc:
+        fail(f"database error: {exc}")
+    raise typer.Exit(status)
+
+
+@app.command()
+def config(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> None:
+    """Print the effective configuration, secrets masked."""
+    view = public_view(settings_or_exit(env_file))
+    if json_output:
+        typer.echo(json.dumps(view, indent=2, sort_keys=True))
+        return
+    for section, values in view.items():
+        if isinstance(values, dict):
+            for key, value in values.items():
+                typer.echo(f"QTBOT_{section.upper()}__{key.upper()}={_plain(value)}")
+        else:
+            typer.echo(f"QTBOT_{section.upper()}={_plain(values)}")
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _age(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "never"
+    seconds = int((now - at).total_seconds())
+    return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"
+
+
+def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "mode": settings.exchange.mode,
+        "exchange": settings.exchange.id,
+        "database": public_view(settings)["database_url"],
+        "risk_off": settings.risk.risk_off or (store.risk_off() if store else False),
+        "heartbeat": None,
+        "recent_events": [],
+    }
+    if store is None:
+        view["note"] = "no database yet: the daemon has not run (start it with `make run`)"
+        return view
+    beat = store.heartbeat()
+    if beat is not None:
+        view["heartbeat"] = {
+            "at": beat.at.isoformat(),
+            "age_seconds": round((now - beat.at).total_seconds(), 1),
+            "pid": beat.pid,
+            "host": beat.host,
+            "running": beat.stopped_at is None,
+            "started_at": beat.started_at.isoformat(),
+        }
+    view["recent_events"] = [
+        {"at": e.at.isoformat(), "kind": e.kind, "level": e.level, "symbol": e.symbol,
+         "message": e.message}
+        for e in store.recent_journal(10)
+    ]
+    return view
+
+
+@app.command()
+def status(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> None:
+    """Show mode, exchange, heartbeat and recent events from the store (no daemon needed)."""
+    settings = settings_or_exit(env_file)
+    store = open_store_or_exit(settings) if _store_exists(settings) else None
+    now = datetime.now(UTC)
+    try:
+        view = status_view(settings, store, now)
+    finally:
+        if store:
+            store.close()
+    if json_output:
+        typer.echo(json.dumps(view, indent=2, default=str))
+        return
+    typer.echo(f"mode:      {view['mode']} on {view['exchange']}")
+    typer.echo(f"database:  {view['database']}")
+    typer.echo(f"entries:   {'PAUSED (risk-off)' if view['risk_off'] else 'allowed'}")
+    beat = view["heartbeat"]
+    if beat is None:
+        typer.echo("heartbeat: never" + (f" ({view['note']})" if "note" in view else ""))
+    else:
+        state = "running" if beat["running"] else "stopped"
+        typer.echo(
+            f"heartbeat: {_age(datetime.fromisoformat(beat['at']), now)} "
+            f"(pid {beat['pid']} on {beat['host']}, {state})"
+        )
+    if view["recent_events"]:
+        typer.echo("recent events:")
+        for event in view["recent_events"]:
+            typer.echo(f"  {event['at'][:19]}  {event['kind']:<16} {event['message']}")
+
+
+def _switch_risk_off(on: bool, env_file: Path) -> None:
+    settings = settings_or_exit(env_file)
+    store = open_store_or_exit(settings)
+    try:
+        reason = "manual pause: no new entries, exits keep running" if on else "manual resume"
+        store.set_risk_off(on, datetime.now(UTC), reason)
+    finally:
+        store.close()
+    typer.echo(f"qtbot: {reason}")
+    if not on and settings.risk.risk_off:
+        typer.echo("qtbot: note: QTBOT_RISK__RISK_OFF=true still blocks entries", err=True)
+
+
+@app.command()
+def pause(env_file: EnvFile = Path(".env")) -> None:
+    """Stop new entries (risk-off); exits keep running. Takes effect at the next job run."""
+    _switch_risk_off(True, env_file)
+
+
+@app.command()
+def resume(env_file: EnvFile = Path(".env")) -> None:
+    """Allow new entries again after `qtbot pause`."""
+    _switch_risk_off(False, env_file)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

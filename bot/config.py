@@ -1,0 +1,465 @@
+"""The one `Settings` tree: environment variables `QTBOT_*` (nested with `__`) and an optional `.env`.
+
+Percent values in settings (`20` means 20 %) are converted to fractions by the code that uses them,
+once, at the composition root.  Every field is documented in `.env.example`; a test keeps the two
+in step.  Unknown `QTBOT_*` names are errors, so a misspelt stop-loss is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "QTBOT_"
+NESTED = "__"
+LIVE_CONFIRM_PHRASE = "I-UNDERSTAND"
+
+Mode = Literal["paper", "testnet", "live"]
+Regime = Literal["tightening", "neutral", "easing"]
+Pct = Annotated[float, Field(ge=0, le=100)]
+
+
+class ConfigError(Exception):
+    """Invalid configuration; `problems` holds one human-readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExchangeSettings(_Section):
+    id: str = Field("binance", description="exchange id as ccxt names it (binance, bybit, okx, ...)")
+    mode: Mode = Field("paper", description="paper (simulated fills), testnet, or live (real money)")
+    api_key: SecretStr | None = Field(None, description="API key (testnet/live only)")
+    secret: SecretStr | None = Field(None, description="API secret (testnet/live only)")
+    password: SecretStr | None = Field(None, description="API passphrase (okx and some others)")
+    live_confirm: str | None = Field(
+        None, description=f"must be {LIVE_CONFIRM_PHRASE} for mode=live to start"
+    )
+    rest_url: str | None = Field(
+        None, description="override the exchange REST base URL (proxy or local emulator)"
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=120, description="HTTP timeout per request")
+    markets_refresh_minutes: int = Field(
+        60, ge=1, le=1440, description="reload market precision/limits this often"
+    )
+    paper_starting_balance: str = Field(
+        "USDT:10000", description="paper account start balances, ASSET:AMOUNT,..."
+    )
+    paper_slippage_pct: float = Field(
+        0.05, ge=0, le=5, description="paper market-order slippage when only a ticker is known"
+    )
+    paper_fee_pct: float | None = Field(
+        None, ge=0, le=5, description="paper fee override; empty = the market's maker/taker fees"
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _known_exchange(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not re.fullmatch(r"[a-z0-9]+", value):
+            raise ValueError("must be a ccxt exchange id such as binance, bybit or okx")
+        import ccxt
+
+        if value not in ccxt.exchanges:
+            close = difflib.get_close_matches(value, ccxt.exchanges, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"is not an exchange ccxt knows{hint}")
+        return value
+
+    @field_validator("rest_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8900")
+        return value.rstrip("/") if value else value
+
+    @field_validator("paper_starting_balance")
+    @classmethod
+    def _balances(cls, value: str) -> str:
+        parse_balances(value)
+        return value
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="log level"
+    )
+    format: Literal["auto", "json", "console"] = Field(
+        "auto", description="json lines, pretty console, or auto (console on a TTY, else json)"
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class HttpSettings(_Section):
+    enabled: bool = Field(False, description="serve /healthz, /metrics and a status page")
+    host: str = Field("127.0.0.1", description="bind address; keep loopback unless proxied")
+    port: int = Field(8321, ge=1, le=65535, description="TCP port of the status server")
+
+
+class DaemonSettings(_Section):
+    heartbeat_seconds: int = Field(30, ge=1, le=3600, description="heartbeat job interval")
+    misfire_grace_seconds: int = Field(
+        60, ge=1, le=86400, description="run a late job if it is at most this late"
+    )
+    clock_speed: float = Field(
+        1.0, gt=0, le=100000, description="1 = real time; >1 runs an accelerated simulated clock"
+    )
+    clock_start: str | None = Field(
+        None, description="start of the accelerated clock, ISO-8601 UTC (default: now)"
+    )
+
+    @field_validator("clock_start")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None:
+            from datetime import datetime
+
+            try:
+                datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError("must be an ISO-8601 time such as 2025-12-01T00:00:00Z") from exc
+        return value
+
+
+class RiskSettings(_Section):
+    take_profit_tiers: str = Field(
+        "20:25,50:25", description="GAIN%:SELL% of the original position, comma separated"
+    )
+    trailing_stop_pct: float | None = Field(
+        15.0, gt=0, lt=100, description="trailing-stop callback % from the high-water mark; empty=off"
+    )
+    trailing_activation_pct: float | None = Field(
+        None, gt=0, le=10000, description="gain % that arms the trailing stop; empty=after last tier"
+    )
+    stop_loss_pct: float | None = Field(
+        20.0, gt=0, lt=100, description="hard stop % below average entry; empty=off"
+    )
+    breakeven_after_first_tier: bool = Field(
+        True, description="raise the hard stop to entry+fees once tier 1 has fired"
+    )
+    max_asset_pct: Pct = Field(60.0, description="max share of equity in one asset")
+    max_total_pct: Pct = Field(100.0, description="max share of equity in all positions")
+    max_open_positions: int = Field(10, ge=1, le=1000, description="max positions held at once")
+    daily_loss_limit_pct: float | None = Field(
+        10.0, gt=0, le=100, description="pause entries after this loss since the UTC day start"
+    )
+    max_drawdown_pct: float | None = Field(
+        30.0, gt=0, le=100, description="pause entries below this drawdown from the equity peak"
+    )
+    flatten_on_kill: bool = Field(
+        False, description="also sell everything when the loss limit or drawdown trips"
+    )
+    risk_off: bool = Field(False, description="stop new entries; exits keep running")
+    check_seconds: int = Field(60, ge=1, le=3600, description="risk job interval")
+
+    @field_validator("take_profit_tiers")
+    @classmethod
+    def _tiers(cls, value: str) -> str:
+        parse_tiers(value)
+        return value
+
+
+class StrategySettings(_Section):
+    budget: Decimal = Field(
+        Decimal("1000"), gt=0, description="total quote currency to deploy (e.g. USDT)"
+    )
+    allocation: str = Field(
+        "BTC/USDT:60,ETH/USDT:40", description="SYMBOL:WEIGHT%, weights summing to 100"
+    )
+    core_assets: str = Field("BTC,ETH", description="base assets treated as core; others are alts")
+    alt_cap_pct: Pct = Field(30.0, description="max share of the budget in alts")
+    tranches: int = Field(4, ge=1, le=50, description="entry tranches per plan")
+    entry_window_days: float = Field(
+        21.0, gt=0, le=120, description="days over which the tranches are spread"
+    )
+
+    @field_validator("allocation")
+    @classmethod
+    def _allocation(cls, value: str) -> str:
+        parse_allocation(value)
+        return value
+
+
+class SignalsSettings(_Section):
+    fed_source: Literal["fred", "file"] = Field(
+        "fred", description="fred (download, cached) or file (CSV files in fed_data_dir)"
+    )
+    fed_data_dir: Path | None = Field(
+        None, description="directory of FRED-format CSVs; empty = the copy shipped with qtbot"
+    )
+    fred_api_key: SecretStr | None = Field(
+        None, description="optional FRED API key; empty = public CSV download"
+    )
+    regime_override: Regime | None = Field(
+        None, description="force the regime (tightening|neutral|easing); empty = classify"
+    )
+    regime_refresh_hours: float = Field(6.0, gt=0, le=168, description="Fed data refresh interval")
+
+    @field_validator("regime_override", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    data_dir: Path = Field(Path("data"), description="state directory (database, lock file)")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; empty = sqlite file qtbot.sqlite under data_dir"
+    )
+    exchange: ExchangeSettings = ExchangeSettings()
+    log: LogSettings = LogSettings()
+    http: HttpSettings = HttpSettings()
+    daemon: DaemonSettings = DaemonSettings()
+    risk: RiskSettings = RiskSettings()
+    strategy: StrategySettings = StrategySettings()
+    signals: SignalsSettings = SignalsSettings()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        ex = self.exchange
+        if ex.mode == "live" and ex.live_confirm != LIVE_CONFIRM_PHRASE:
+            raise ValueError(
+                "live mode trades real money: set "
+                f"QTBOT_EXCHANGE__LIVE_CONFIRM={LIVE_CONFIRM_PHRASE} to confirm, "
+                "or use QTBOT_EXCHANGE__MODE=paper|testnet"
+            )
+        if ex.mode in ("testnet", "live"):
+            missing = [
+                f"QTBOT_EXCHANGE__{name.upper()}"
+                for name in ("api_key", "secret")
+                if getattr(ex, name) is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"{ex.mode} mode needs exchange keys: set {' and '.join(missing)}"
+                )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'qtbot.sqlite').as_posix()}"
+
+
+# --- human-friendly list forms -------------------------------------------------------------
+
+
+def _pairs(value: str, what: str) -> list[tuple[str, str]]:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ValueError(f"must list at least one {what}")
+    pairs = []
+    for item in items:
+        left, sep, right = item.rpartition(":")
+        if not sep or not left.strip() or not right.strip():
+            raise ValueError(f"{item!r} is not of the form {what}")
+        pairs.append((left.strip(), right.strip()))
+    return pairs
+
+
+def _number(text: str, item: str) -> Decimal:
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"{text!r} in {item!r} is not a number") from exc
+    if not number.is_finite():
+        raise ValueError(f"{text!r} in {item!r} is not a finite number")
+    return number
+
+
+def parse_tiers(value: str) -> tuple[tuple[Decimal, Decimal], ...]:
+    """`"20:25,50:25"` -> ((20, 25), (50, 25)) in percent; gains rising, sells summing <= 100."""
+    tiers = []
+    for gain_text, sell_text in _pairs(value, "GAIN%:SELL%"):
+        item = f"{gain_text}:{sell_text}"
+        gain, sell = _number(gain_text, item), _number(sell_text, item)
+        if gain <= 0:
+            raise ValueError(f"tier {item!r}: gain must be above 0%")
+        if not 0 < sell <= 100:
+            raise ValueError(f"tier {item!r}: sell must be above 0% and at most 100%")
+        if tiers and gain <= tiers[-1][0]:
+            raise ValueError(f"tier {item!r}: gains must increase from tier to tier")
+        tiers.append((gain, sell))
+    total = sum(sell for _, sell in tiers)
+    if total > 100:
+        raise ValueError(f"tiers sell {total}% in total; at most 100% can be sold")
+    return tuple(tiers)
+
+
+def parse_allocation(value: str) -> tuple[tuple[str, Decimal], ...]:
+    """`"BTC/USDT:60,ETH/USDT:40"` -> (("BTC/USDT", 60), ...); weights in percent summing to 100."""
+    allocation: list[tuple[str, Decimal]] = []
+    for symbol, weight_text in _pairs(value, "SYMBOL:WEIGHT%"):
+        if not re.fullmatch(r"[A-Z0-9]+/[A-Z0-9]+", symbol):
+            raise ValueError(f"{symbol!r} is not a spot symbol such as BTC/USDT")
+        if any(symbol == seen for seen, _ in allocation):
+            raise ValueError(f"{symbol} is listed twice")
+        weight = _number(weight_text, f"{symbol}:{weight_text}")
+        if not 0 < weight <= 100:
+            raise ValueError(f"weight of {symbol} must be above 0 and at most 100")
+        allocation.append((symbol, weight))
+    total = sum(weight for _, weight in allocation)
+    if abs(total - 100) > Decimal("0.000001"):
+        raise ValueError(f"weights sum to {total}, they must sum to 100")
+    quotes = {symbol.split("/")[1] for symbol, _ in allocation}
+    if len(quotes) > 1:
+        raise ValueError(f"all symbols must share one quote currency, got {sorted(quotes)}")
+    return tuple(allocation)
+
+
+def parse_balances(value: str) -> dict[str, Decimal]:
+    """`"USDT:10000,BTC:0.1"` -> {"USDT": 10000, "BTC": 0.1}."""
+    balances: dict[str, Decimal] = {}
+    for asset, amount_text in _pairs(value, "ASSET:AMOUNT"):
+        if not re.fullmatch(r"[A-Z0-9]+", asset):
+            raise ValueError(f"{asset!r} is not an asset code such as USDT")
+        amount = _number(amount_text, f"{asset}:{amount_text}")
+        if amount < 0:
+            raise ValueError(f"balance of {asset} must not be negative")
+        balances[asset] = amount
+    return balances
+
+
+# --- names, loading and error messages ------------------------------------------------------
+
+
+def env_names(model: type[BaseModel] = Settings, prefix: str = ENV_PREFIX) -> dict[str, tuple]:
+    """Every accepted environment variable -> its field path, e.g. QTBOT_RISK__STOP_LOSS_PCT."""
+    names: dict[str, tuple] = {}
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for sub, path in env_names(annotation, "").items():
+                names[f"{prefix}{name.upper()}{NESTED}{sub}"] = (name, *path)
+        else:
+            names[f"{prefix}{name.upper()}"] = (name,)
+    return names
+
+
+def env_name_for(loc: Iterable[Any]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    return ENV_PREFIX + NESTED.join(p.upper() for p in parts) if parts else ENV_PREFIX + "*"
+
+
+def _unknown_names(present: Iterable[str]) -> list[str]:
+    known = env_names()
+    problems = []
+    for name in sorted({n.upper() for n in present}):
+        if not name.startswith(ENV_PREFIX) or name in known or name == "QTBOT_ENV_FILE":
+            continue
+        close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else "; see .env.example for valid names"
+        problems.append(f"{name}: unknown setting{hint}")
+    return problems
+
+
+def _secret_paths() -> set[tuple]:
+    return {
+        path
+        for path in env_names().values()
+        if path[-1] in ("api_key", "secret", "password", "fred_api_key")
+    }
+
+
+def _describe(error: Mapping[str, Any], secret_paths: set[tuple]) -> str:
+    loc = tuple(p for p in error.get("loc", ()) if not isinstance(p, int))
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if not loc:  # a model-level check: the message names its variables itself
+        return message
+    # pydantic-settings reports `exchange.mode` for nested values; map the path to the variable.
+    name = env_name_for(loc[:2] if loc[0] in Settings.model_fields else loc)
+    value = error.get("input")
+    shown = "'***'" if loc[:2] in secret_paths or loc in secret_paths else repr(value)
+    if isinstance(value, dict):
+        return f"{name}: {message}"
+    return f"{name}={shown}: {message}"
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Build `Settings` from the environment and `env_file`; raise `ConfigError` listing every problem."""
+    env_file = os.environ.get("QTBOT_ENV_FILE", env_file)
+    present = list(os.environ)
+    if env_file and Path(env_file).is_file():
+        present += list(DotEnvSettingsSource(Settings, env_file=env_file).env_vars)
+    problems = _unknown_names(present)
+    try:
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        secret_paths = _secret_paths()
+        problems += [
+            _describe(error, secret_paths)
+            for error in exc.errors()
+            # unknown names were already reported above, with a suggestion
+            if not (error["type"] == "extra_forbidden" and problems)
+        ]
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _mask_url(url: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+def public_view(settings: Settings) -> dict[str, Any]:
+    """The effective config as plain data, every secret masked (safe to print and log)."""
+    data = settings.model_dump(mode="json")
+    for path in _secret_paths():
+        section = data
+        for part in path[:-1]:
+            section = section[part]
+        if section.get(path[-1]) is not None:
+            section[path[-1]] = "***"
+    data["database_url"] = _mask_url(settings.effective_database_url)
+    return data
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret, for the log redactor."""
+    values = []
+    for path in _secret_paths():
+        node: Any = settings
+        for part in path:
+            node = getattr(node, part)
+        if isinstance(node, SecretStr) and node.get_secret_value():
+            values.append(node.get_secret_value())
+    match = re.search(r"://[^:/@]+:([^@]+)@", settings.effective_database_url)
+    if match:
+        values.append(match.group(1))
+    return values

@@ -1,0 +1,44 @@
+"""Scheduled jobs: plain functions `job(ctx, now)`; APScheduler only decides when they run.
+
+The backtest and `qtbot run --once` call the very same functions with their own `now`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from bot.context import Context
+from bot.systemd import notify
+
+log = structlog.get_logger("bot.jobs")
+
+JobFunction = Callable[[Context, datetime], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    function: JobFunction
+    interval_seconds: float
+
+
+def heartbeat(ctx: Context, now: datetime) -> None:
+    """Prove liveness: a heartbeat row `qtbot status` can age, a log line, the systemd watchdog."""
+    settings = ctx.settings
+    ctx.store.beat(
+        ctx.name, now, pid=os.getpid(), host=socket.gethostname(), mode=settings.exchange.mode,
+        exchange=settings.exchange.id, started_at=ctx.started_at,
+    )
+    notify("WATCHDOG=1")
+    log.info("heartbeat", mode=settings.exchange.mode, exchange=settings.exchange.id)
+
+
+def registered_jobs(ctx: Context) -> list[JobSpec]:
+    """Every job the daemon schedules, in the order `run --once` executes them."""
+    return [JobSpec("heartbeat", heartbeat, ctx.settings.daemon.heartbeat_seconds)]

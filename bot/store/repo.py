@@ -1,0 +1,145 @@
+"""Repository over the store: the bot's code talks to this, never to sessions directly."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.store.db import integrity_ok, open_store
+from bot.store.models import Heartbeat, JournalEntry, KeyValue
+
+RISK_OFF_KEY = "runtime.risk_off"
+
+
+@dataclass(frozen=True)
+class HeartbeatView:
+    name: str
+    at: datetime
+    pid: int
+    host: str
+    mode: str
+    exchange: str
+    started_at: datetime
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JournalView:
+    id: int
+    at: datetime
+    kind: str
+    level: str
+    symbol: str | None
+    message: str
+    data: dict[str, Any]
+
+
+class Store:
+    """Thin typed access to the tables; every write is its own transaction unless batched."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(open_store(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def integrity_ok(self) -> bool:
+        return integrity_ok(self.engine)
+
+    # --- heartbeat ---------------------------------------------------------------------------
+
+    def beat(
+        self, name: str, at: datetime, *, pid: int, host: str, mode: str, exchange: str,
+        started_at: datetime, stopped: bool = False,
+    ) -> None:
+        with Session(self.engine) as session:
+            row = session.get(Heartbeat, name) or Heartbeat(
+                name=name, at=at, pid=pid, host=host, mode=mode, exchange=exchange,
+                started_at=started_at,
+            )
+            row.at, row.pid, row.host, row.mode, row.exchange = at, pid, host, mode, exchange
+            row.started_at = started_at
+            row.stopped_at = at if stopped else None
+            session.add(row)
+            session.commit()
+
+    def heartbeat(self, name: str = "daemon") -> HeartbeatView | None:
+        with Session(self.engine) as session:
+            row = session.get(Heartbeat, name)
+            if row is None:
+                return None
+            return HeartbeatView(
+                row.name, row.at, row.pid, row.host, row.mode, row.exchange, row.started_at,
+                row.stopped_at,
+            )
+
+    # --- journal -----------------------------------------------------------------------------
+
+    def journal(
+        self, at: datetime, kind: str, message: str, *, level: str = "info",
+        symbol: str | None = None, **data: Any,
+    ) -> int:
+        with Session(self.engine) as session:
+            entry = JournalEntry(
+                at=at, kind=kind, level=level, symbol=symbol, message=message,
+                data=json.dumps(data, default=str, sort_keys=True),
+            )
+            session.add(entry)
+            session.commit()
+            assert entry.id is not None
+            return entry.id
+
+    def recent_journal(self, limit: int = 20, kind: str | None = None) -> list[JournalView]:
+        with Session(self.engine) as session:
+            query = select(JournalEntry).order_by(col(JournalEntry.id).desc()).limit(limit)
+            if kind is not None:
+                query = query.where(JournalEntry.kind == kind)
+            rows = session.exec(query).all()
+            return [
+                JournalView(
+                    r.id or 0, r.at, r.kind, r.level, r.symbol, r.message, json.loads(r.data)
+                )
+                for r in rows
+            ]
+
+    # --- key/value -----------------------------------------------------------------------------
+
+    def get_value(self, key: str) -> str | None:
+        with Session(self.engine) as session:
+            row = session.get(KeyValue, key)
+            return row.value if row else None
+
+    def set_value(self, key: str, value: str, at: datetime) -> None:
+        with Session(self.engine) as session:
+            row = session.get(KeyValue, key) or KeyValue(key=key, value=value, updated_at=at)
+            row.value, row.updated_at = value, at
+            session.add(row)
+            session.commit()
+
+    def risk_off(self) -> bool:
+        """The manual switch set by `qtbot pause` (the env setting is checked by the caller)."""
+        return self.get_value(RISK_OFF_KEY) == "true"
+
+    def set_risk_off(self, on: bool, at: datetime, reason: str) -> None:
+        with Session(self.engine) as session:
+            row = session.get(KeyValue, RISK_OFF_KEY) or KeyValue(
+                key=RISK_OFF_KEY, value="", updated_at=at
+            )
+            row.value, row.updated_at = ("true" if on else "false"), at
+            session.add(row)
+            session.add(
+                JournalEntry(
+                    at=at, kind="risk_off" if on else "risk_on", level="warning" if on else "info",
+                    message=reason, data="{}",
+                )
+            )
+            session.commit()

@@ -1,0 +1,45 @@
+"""Suite-wide fixtures. The no-network rule lives in tests/no_network.py (loaded from pyproject)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_qtbot_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own QTBOT_* variables must not change test outcomes."""
+    for name in list(os.environ):
+        if name.upper().startswith("QTBOT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty working directory (no .env) with state under it."""
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+def qtbot_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bot", *args]
+
+
+def run_qtbot(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess, as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QTBOT_")}
+    full_env["PYTHONPATH"] = str(REPO)
+    full_env.update(env or {})
+    return subprocess.run(
+        qtbot_cmd(*args), cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )

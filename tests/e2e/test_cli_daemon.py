@@ -1,0 +1,160 @@
+"""The real `qtbot` process: run/stop cleanly, single instance, status, config errors, pause."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, qtbot_cmd, run_qtbot
+
+FAST = {"QTBOT_DAEMON__HEARTBEAT_SECONDS": "1", "QTBOT_LOG__FORMAT": "json"}
+
+
+def _start(cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("QTBOT_")}
+    full.update({"PYTHONPATH": str(REPO), **FAST, **(env or {})})
+    return subprocess.Popen(
+        qtbot_cmd("run"), cwd=cwd, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_heartbeat(cwd: Path, proc: subprocess.Popen[str], timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        result = run_qtbot("status", "--json", cwd=cwd)
+        if result.returncode == 0:
+            view = json.loads(result.stdout)
+            beat = view["heartbeat"]
+            if beat and beat["running"] and beat["pid"] == proc.pid:
+                return view
+        time.sleep(0.3)
+    raise AssertionError("no heartbeat from the daemon")
+
+
+def test_run_once_runs_every_job_and_exits_zero(workdir: Path) -> None:
+    result = run_qtbot("run", "--once", cwd=workdir, env=FAST)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line)["event"] for line in result.stderr.splitlines()]
+    assert "heartbeat" in events and events[-1] == "daemon_stopped"
+    view = json.loads(run_qtbot("status", "--json", cwd=workdir).stdout)
+    assert view["mode"] == "paper" and view["heartbeat"]["running"] is False
+    assert (workdir / "data" / "qtbot.sqlite").is_file()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_signal_stops_the_daemon_cleanly(workdir: Path, sig: signal.Signals) -> None:
+    proc = _start(workdir)
+    try:
+        _wait_for_heartbeat(workdir, proc)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    last = json.loads(stderr.strip().splitlines()[-1])
+    assert last["event"] == "daemon_stopped"
+    assert "Traceback" not in stderr
+    view = json.loads(run_qtbot("status", "--json", cwd=workdir).stdout)
+    assert view["heartbeat"]["running"] is False
+    assert [e["kind"] for e in view["recent_events"]][:2] == ["daemon_stopped", "daemon_started"]
+
+
+def test_second_daemon_on_the_same_database_refuses_to_start(workdir: Path) -> None:
+    first = _start(workdir)
+    try:
+        _wait_for_heartbeat(workdir, first)
+        second = run_qtbot("run", cwd=workdir, env=FAST, timeout=30)
+        assert second.returncode == 1
+        assert "already running" in second.stderr and str(first.pid) in second.stderr
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=20)
+    # After a clean stop the lock is free again.
+    assert run_qtbot("run", "--once", cwd=workdir, env=FAST).returncode == 0
+
+
+def test_lock_is_released_by_sigkill(workdir: Path) -> None:
+    proc = _start(workdir)
+    _wait_for_heartbeat(workdir, proc)
+    proc.kill()
+    proc.communicate(timeout=10)
+    assert run_qtbot("run", "--once", cwd=workdir, env=FAST).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["run", "config", "status", "pause", "resume"])
+def test_bad_config_exits_2_with_one_line_per_problem_for_every_command(
+    workdir: Path, command: str
+) -> None:
+    env = {"QTBOT_EXCHANGE__MODE": "lve", "QTBOT_RISK__STOP_LOS_PCT": "5"}
+    result = run_qtbot(command, cwd=workdir, env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "qtbot: config error: QTBOT_RISK__STOP_LOS_PCT: unknown setting; "
+        "did you mean QTBOT_RISK__STOP_LOSS_PCT?",
+        "qtbot: config error: QTBOT_EXCHANGE__MODE='lve': "
+        "Input should be 'paper', 'testnet' or 'live'",
+    ]
+    assert not (workdir / "data").exists(), "a rejected config must leave no state behind"
+
+
+def test_live_mode_without_confirmation_refuses_to_run(workdir: Path) -> None:
+    env = {
+        "QTBOT_EXCHANGE__MODE": "live",
+        "QTBOT_EXCHANGE__API_KEY": "k-123456",
+        "QTBOT_EXCHANGE__SECRET": "s-123456",
+    }
+    result = run_qtbot("run", cwd=workdir, env=env)
+    assert result.returncode == 2
+    assert "QTBOT_EXCHANGE__LIVE_CONFIRM=I-UNDERSTAND" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_prints_effective_settings_with_secrets_masked(workdir: Path) -> None:
+    (workdir / ".env").write_text(
+        "QTBOT_EXCHANGE__MODE=testnet\nQTBOT_EXCHANGE__API_KEY=key-ZZZ999\n"
+        "QTBOT_EXCHANGE__SECRET=secret-YYY888\nQTBOT_RISK__STOP_LOSS_PCT=12\n"
+    )
+    plain = run_qtbot("config", cwd=workdir)
+    as_json = run_qtbot("config", "--json", cwd=workdir)
+    assert plain.returncode == as_json.returncode == 0
+    for output in (plain.stdout, as_json.stdout):
+        assert "ZZZ999" not in output and "YYY888" not in output
+    assert "QTBOT_RISK__STOP_LOSS_PCT=12.0" in plain.stdout
+    data = json.loads(as_json.stdout)
+    assert data["exchange"]["api_key"] == "***" and data["exchange"]["mode"] == "testnet"
+
+
+def test_status_without_a_database_says_so_and_creates_nothing(workdir: Path) -> None:
+    result = run_qtbot("status", cwd=workdir)
+    assert result.returncode == 0
+    assert "heartbeat: never" in result.stdout
+    assert not (workdir / "data").exists()
+
+
+def test_pause_and_resume_show_in_status(workdir: Path) -> None:
+    assert run_qtbot("pause", cwd=workdir).returncode == 0
+    assert json.loads(run_qtbot("status", "--json", cwd=workdir).stdout)["risk_off"] is True
+    assert "PAUSED" in run_qtbot("status", cwd=workdir).stdout
+    assert run_qtbot("resume", cwd=workdir).returncode == 0
+    assert json.loads(run_qtbot("status", "--json", cwd=workdir).stdout)["risk_off"] is False
+
+
+def test_corrupted_database_is_one_clear_line(workdir: Path) -> None:
+    (workdir / "data").mkdir()
+    (workdir / "data" / "qtbot.sqlite").write_bytes(b"garbage" * 1000)
+    for command in ("run", "status"):
+        result = run_qtbot(command, cwd=workdir)
+        assert result.returncode == 2, result.stderr
+        assert "database error" in result.stderr and "Traceback" not in result.stderr

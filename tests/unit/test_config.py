@@ -1,0 +1,209 @@
+"""Config: defaults, validation messages naming the variable, typos, live confirmation, .env."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    ConfigError,
+    Settings,
+    env_names,
+    load_settings,
+    parse_allocation,
+    parse_tiers,
+    public_view,
+)
+
+
+def test_defaults_are_paper_mode_with_playbook_tiers(workdir: Path) -> None:
+    settings = load_settings()
+    assert settings.exchange.mode == "paper"
+    assert settings.exchange.id == "binance"
+    assert parse_tiers(settings.risk.take_profit_tiers) == (
+        (Decimal(20), Decimal(25)),
+        (Decimal(50), Decimal(25)),
+    )
+    assert settings.effective_database_url == "sqlite:///data/qtbot.sqlite"
+
+
+def test_public_names_from_the_contract_are_accepted() -> None:
+    contract = """QTBOT_EXCHANGE__ID QTBOT_EXCHANGE__MODE QTBOT_EXCHANGE__API_KEY
+    QTBOT_EXCHANGE__SECRET QTBOT_EXCHANGE__PASSWORD QTBOT_EXCHANGE__LIVE_CONFIRM
+    QTBOT_EXCHANGE__REST_URL QTBOT_DATABASE_URL QTBOT_LOG__LEVEL QTBOT_LOG__FORMAT
+    QTBOT_HTTP__ENABLED QTBOT_HTTP__HOST QTBOT_HTTP__PORT QTBOT_STRATEGY__BUDGET
+    QTBOT_STRATEGY__ALLOCATION QTBOT_STRATEGY__TRANCHES QTBOT_STRATEGY__ENTRY_WINDOW_DAYS
+    QTBOT_RISK__TAKE_PROFIT_TIERS QTBOT_RISK__TRAILING_STOP_PCT QTBOT_RISK__STOP_LOSS_PCT
+    QTBOT_RISK__RISK_OFF QTBOT_SIGNALS__FED_SOURCE QTBOT_SIGNALS__FED_DATA_DIR
+    QTBOT_SIGNALS__FRED_API_KEY QTBOT_SIGNALS__REGIME_OVERRIDE""".split()
+    assert set(contract) <= set(env_names())
+
+
+def _problems(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> list[str]:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(None)
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({"QTBOT_EXCHANGE__MODE": "lve"}, "QTBOT_EXCHANGE__MODE='lve'", id="unknown_mode"),
+        pytest.param(
+            {"QTBOT_RISK__TRAILING_STOP_PCT": "ten"},
+            "QTBOT_RISK__TRAILING_STOP_PCT='ten': Input should be a valid number",
+            id="wrong_type",
+        ),
+        pytest.param(
+            {"QTBOT_RISK__STOP_LOSS_PCT": "150"},
+            "QTBOT_RISK__STOP_LOSS_PCT='150': Input should be less than 100",
+            id="out_of_range",
+        ),
+        pytest.param(
+            {"QTBOT_HTTP__PORT": "70000"}, "QTBOT_HTTP__PORT='70000'", id="port_out_of_range"
+        ),
+        pytest.param(
+            {"QTBOT_EXCHANGE__MODE": "live", "QTBOT_EXCHANGE__API_KEY": "k",
+             "QTBOT_EXCHANGE__SECRET": "s"},
+            "QTBOT_EXCHANGE__LIVE_CONFIRM=I-UNDERSTAND",
+            id="live_without_confirmation",
+        ),
+        pytest.param(
+            {"QTBOT_EXCHANGE__MODE": "live", "QTBOT_EXCHANGE__API_KEY": "k",
+             "QTBOT_EXCHANGE__SECRET": "s", "QTBOT_EXCHANGE__LIVE_CONFIRM": "yes"},
+            "live mode trades real money",
+            id="live_with_wrong_confirmation",
+        ),
+        pytest.param(
+            {"QTBOT_EXCHANGE__MODE": "testnet"},
+            "testnet mode needs exchange keys: set QTBOT_EXCHANGE__API_KEY and "
+            "QTBOT_EXCHANGE__SECRET",
+            id="testnet_without_keys",
+        ),
+        pytest.param(
+            {"QTBOT_RISK__TAKE_PROFIT_TIERS": "20:60,50:50"},
+            "tiers sell 110% in total",
+            id="tiers_over_100_percent",
+        ),
+        pytest.param(
+            {"QTBOT_RISK__TAKE_PROFIT_TIERS": "50:25,20:25"},
+            "gains must increase",
+            id="tiers_not_increasing",
+        ),
+        pytest.param(
+            {"QTBOT_STRATEGY__ALLOCATION": "BTC/USDT:60,ETH/USDT:30"},
+            "weights sum to 90, they must sum to 100",
+            id="allocation_not_100",
+        ),
+        pytest.param(
+            {"QTBOT_STRATEGY__ALLOCATION": "BTCUSDT:100"},
+            "'BTCUSDT' is not a spot symbol",
+            id="allocation_bad_symbol",
+        ),
+        pytest.param(
+            {"QTBOT_EXCHANGE__ID": "binanse"}, "did you mean binance?", id="exchange_typo"
+        ),
+        pytest.param(
+            {"QTBOT_RISK__STOP_LOS_PCT": "5"},
+            "QTBOT_RISK__STOP_LOS_PCT: unknown setting; did you mean QTBOT_RISK__STOP_LOSS_PCT?",
+            id="typo_in_variable_name",
+        ),
+        pytest.param(
+            {"QTBOT_EXCHANGE__REST_URL": "localhost:8900"},
+            "must be an http(s) URL",
+            id="rest_url_without_scheme",
+        ),
+        pytest.param(
+            {"QTBOT_SIGNALS__REGIME_OVERRIDE": "bullish"},
+            "QTBOT_SIGNALS__REGIME_OVERRIDE='bullish'",
+            id="unknown_regime_override",
+        ),
+        pytest.param(
+            {"QTBOT_LOG__FORMAT": "xml"}, "QTBOT_LOG__FORMAT='xml'", id="unknown_log_format"
+        ),
+        pytest.param(
+            {"QTBOT_STRATEGY__BUDGET": "-5"},
+            "QTBOT_STRATEGY__BUDGET='-5': Input should be greater than 0",
+            id="negative_budget",
+        ),
+    ],
+)
+def test_invalid_setting_names_variable_value_and_fix(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    problems = _problems(monkeypatch, env)
+    assert any(expected in p for p in problems), problems
+
+
+def test_every_problem_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = _problems(
+        monkeypatch,
+        {"QTBOT_EXCHANGE__MODE": "x", "QTBOT_HTTP__PORT": "0", "QTBOT_RISK__TRAILING_STOP_PCT": "y"},
+    )
+    assert len(problems) == 3
+
+
+def test_secret_value_is_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = _problems(
+        monkeypatch,
+        {"QTBOT_EXCHANGE__MODE": "live", "QTBOT_EXCHANGE__API_KEY": "sekrit-9f8e7d",
+         "QTBOT_EXCHANGE__SECRET": "sekrit-1a2b3c"},
+    )
+    assert problems and not any("sekrit" in p for p in problems)
+
+
+def test_dotenv_file_is_read_and_typos_in_it_are_errors(workdir: Path) -> None:
+    Path(".env").write_text("QTBOT_RISK__STOP_LOSS_PCT=12\n")
+    assert load_settings().risk.stop_loss_pct == 12
+    Path(".env").write_text("QTBOT_RISK__TRAILNG_STOP_PCT=12\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "did you mean QTBOT_RISK__TRAILING_STOP_PCT?" in info.value.problems[0]
+
+
+def test_environment_overrides_dotenv(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Path(".env").write_text("QTBOT_RISK__STOP_LOSS_PCT=12\n")
+    monkeypatch.setenv("QTBOT_RISK__STOP_LOSS_PCT", "7")
+    assert load_settings().risk.stop_loss_pct == 7
+
+
+def test_empty_value_means_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QTBOT_RISK__STOP_LOSS_PCT", "")
+    assert load_settings(None).risk.stop_loss_pct == Settings().risk.stop_loss_pct
+
+
+def test_public_view_masks_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QTBOT_EXCHANGE__MODE", "testnet")
+    monkeypatch.setenv("QTBOT_EXCHANGE__API_KEY", "key-AAAA1111")
+    monkeypatch.setenv("QTBOT_EXCHANGE__SECRET", "sec-BBBB2222")
+    monkeypatch.setenv("QTBOT_EXCHANGE__PASSWORD", "pw-CCCC3333")
+    monkeypatch.setenv("QTBOT_SIGNALS__FRED_API_KEY", "fred-DDDD4444")
+    monkeypatch.setenv("QTBOT_DATABASE_URL", "postgresql://bot:db-EEEE5555@localhost/qtbot")
+    text = repr(public_view(load_settings(None)))
+    for secret in ("AAAA1111", "BBBB2222", "CCCC3333", "DDDD4444", "EEEE5555"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("", "at least one", id="empty"),
+        pytest.param("20", "not of the form", id="no_colon"),
+        pytest.param("x:25", "not a number", id="gain_not_number"),
+        pytest.param("0:25", "gain must be above 0%", id="zero_gain"),
+        pytest.param("20:0", "sell must be above 0%", id="zero_sell"),
+        pytest.param("20:25,20:25", "gains must increase", id="equal_gains"),
+    ],
+)
+def test_tier_parser_rejects(value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_tiers(value)
+
+
+def test_allocation_parser_rejects_mixed_quotes() -> None:
+    with pytest.raises(ValueError, match="one quote currency"):
+        parse_allocation("BTC/USDT:50,ETH/BTC:50")
