@@ -1,4 +1,4 @@
-"""One clock for live, paper and backtest: decision code takes `now`, only this module reads time."""
+"""One clock for live, paper and backtest: decision code takes `now`; only clocks read time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one `Settings` tree: environment variables `QTBOT_*` (nested with `__`) and an optional `.env`.
+"""The one `Settings` tree: environment variables `QTBOT_*` (nested with `__`) and `.env`.
 
 Percent values in settings (`20` means 20 %) are converted to fractions by the code that uses them,
 once, at the composition root.  Every field is documented in `.env.example`; a test keeps the two
@@ -48,8 +48,8 @@ class _Section(BaseModel):
 
 
 class ExchangeSettings(_Section):
-    id: str = Field("binance", description="exchange id as ccxt names it (binance, bybit, okx, ...)")
-    mode: Mode = Field("paper", description="paper (simulated fills), testnet, or live (real money)")
+    id: str = Field("binance", description="exchange id as ccxt names it (binance, bybit, okx)")
+    mode: Mode = Field("paper", description="paper (simulated fills), testnet, or live (real)")
     api_key: SecretStr | None = Field(None, description="API key (testnet/live only)")
     secret: SecretStr | None = Field(None, description="API secret (testnet/live only)")
     password: SecretStr | None = Field(None, description="API passphrase (okx and some others)")
@@ -151,10 +151,10 @@ class RiskSettings(_Section):
         "20:25,50:25", description="GAIN%:SELL% of the original position, comma separated"
     )
     trailing_stop_pct: float | None = Field(
-        15.0, gt=0, lt=100, description="trailing-stop callback % from the high-water mark; empty=off"
+        15.0, gt=0, lt=100, description="trailing-stop % below the high-water mark; empty=off"
     )
     trailing_activation_pct: float | None = Field(
-        None, gt=0, le=10000, description="gain % that arms the trailing stop; empty=after last tier"
+        None, gt=0, le=10000, description="gain % arming the trailing stop; empty=after last tier"
     )
     stop_loss_pct: float | None = Field(
         20.0, gt=0, lt=100, description="hard stop % below average entry; empty=off"
@@ -411,7 +411,7 @@ def _describe(error: Mapping[str, Any], secret_paths: set[tuple]) -> str:
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
-    """Build `Settings` from the environment and `env_file`; raise `ConfigError` listing every problem."""
+    """Build `Settings` from the environment and `env_file`; `ConfigError` lists every problem."""
     env_file = os.environ.get("QTBOT_ENV_FILE", env_file)
     present = list(os.environ)
     if env_file and Path(env_file).is_file():

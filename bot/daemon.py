@@ -115,7 +115,7 @@ class Daemon:
             scheduler.shutdown(wait=False)
             # AsyncIOScheduler cannot wait for coroutine jobs itself: let running ones finish.
             if self._running:
-                done, pending = await asyncio.wait(
+                _, pending = await asyncio.wait(
                     set(self._running), timeout=STOP_TIMEOUT_SECONDS
                 )
                 for task in pending:

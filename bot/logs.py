@@ -25,7 +25,7 @@ _SENSITIVE_INLINE = re.compile(
 
 
 class SecretRedactor:
-    """structlog processor: masks known secret values and secret-looking fields anywhere in an event."""
+    """structlog processor: masks known secret values and secret-looking fields in an event."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)

@@ -30,14 +30,33 @@ def test_defaults_are_paper_mode_with_playbook_tiers(workdir: Path) -> None:
 
 
 def test_public_names_from_the_contract_are_accepted() -> None:
-    contract = """QTBOT_EXCHANGE__ID QTBOT_EXCHANGE__MODE QTBOT_EXCHANGE__API_KEY
-    QTBOT_EXCHANGE__SECRET QTBOT_EXCHANGE__PASSWORD QTBOT_EXCHANGE__LIVE_CONFIRM
-    QTBOT_EXCHANGE__REST_URL QTBOT_DATABASE_URL QTBOT_LOG__LEVEL QTBOT_LOG__FORMAT
-    QTBOT_HTTP__ENABLED QTBOT_HTTP__HOST QTBOT_HTTP__PORT QTBOT_STRATEGY__BUDGET
-    QTBOT_STRATEGY__ALLOCATION QTBOT_STRATEGY__TRANCHES QTBOT_STRATEGY__ENTRY_WINDOW_DAYS
-    QTBOT_RISK__TAKE_PROFIT_TIERS QTBOT_RISK__TRAILING_STOP_PCT QTBOT_RISK__STOP_LOSS_PCT
-    QTBOT_RISK__RISK_OFF QTBOT_SIGNALS__FED_SOURCE QTBOT_SIGNALS__FED_DATA_DIR
-    QTBOT_SIGNALS__FRED_API_KEY QTBOT_SIGNALS__REGIME_OVERRIDE""".split()
+    contract = [
+        "QTBOT_EXCHANGE__ID",
+        "QTBOT_EXCHANGE__MODE",
+        "QTBOT_EXCHANGE__API_KEY",
+        "QTBOT_EXCHANGE__SECRET",
+        "QTBOT_EXCHANGE__PASSWORD",
+        "QTBOT_EXCHANGE__LIVE_CONFIRM",
+        "QTBOT_EXCHANGE__REST_URL",
+        "QTBOT_DATABASE_URL",
+        "QTBOT_LOG__LEVEL",
+        "QTBOT_LOG__FORMAT",
+        "QTBOT_HTTP__ENABLED",
+        "QTBOT_HTTP__HOST",
+        "QTBOT_HTTP__PORT",
+        "QTBOT_STRATEGY__BUDGET",
+        "QTBOT_STRATEGY__ALLOCATION",
+        "QTBOT_STRATEGY__TRANCHES",
+        "QTBOT_STRATEGY__ENTRY_WINDOW_DAYS",
+        "QTBOT_RISK__TAKE_PROFIT_TIERS",
+        "QTBOT_RISK__TRAILING_STOP_PCT",
+        "QTBOT_RISK__STOP_LOSS_PCT",
+        "QTBOT_RISK__RISK_OFF",
+        "QTBOT_SIGNALS__FED_SOURCE",
+        "QTBOT_SIGNALS__FED_DATA_DIR",
+        "QTBOT_SIGNALS__FRED_API_KEY",
+        "QTBOT_SIGNALS__REGIME_OVERRIDE",
+    ]
     assert set(contract) <= set(env_names())
 
 
@@ -52,7 +71,9 @@ def _problems(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> list[str]
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        pytest.param({"QTBOT_EXCHANGE__MODE": "lve"}, "QTBOT_EXCHANGE__MODE='lve'", id="unknown_mode"),
+        pytest.param(
+            {"QTBOT_EXCHANGE__MODE": "lve"}, "QTBOT_EXCHANGE__MODE='lve'", id="unknown_mode"
+        ),
         pytest.param(
             {"QTBOT_RISK__TRAILING_STOP_PCT": "ten"},
             "QTBOT_RISK__TRAILING_STOP_PCT='ten': Input should be a valid number",
@@ -67,14 +88,21 @@ def _problems(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> list[str]
             {"QTBOT_HTTP__PORT": "70000"}, "QTBOT_HTTP__PORT='70000'", id="port_out_of_range"
         ),
         pytest.param(
-            {"QTBOT_EXCHANGE__MODE": "live", "QTBOT_EXCHANGE__API_KEY": "k",
-             "QTBOT_EXCHANGE__SECRET": "s"},
+            {
+                "QTBOT_EXCHANGE__MODE": "live",
+                "QTBOT_EXCHANGE__API_KEY": "k",
+                "QTBOT_EXCHANGE__SECRET": "s",
+            },
             "QTBOT_EXCHANGE__LIVE_CONFIRM=I-UNDERSTAND",
             id="live_without_confirmation",
         ),
         pytest.param(
-            {"QTBOT_EXCHANGE__MODE": "live", "QTBOT_EXCHANGE__API_KEY": "k",
-             "QTBOT_EXCHANGE__SECRET": "s", "QTBOT_EXCHANGE__LIVE_CONFIRM": "yes"},
+            {
+                "QTBOT_EXCHANGE__MODE": "live",
+                "QTBOT_EXCHANGE__API_KEY": "k",
+                "QTBOT_EXCHANGE__SECRET": "s",
+                "QTBOT_EXCHANGE__LIVE_CONFIRM": "yes",
+            },
             "live mode trades real money",
             id="live_with_wrong_confirmation",
         ),
@@ -142,7 +170,11 @@ def test_invalid_setting_names_variable_value_and_fix(
 def test_every_problem_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     problems = _problems(
         monkeypatch,
-        {"QTBOT_EXCHANGE__MODE": "x", "QTBOT_HTTP__PORT": "0", "QTBOT_RISK__TRAILING_STOP_PCT": "y"},
+        {
+            "QTBOT_EXCHANGE__MODE": "x",
+            "QTBOT_HTTP__PORT": "0",
+            "QTBOT_RISK__TRAILING_STOP_PCT": "y",
+        },
     )
     assert len(problems) == 3
 
@@ -150,8 +182,11 @@ def test_every_problem_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> N
 def test_secret_value_is_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     problems = _problems(
         monkeypatch,
-        {"QTBOT_EXCHANGE__MODE": "live", "QTBOT_EXCHANGE__API_KEY": "sekrit-9f8e7d",
-         "QTBOT_EXCHANGE__SECRET": "sekrit-1a2b3c"},
+        {
+            "QTBOT_EXCHANGE__MODE": "live",
+            "QTBOT_EXCHANGE__API_KEY": "sekrit-9f8e7d",
+            "QTBOT_EXCHANGE__SECRET": "sekrit-1a2b3c",
+        },
     )
     assert problems and not any("sekrit" in p for p in problems)
 

@@ -43,7 +43,8 @@ def test_every_setting_is_documented_with_its_default() -> None:
     )
     for name, path in names.items():
         value, comment = entries[name]
-        assert value == _default(path), f"{name}: example says {value!r}, default is {_default(path)!r}"
+        default = _default(path)
+        assert value == default, f"{name}: example says {value!r}, default is {default!r}"
         assert comment, f"{name} has no one-line meaning above it"
 
 
