@@ -1,0 +1,254 @@
+"""The one risk decision function: positions + marks + prices + account -> actions.
+
+Rules, in the order they are applied to each open position at one price tick:
+
+1. The high-water mark rises to the price; the trailing stop activates (after the last tier,
+   or at `trailing_activation_gain`) and ratchets up from the high-water mark.
+2. Kill switch with `flatten_on_kill`: FLATTEN everything held; nothing else for that symbol.
+3. If the price is at or below the trailing stop or the hard stop, ONE exit sells everything
+   held (the higher stop names it); due tiers are not sold as well.
+4. Otherwise every due, untaken tier is sold, one TAKE_PROFIT each, never more than held.
+
+Actions are intents: until the sell fill reaches the position, the next tick emits the same
+action again with the same `Action.key`. The caller persists `new_marks` after each call and
+passes them back next time; given the same inputs, the output is the same after a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from risk._fmt import base_asset, fmt_gain, fmt_num, fmt_pct, fmt_signed_pct
+from risk.actions import Action, ActionKind
+from risk.limits import AccountState, global_block_reasons, kill_switch_reasons
+from risk.marks import PositionMarks
+from risk.params import RiskParams
+from risk.position import Position
+from risk.stops import describe_stop, hard_stop_level
+from risk.take_profit import TierSale, plan_take_profits
+from risk.trailing import ratchet, trailing_should_activate, trailing_stop_level
+
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskDecision:
+    """Result of one evaluation.
+
+    actions: sells to place, grouped by symbol in the order of `positions`.
+    new_marks: marks to persist for every open position (flat positions have none).
+    entries_blocked: no buy may go out (block_reasons say why). Per-buy limits (asset cap,
+    max open positions, cash) are checked by `risk.limits.allowed_entry`, which every buy
+    must pass through. kill_switch: daily loss or drawdown limit tripped.
+    open_positions_full: max_open_positions reached; only existing positions may be added to.
+    missing_prices: open positions without a price this tick (no exit checked, marks kept).
+    """
+
+    at: datetime
+    actions: list[Action]
+    new_marks: dict[str, PositionMarks]
+    entries_blocked: bool
+    block_reasons: list[str]
+    kill_switch: bool
+    open_positions_full: bool
+    missing_prices: list[str]
+
+
+def evaluate(
+    positions: Mapping[str, Position],
+    marks: Mapping[str, PositionMarks],
+    prices: Mapping[str, Decimal],
+    account: AccountState,
+    params: RiskParams,
+    now: datetime,
+) -> RiskDecision:
+    """Evaluate every position at `prices` (quote per base) and the account against limits."""
+    kill = kill_switch_reasons(account, params)
+    flatten_reason = "; ".join(kill) if kill and params.flatten_on_kill else None
+    actions: list[Action] = []
+    new_marks: dict[str, PositionMarks] = {}
+    missing: list[str] = []
+    total_exposure = _ZERO
+    open_count = 0
+    for symbol, position in positions.items():
+        if not position.is_open(params.dust_for(symbol)):
+            continue
+        open_count += 1
+        previous = marks.get(symbol)
+        price = prices.get(symbol)
+        if price is None:
+            missing.append(symbol)
+            total_exposure += position.cost_basis
+            if previous is not None and previous.cycle_id == position.cycle_id:
+                new_marks[symbol] = previous
+            continue
+        total_exposure += position.size * price
+        position_actions, new_marks[symbol] = evaluate_position(
+            position, previous, price, params, flatten_reason
+        )
+        actions.extend(position_actions)
+    block_reasons = global_block_reasons(account, params, total_exposure, kill)
+    return RiskDecision(
+        at=now,
+        actions=actions,
+        new_marks=new_marks,
+        entries_blocked=bool(block_reasons),
+        block_reasons=block_reasons,
+        kill_switch=bool(kill),
+        open_positions_full=open_count >= params.max_open_positions,
+        missing_prices=missing,
+    )
+
+
+def evaluate_position(
+    position: Position,
+    marks: PositionMarks | None,
+    price: Decimal,
+    params: RiskParams,
+    flatten_reason: str | None = None,
+) -> tuple[list[Action], PositionMarks]:
+    """Exit rules for one open position at `price`; returns (actions, marks to persist).
+
+    The caller checks `position.is_open(params.dust_for(symbol))` first, as `evaluate` does.
+
+    `marks` of another cycle are ignored. `flatten_reason` (set when the kill switch flattens)
+    turns the result into a single FLATTEN of everything held.
+    """
+    cycle_id = position.cycle_id or ""
+    if marks is None or marks.cycle_id != cycle_id:
+        high = max(position.peak_fill_price, price)
+        trail: Decimal | None = None
+    else:
+        high = max(marks.high_water_mark, price)
+        trail = marks.trailing_stop
+    callback = params.trailing_stop_pct
+    if callback is not None and (
+        trail is not None
+        or trailing_should_activate(
+            len(params.take_profit_tiers),
+            position.tiers_taken,
+            high,
+            position.avg_entry_price,
+            params.trailing_activation_gain,
+        )
+    ):
+        trail = ratchet(trail, trailing_stop_level(callback, high))
+    new_marks = PositionMarks(cycle_id, high, trail)
+
+    if flatten_reason is not None:
+        return [_flatten(position, price, flatten_reason)], new_marks
+    exit_action = _stop_exit(position, price, params, high, trail)
+    if exit_action is not None:
+        return [exit_action], new_marks
+    sales = plan_take_profits(
+        params.take_profit_tiers,
+        position.tiers_taken,
+        position.avg_entry_price,
+        position.size,
+        position.cycle_bought,
+        price,
+        params.dust_for(position.symbol),
+    )
+    return [_take_profit(position, price, sale) for sale in sales], new_marks
+
+
+def _stop_exit(
+    position: Position,
+    price: Decimal,
+    params: RiskParams,
+    high: Decimal,
+    trail: Decimal | None,
+) -> Action | None:
+    hard = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
+    if (
+        hard is not None
+        and price <= hard.price
+        and (trail is None or price > trail or hard.price >= trail)
+    ):
+        kind, level = ActionKind.STOP_LOSS, hard.price
+        why = describe_stop(position, hard, params.stop_loss_pct)
+        label = "break-even stop" if hard.break_even else "stop loss"
+    elif trail is not None and price <= trail:
+        kind, level = ActionKind.TRAILING_STOP, trail
+        callback = params.trailing_stop_pct or _ZERO
+        why = f"{fmt_pct(callback)} below high {fmt_num(high)}"
+        if trail != trailing_stop_level(callback, high):
+            why = f"ratcheted; {why} would be {fmt_num(trailing_stop_level(callback, high))}"
+        label = "trailing stop"
+    else:
+        return None
+    base = base_asset(position.symbol)
+    overrides = _overridden_tiers(position, price, params)
+    reason = (
+        f"{label}: price {fmt_num(price)} <= stop {fmt_num(level)} ({why}), "
+        f"sell all {fmt_num(position.size)} {base}{overrides}"
+    )
+    return Action(
+        kind, position.symbol, position.size, level, price, None, _cycle(position), reason
+    )
+
+
+def _overridden_tiers(position: Position, price: Decimal, params: RiskParams) -> str:
+    """Note for the journal when an exit pre-empts tiers due at the same tick."""
+    due = plan_take_profits(
+        params.take_profit_tiers,
+        position.tiers_taken,
+        position.avg_entry_price,
+        position.size,
+        position.cycle_bought,
+        price,
+        params.dust_for(position.symbol),
+    )
+    if not due:
+        return ""
+    tiers = ", ".join(str(sale.tier) for sale in due)
+    return f" (exit wins over due tier {tiers})"
+
+
+def _take_profit(position: Position, price: Decimal, sale: TierSale) -> Action:
+    base = base_asset(position.symbol)
+    reason = (
+        f"tier {sale.tier}: {fmt_gain(position.gain(price))} >= "
+        f"{fmt_signed_pct(sale.gain_threshold)}, sell {fmt_pct(sale.sell_fraction)} of "
+        f"{fmt_num(position.cycle_bought)} = {fmt_num(sale.target_amount)} {base}"
+    )
+    if sale.swept_dust:
+        reason += (
+            f", plus the {fmt_num(sale.amount - sale.target_amount)} {base} that would be "
+            f"left as dust = {fmt_num(sale.amount)} {base}"
+        )
+    elif sale.amount < sale.target_amount:
+        reason += f", clipped to the {fmt_num(sale.amount)} {base} still held"
+    return Action(
+        ActionKind.TAKE_PROFIT,
+        position.symbol,
+        sale.amount,
+        sale.trigger_price,
+        price,
+        sale.tier,
+        _cycle(position),
+        reason,
+    )
+
+
+def _flatten(position: Position, price: Decimal, reason: str) -> Action:
+    text = (
+        f"kill switch: {reason}; flatten all {fmt_num(position.size)} {base_asset(position.symbol)}"
+    )
+    return Action(
+        ActionKind.FLATTEN,
+        position.symbol,
+        position.size,
+        price,
+        price,
+        None,
+        _cycle(position),
+        text,
+    )
+
+
+def _cycle(position: Position) -> str:
+    return position.cycle_id or ""

@@ -1,0 +1,177 @@
+"""Tiered take-profit: a ladder of (gain, share of the original position to sell).
+
+Fractions inside the code (0.2 = 20 %); percent only in the human form "20:25,50:25", which
+`parse_take_profit_tiers` converts once. A tier fires once per cycle: the sell fill carrying
+`tier=k` marks it taken on the position, and the planner skips taken tiers. If the price gaps
+over several tiers, every due tier is planned at once, one sale each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from risk._fmt import fmt_num, fmt_pct
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class TakeProfitTier:
+    """Sell `sell_fraction` of the cycle's original size once the gain reaches `gain`.
+
+    Both are fractions: TakeProfitTier(Decimal("0.2"), Decimal("0.25")) = at +20 % sell 25 %.
+    """
+
+    gain: Decimal
+    sell_fraction: Decimal
+
+
+DEFAULT_TAKE_PROFIT_TIERS: tuple[TakeProfitTier, ...] = (
+    TakeProfitTier(Decimal("0.2"), Decimal("0.25")),
+    TakeProfitTier(Decimal("0.5"), Decimal("0.25")),
+)
+
+
+class TierSpecError(ValueError):
+    """A take-profit ladder that is malformed; the message says exactly what is wrong."""
+
+
+def validate_tiers(tiers: Sequence[TakeProfitTier]) -> tuple[TakeProfitTier, ...]:
+    """Check a ladder in fractions; return it as a tuple or raise `TierSpecError`.
+
+    Rules: gains > 0 and strictly increasing, each sell fraction > 0, sum of sells <= 1.
+    """
+    total = _ZERO
+    previous: Decimal | None = None
+    for index, tier in enumerate(tiers, start=1):
+        if not isinstance(tier.gain, Decimal) or not isinstance(tier.sell_fraction, Decimal):
+            raise TierSpecError(f"tier {index}: gain and sell fraction must be Decimal")
+        if not tier.gain.is_finite() or tier.gain <= 0:
+            raise TierSpecError(f"tier {index}: gain must be > 0 %, got {fmt_pct(tier.gain)}")
+        if not tier.sell_fraction.is_finite() or tier.sell_fraction <= 0:
+            raise TierSpecError(
+                f"tier {index}: sell must be > 0 %, got {fmt_pct(tier.sell_fraction)}"
+            )
+        if previous is not None and tier.gain <= previous:
+            raise TierSpecError(
+                f"tier {index}: gain {fmt_pct(tier.gain)} must be greater than the previous "
+                f"tier's {fmt_pct(previous)} (gains strictly increasing)"
+            )
+        previous = tier.gain
+        total += tier.sell_fraction
+    if total > _ONE:
+        raise TierSpecError(f"sell percentages sum to {fmt_pct(total)}, must be <= 100%")
+    return tuple(tiers)
+
+
+def _parse_percent(text: str, what: str, where: str) -> Decimal:
+    cleaned = text.strip().removesuffix("%").strip()
+    if not cleaned:
+        raise TierSpecError(f"{where}: {what} is missing")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise TierSpecError(f"{where}: {what} {text.strip()!r} is not a number") from None
+    if not value.is_finite():
+        raise TierSpecError(f"{where}: {what} {text.strip()!r} is not a finite number")
+    return value
+
+
+def parse_take_profit_tiers(spec: str) -> tuple[TakeProfitTier, ...]:
+    """Parse "gain%:sell%,..." (percent, e.g. "20:25,50:25") into a ladder in fractions.
+
+    An empty or blank string means no take-profit tiers. Raises `TierSpecError` naming the
+    offending tier and rule.
+    """
+    if not spec.strip():
+        return ()
+    tiers: list[TakeProfitTier] = []
+    for index, raw in enumerate(spec.split(","), start=1):
+        item = raw.strip()
+        where = f"tier {index} {item!r}"
+        if not item:
+            raise TierSpecError(f"tier {index} is empty (stray comma in {spec.strip()!r}?)")
+        parts = item.split(":")
+        if len(parts) != 2:
+            raise TierSpecError(f"{where}: expected 'gain%:sell%', e.g. '20:25'")
+        gain = _parse_percent(parts[0], "gain", where)
+        sell = _parse_percent(parts[1], "sell", where)
+        if gain <= 0:
+            raise TierSpecError(f"{where}: gain must be > 0 %, got {fmt_num(gain)}")
+        if sell <= 0:
+            raise TierSpecError(f"{where}: sell must be > 0 %, got {fmt_num(sell)}")
+        if tiers and gain / _HUNDRED <= tiers[-1].gain:
+            raise TierSpecError(
+                f"{where}: gain {fmt_num(gain)}% must be greater than the previous tier's "
+                f"{fmt_pct(tiers[-1].gain)} (gains strictly increasing)"
+            )
+        tiers.append(TakeProfitTier(gain / _HUNDRED, sell / _HUNDRED))
+    return validate_tiers(tiers)
+
+
+def format_take_profit_tiers(tiers: Sequence[TakeProfitTier]) -> str:
+    """Inverse of `parse_take_profit_tiers`: DEFAULT_TAKE_PROFIT_TIERS -> "20:25,50:25"."""
+    return ",".join(
+        f"{fmt_num(t.gain * _HUNDRED)}:{fmt_num(t.sell_fraction * _HUNDRED)}" for t in tiers
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TierSale:
+    """One planned take-profit sale, amounts in base units.
+
+    target_amount = sell_fraction * original size; amount = what to sell: the target clipped
+    to what is held, or everything held when the rest would be dust (`swept_dust`).
+    """
+
+    tier: int
+    gain_threshold: Decimal
+    trigger_price: Decimal
+    sell_fraction: Decimal
+    target_amount: Decimal
+    amount: Decimal
+    swept_dust: bool
+
+
+def plan_take_profits(
+    tiers: Sequence[TakeProfitTier],
+    tiers_taken: frozenset[int],
+    avg_entry_price: Decimal,
+    size: Decimal,
+    original_size: Decimal,
+    price: Decimal,
+    dust: Decimal = _ZERO,
+) -> list[TierSale]:
+    """Sales for every tier that is due at `price` and not yet taken, in tier order.
+
+    A tier is due when `price >= avg_entry_price * (1 + gain)`. Each sale targets
+    `sell_fraction * original_size`; the running total never exceeds `size`, and a sale that
+    would leave at most `dust` behind sells everything instead (dust cannot be sold later).
+    """
+    sales: list[TierSale] = []
+    if avg_entry_price <= 0 or size <= dust:
+        return sales
+    remaining = size
+    for index, tier in enumerate(tiers, start=1):
+        if index in tiers_taken:
+            continue
+        trigger = avg_entry_price * (_ONE + tier.gain)
+        if price < trigger:
+            break  # gains are increasing: no later tier is due either
+        target = tier.sell_fraction * original_size
+        amount = min(target, remaining)
+        swept = False
+        if remaining - amount <= dust:
+            swept = amount < remaining
+            amount = remaining
+        if amount <= 0:
+            break
+        sales.append(TierSale(index, tier.gain, trigger, tier.sell_fraction, target, amount, swept))
+        remaining -= amount
+        if remaining <= 0:
+            break
+    return sales
