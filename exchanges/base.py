@@ -1,0 +1,295 @@
+"""The exchange contract: domain types and the `ExchangeAdapter` protocol.
+
+Every venue (the paper engine, the ccxt adapter) speaks only these types. Amounts and prices are
+`Decimal`; amounts are in base currency, prices and costs in quote currency, fees in quote
+currency unless `Fill.fee_asset` says otherwise. Datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # fully filled
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+def format_decimal(x: Decimal) -> str:
+    """Plain notation without exponent or trailing zeros (`1E-5` -> `0.00001`), for reasons."""
+    return format(x.normalize(), "f")
+
+
+def _to_step(x: Decimal, step: Decimal, rounding: str) -> Decimal:
+    units = (x / step).to_integral_value(rounding=rounding)
+    return (units * step).quantize(step) if step.as_tuple().exponent < 0 else units * step
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """Trading rules of one symbol.
+
+    `amount_step` is the base-currency lot step, `price_tick` the quote-currency price step,
+    `min_cost` the minimum notional (amount * price) in quote currency. Fees are fractions
+    (0.001 = 0.1 %).
+    """
+
+    symbol: str
+    base: str
+    quote: str
+    amount_step: Decimal
+    price_tick: Decimal
+    min_amount: Decimal | None
+    max_amount: Decimal | None
+    min_cost: Decimal | None
+    maker_fee: Decimal
+    taker_fee: Decimal
+
+    def round_amount(self, amount: Decimal) -> Decimal:
+        """Truncate toward zero to a multiple of `amount_step` (what venues and ccxt do)."""
+        return _to_step(amount, self.amount_step, ROUND_DOWN)
+
+    def round_price(self, price: Decimal, side: Side | None = None) -> Decimal:
+        """Round to a multiple of `price_tick`.
+
+        Without `side`: to the nearest tick, half up (ccxt `price_to_precision`). With a side,
+        conservatively: a buy rounds down and a sell rounds up, so the limit never gets worse
+        for the trader than requested.
+        """
+        if side is Side.BUY:
+            rounding = ROUND_FLOOR
+        elif side is Side.SELL:
+            rounding = ROUND_CEILING
+        else:
+            rounding = ROUND_HALF_UP
+        return _to_step(price, self.price_tick, rounding)
+
+    def check(self, amount: Decimal, price: Decimal | None) -> str | None:
+        """Why the venue would refuse this (already rounded) order, or None if it passes.
+
+        `price` is the limit price, or a reference price (best bid/ask) for a market order,
+        used for the minimum-notional check; None skips that check.
+        """
+        sym = self.symbol
+        if self.min_amount is not None and amount < self.min_amount:
+            return (
+                f"amount {format_decimal(amount)} below minimum "
+                f"{format_decimal(self.min_amount)} for {sym}"
+            )
+        if amount <= 0:
+            return f"amount {format_decimal(amount)} is not positive for {sym}"
+        if self.max_amount is not None and amount > self.max_amount:
+            return (
+                f"amount {format_decimal(amount)} above maximum "
+                f"{format_decimal(self.max_amount)} for {sym}"
+            )
+        if price is not None:
+            if price <= 0:
+                return f"price {format_decimal(price)} is not positive for {sym}"
+            cost = amount * price
+            if self.min_cost is not None and cost < self.min_cost:
+                return (
+                    f"notional {format_decimal(cost)} below minimum "
+                    f"{format_decimal(self.min_cost)} for {sym}"
+                )
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """Best bid/ask and last trade price; a field is None when the venue does not report it.
+
+    `timestamp` is the venue's time, or the receive time when the venue omits it.
+    """
+
+    symbol: str
+    bid: Decimal | None
+    ask: Decimal | None
+    last: Decimal | None
+    timestamp: datetime
+
+    @property
+    def mid(self) -> Decimal | None:
+        if self.bid is None or self.ask is None:
+            return None
+        return (self.bid + self.ask) / 2
+
+    @property
+    def price(self) -> Decimal | None:
+        """Best single reference price: last trade, else mid, else whichever side exists."""
+        if self.last is not None:
+            return self.last
+        return self.mid if self.mid is not None else (self.bid or self.ask)
+
+
+Level = tuple[Decimal, Decimal]
+"""One order-book level: (price in quote, amount in base)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    """Bids sorted best (highest) first, asks best (lowest) first."""
+
+    symbol: str
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    timestamp: datetime
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        return self.bids[0][0] if self.bids else None
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        return self.asks[0][0] if self.asks else None
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """One asset: `used` is reserved by open orders, `total = free + used`."""
+
+    asset: str
+    free: Decimal
+    used: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the caller asks for; the adapter rounds amount/price and checks limits before sending.
+
+    `price` is required for LIMIT and ignored for MARKET.
+    """
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    amount: Decimal
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the venue knows it. `amount`/`filled` in base, `average`/`price` in quote,
+    `fee` is the accumulated fee in quote currency."""
+
+    client_order_id: str
+    exchange_order_id: str | None
+    symbol: str
+    side: Side
+    type: OrderType
+    amount: Decimal
+    price: Decimal | None
+    status: OrderStatus
+    filled: Decimal
+    average: Decimal | None
+    fee: Decimal
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.filled
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is OrderStatus.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution. `amount` in base, `price` in quote, `fee` in `fee_asset`."""
+
+    trade_id: str
+    client_order_id: str | None
+    exchange_order_id: str | None
+    symbol: str
+    side: Side
+    amount: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+    timestamp: datetime
+    is_maker: bool
+
+    @property
+    def cost(self) -> Decimal:
+        """Quote value of the fill, fee excluded."""
+        return self.amount * self.price
+
+
+@runtime_checkable
+class ExchangeAdapter(Protocol):
+    """One venue. All methods are async; errors are `exchanges.errors` classes only.
+
+    `name` identifies the venue and mode, e.g. "paper:binance", "ccxt:binance:testnet".
+    """
+
+    name: str
+
+    async def load_markets(self, reload: bool = False) -> dict[str, Market]: ...
+
+    async def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook: ...
+
+    async def fetch_balances(self) -> dict[str, Balance]: ...
+
+    async def create_order(self, req: OrderRequest) -> Order:
+        """Round amount (truncate) and price (nearest tick), check limits, then place.
+
+        Raises OrderRejected (with symbol, value and limit in the reason), InsufficientFunds,
+        DuplicateClientOrderId; OrderOutcomeUnknown if the request may have reached the venue.
+        """
+        ...
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
+        """Cancel an open order; OrderNotFound if the venue does not know it."""
+        ...
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> Order | None:
+        """The order with this client id, or None if the venue has never seen it."""
+        ...
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+        """Own fills for `symbol`, oldest first, at or after `since` when given."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+__all__ = [
+    "Balance",
+    "ExchangeAdapter",
+    "Fill",
+    "Level",
+    "Market",
+    "Order",
+    "OrderBook",
+    "OrderRequest",
+    "OrderStatus",
+    "OrderType",
+    "Side",
+    "Ticker",
+    "format_decimal",
+]

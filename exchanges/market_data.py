@@ -1,0 +1,269 @@
+"""Market data for the paper engine: the `MarketDataSource` protocol and its implementations.
+
+- `CcxtPublicData`: real public data (markets, ticker, order book) from a ccxt exchange, no keys.
+- `StaticMarketData`: data the caller sets per symbol (ticker, book or candle) for tests and
+  backtests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import structlog
+
+from exchanges.base import Level, Market, OrderBook, Ticker
+from exchanges.errors import ExchangeError, RateLimited, RetryableError
+
+log = structlog.get_logger(__name__)
+
+
+class MarketDataSource(Protocol):
+    async def load_markets(self, reload: bool = False) -> dict[str, Market]: ...
+
+    async def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
+        """The book, or one with no levels on a side when depth is unknown (ticker-only)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One OHLC bar; `ts` is the bar's open time, prices in quote, volume in base."""
+
+    ts: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal = Decimal(0)
+
+
+def scripted_book(
+    symbol: str,
+    bid: Decimal,
+    ask: Decimal,
+    depth: Decimal,
+    levels: int,
+    timestamp: datetime,
+    spacing: Decimal = Decimal(1),
+) -> OrderBook:
+    """A book of `levels` levels a side, `spacing` quote apart, each holding `depth` base."""
+    bids = tuple((bid - spacing * i, depth) for i in range(levels))
+    asks = tuple((ask + spacing * i, depth) for i in range(levels))
+    return OrderBook(symbol=symbol, bids=bids, asks=asks, timestamp=timestamp)
+
+
+class StaticMarketData:
+    """Market data set by the caller. A set book also defines the ticker (best bid/ask,
+    last = best bid) unless a ticker was set later; a candle sets a ticker at its close and
+    clears the book, so orders then fill by the ticker rules."""
+
+    def __init__(self, markets: Iterable[Market] = ()) -> None:
+        self._markets = {m.symbol: m for m in markets}
+        self._tickers: dict[str, Ticker] = {}
+        self._books: dict[str, OrderBook] = {}
+
+    def set_markets(self, markets: Iterable[Market]) -> None:
+        self._markets = {m.symbol: m for m in markets}
+
+    def set_ticker(self, ticker: Ticker) -> None:
+        self._tickers[ticker.symbol] = ticker
+        self._books.pop(ticker.symbol, None)
+
+    def set_order_book(self, book: OrderBook) -> None:
+        self._books[book.symbol] = book
+        best_bid, best_ask = book.best_bid, book.best_ask
+        self._tickers[book.symbol] = Ticker(
+            symbol=book.symbol,
+            bid=best_bid,
+            ask=best_ask,
+            last=best_bid if best_bid is not None else best_ask,
+            timestamp=book.timestamp,
+        )
+
+    def set_candle(self, symbol: str, candle: Candle) -> None:
+        self.set_ticker(
+            Ticker(
+                symbol, bid=candle.close, ask=candle.close, last=candle.close, timestamp=candle.ts
+            )
+        )
+
+    async def load_markets(self, reload: bool = False) -> dict[str, Market]:
+        return dict(self._markets)
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        ticker = self._tickers.get(symbol)
+        if ticker is None:
+            raise ExchangeError(f"no market data for {symbol}")
+        return ticker
+
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
+        book = self._books.get(symbol)
+        if book is None:
+            ticker = await self.fetch_ticker(symbol)
+            return OrderBook(symbol=symbol, bids=(), asks=(), timestamp=ticker.timestamp)
+        if len(book.bids) <= limit and len(book.asks) <= limit:
+            return book
+        return OrderBook(symbol, book.bids[:limit], book.asks[:limit], book.timestamp)
+
+    async def close(self) -> None:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# ccxt public data
+
+_PUBLIC_OPTIONS: dict[str, Any] = {
+    # binance, bybit and okx read this; elsewhere it is ignored. Paper trades spot only, and
+    # fetching derivatives markets costs extra requests at every start.
+    "fetchMarkets": {"types": ["spot"]},
+}
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value))
+
+
+def _step(value: Any, precision_mode: int) -> Decimal:
+    from ccxt.base.decimal_to_precision import DECIMAL_PLACES, TICK_SIZE
+
+    if value is None:
+        return Decimal("1E-8")
+    if precision_mode == TICK_SIZE:
+        return Decimal(str(value))
+    if precision_mode == DECIMAL_PLACES:
+        return Decimal(1).scaleb(-int(value))
+    # SIGNIFICANT_DIGITS has no fixed step; a fine step keeps orders valid at the venue's
+    # own rounding, at the cost of slightly optimistic paper precision.
+    return Decimal("1E-8")
+
+
+def market_from_ccxt(raw: Mapping[str, Any], precision_mode: int) -> Market:
+    """Convert one ccxt unified market dict into a `Market` (fees default to 0.1 %)."""
+    precision = raw.get("precision") or {}
+    limits = raw.get("limits") or {}
+    amount_limits = limits.get("amount") or {}
+    cost_limits = limits.get("cost") or {}
+    return Market(
+        symbol=str(raw["symbol"]),
+        base=str(raw["base"]),
+        quote=str(raw["quote"]),
+        amount_step=_step(precision.get("amount"), precision_mode),
+        price_tick=_step(precision.get("price"), precision_mode),
+        min_amount=_dec(amount_limits.get("min")),
+        max_amount=_dec(amount_limits.get("max")),
+        min_cost=_dec(cost_limits.get("min")),
+        maker_fee=_dec(raw.get("maker")) or Decimal("0.001"),
+        taker_fee=_dec(raw.get("taker")) or Decimal("0.001"),
+    )
+
+
+def _rewrite_urls(api: Any, base: str) -> Any:
+    if isinstance(api, dict):
+        return {key: _rewrite_urls(value, base) for key, value in api.items()}
+    if isinstance(api, str):
+        parts = urlsplit(api)
+        return base.rstrip("/") + parts.path
+    return api
+
+
+def _from_ms(ms: Any, fallback: datetime) -> datetime:
+    if ms is None:
+        return fallback
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+
+
+def _levels(raw: Iterable[Any]) -> tuple[Level, ...]:
+    return tuple((Decimal(str(row[0])), Decimal(str(row[1]))) for row in raw)
+
+
+class CcxtPublicData:
+    """Public market data from ccxt's async client with no API keys.
+
+    `rest_url` redirects every REST endpoint to that base (keeping each original path), so
+    tests can serve recorded responses from a loopback server.
+    """
+
+    def __init__(
+        self,
+        exchange_id: str,
+        rest_url: str | None = None,
+        *,
+        options: Mapping[str, Any] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        import ccxt.async_support as ccxt_async
+
+        cls = getattr(ccxt_async, exchange_id, None)
+        if cls is None:
+            from exchanges.errors import ExchangeConfigError
+
+            raise ExchangeConfigError(f"ccxt has no exchange {exchange_id!r}")
+        config: dict[str, Any] = {"options": {**_PUBLIC_OPTIONS, **(options or {})}}
+        self._exchange = cls(config)
+        if rest_url is not None:
+            self._exchange.urls["api"] = _rewrite_urls(self._exchange.urls["api"], rest_url)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._markets: dict[str, Market] | None = None
+        self.exchange_id = exchange_id
+
+    async def load_markets(self, reload: bool = False) -> dict[str, Market]:
+        if self._markets is not None and not reload:
+            return dict(self._markets)
+        raw = await self._call(self._exchange.load_markets, reload)
+        mode = int(self._exchange.precisionMode)
+        markets: dict[str, Market] = {}
+        for symbol, entry in raw.items():
+            if not entry.get("spot"):
+                continue
+            try:
+                markets[symbol] = market_from_ccxt(entry, mode)
+            except (KeyError, ArithmeticError, TypeError, ValueError) as exc:
+                log.warning("market_skipped", symbol=symbol, error=str(exc))
+        self._markets = markets
+        log.info("markets_loaded", exchange=self.exchange_id, count=len(markets))
+        return dict(markets)
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        raw = await self._call(self._exchange.fetch_ticker, symbol)
+        return Ticker(
+            symbol=symbol,
+            bid=_dec(raw.get("bid")),
+            ask=_dec(raw.get("ask")),
+            last=_dec(raw.get("last")),
+            timestamp=_from_ms(raw.get("timestamp"), self._clock()),
+        )
+
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
+        raw = await self._call(self._exchange.fetch_order_book, symbol, limit)
+        return OrderBook(
+            symbol=symbol,
+            bids=_levels(raw.get("bids") or ()),
+            asks=_levels(raw.get("asks") or ()),
+            timestamp=_from_ms(raw.get("timestamp"), self._clock()),
+        )
+
+    async def close(self) -> None:
+        await self._exchange.close()
+
+    async def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+        import ccxt
+
+        try:
+            return await method(*args)
+        except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as exc:
+            raise RateLimited(f"{self.exchange_id}: {exc}") from exc
+        except ccxt.NetworkError as exc:
+            raise RetryableError(f"{self.exchange_id}: {exc}") from exc
+        except ccxt.BaseError as exc:
+            raise ExchangeError(f"{self.exchange_id}: {exc}") from exc
