@@ -1,0 +1,430 @@
+"""`CcxtExchange`: the `ExchangeAdapter` for real venues (testnet or live) through ccxt.
+
+Error policy (each rule has a test in tests/integration/test_ccxt_faults.py or
+tests/unit/exchanges/test_ccxt_errors.py):
+
+- Every ccxt or transport exception is translated once, here, by `exchanges.ccxt_errors`;
+  callers only ever see `exchanges.errors` types.
+- Reads (markets, ticker, book, balances, fetch_order, open orders, trades) retry
+  `RetryableError` - timeouts, dropped connections, 5xx, garbled bodies, 429/418 - with capped
+  exponential backoff (`RetryPolicy`), waiting at least the venue's Retry-After; a Retry-After
+  longer than the policy's `max_delay` goes back to the caller at once. A clock outside the
+  venue's recvWindow resynchronises ccxt's time difference before the retry.
+- `create_order` is never retried here (and ccxt's own `maxRetriesOnFailure` is pinned to 0).
+  A timeout, dropped connection, 5xx or garbled reply after sending raises
+  `OrderOutcomeUnknown`: the caller must `fetch_order(symbol, client_order_id)` before any
+  resend. A 429/418 raises `RateLimited` (the venue refused before processing).
+- `cancel_order` is not retried here either: a `RetryableError` goes back to the caller, who
+  may simply cancel again (a second cancel of a gone order is `OrderNotFound`).
+- `OrderRejected` (limits, precision, unknown symbol), `InsufficientFunds`,
+  `DuplicateClientOrderId`, `AuthenticationFailed` are never retried.
+- Amounts are truncated to the lot step and prices rounded to the tick (the market's
+  precision), then min amount / min notional are checked before anything is sent; a market
+  order's notional is checked at the current best ask (buy) or bid (sell).
+
+Venue differences (client id field and charset, lookup by client id, testnet method, password)
+come from `exchanges.venues`; nothing here branches on an exchange id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+import ccxt.async_support as ccxt_async
+import structlog
+from ccxt.base import errors as ccxt_errors
+
+from exchanges.base import (
+    Balance,
+    Fill,
+    Market,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderType,
+    Side,
+    Ticker,
+)
+from exchanges.ccxt_client import build_client
+from exchanges.ccxt_errors import Action, install_response_hooks, translate
+from exchanges.ccxt_parse import (
+    dec,
+    fees_in_quote,
+    order_fees,
+    to_balances,
+    to_fill,
+    to_market,
+    to_order,
+    to_order_book,
+    to_ticker,
+)
+from exchanges.errors import ExchangeConfigError, ExchangeError, OrderNotFound, OrderRejected
+from exchanges.retry import RetryPolicy, Sleep, retry_read
+from exchanges.venues import ClientIdLookup, venue_spec
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+Mode = Literal["testnet", "live"]
+RawOrder = dict[str, Any]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CcxtExchange:
+    """One venue account through ccxt.async_support.
+
+    Credentials are plain strings (unwrap SecretStr first); without an API key only public
+    calls work (private ones raise AuthenticationFailed).
+
+    `rest_url` (e.g. a proxy or the test emulator, "http://127.0.0.1:8765") replaces the scheme
+    and host of every ccxt API URL, keeping each path. `timeout` is seconds per HTTP request.
+    `markets_max_age` bounds how long loaded markets are reused before a refresh. `client`
+    injects a prebuilt ccxt instance (tests); it then gets only the response hooks.
+    """
+
+    def __init__(
+        self,
+        exchange_id: str,
+        mode: Mode,
+        api_key: str | None = None,
+        secret: str | None = None,
+        password: str | None = None,
+        *,
+        rest_url: str | None = None,
+        timeout: float = 10.0,
+        clock: Callable[[], datetime] = utc_now,
+        markets_max_age: timedelta = timedelta(hours=1),
+        retry_policy: RetryPolicy | None = None,
+        enable_rate_limit: bool = True,
+        sleep: Sleep = asyncio.sleep,
+        client: ccxt_async.Exchange | None = None,
+    ) -> None:
+        if mode not in ("testnet", "live"):
+            raise ExchangeConfigError(f"mode must be 'testnet' or 'live', not {mode!r}")
+        self.venue = venue_spec(exchange_id)
+        self.mode = mode
+        self.name = f"ccxt:{exchange_id}:{mode}"
+        self._clock = clock
+        self._sleep = sleep
+        self._policy = retry_policy or RetryPolicy()
+        self._markets_max_age = markets_max_age
+        self._client = client or build_client(
+            self.venue,
+            mode,
+            api_key=api_key or "",
+            secret=secret or "",
+            password=password,
+            rest_url=rest_url,
+            timeout=timeout,
+            enable_rate_limit=enable_rate_limit,
+        )
+        install_response_hooks(self._client, clock)
+        self._markets: dict[str, Market] = {}
+        self._markets_loaded_at: datetime | None = None
+        self._markets_lock = asyncio.Lock()
+        self._client_ids_by_order: dict[str, str] = {}
+
+    @property
+    def client(self) -> ccxt_async.Exchange:
+        """The underlying ccxt instance (for diagnostics; trading goes through the adapter)."""
+        return self._client
+
+    # ---- plumbing --------------------------------------------------------------------------
+
+    async def _call(
+        self, action: Action, operation: Callable[[], Awaitable[T]], cid: str | None = None
+    ) -> T:
+        try:
+            return await operation()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, ccxt_errors.InvalidNonce):
+                await self._resync_clock()
+            error = translate(exc, action, self.venue, cid)
+            if error is exc:
+                raise
+            raise error from exc
+
+    async def _read(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
+        return await retry_read(
+            lambda: self._call(Action.READ, operation),
+            policy=self._policy,
+            sleep=self._sleep,
+            what=f"{self.name} {what}",
+        )
+
+    async def _resync_clock(self) -> None:
+        try:
+            await self._client.load_time_difference()
+        except Exception as exc:  # best effort: the retry reports the real failure
+            log.warning("ccxt_clock_resync_failed", venue=self.name, error=repr(exc))
+
+    # ---- markets ---------------------------------------------------------------------------
+
+    async def load_markets(self, reload: bool = False) -> dict[str, Market]:
+        """Spot markets by unified symbol ("BTC/USDT"); cached for `markets_max_age`."""
+        return dict(await self._current_markets(reload))
+
+    async def _current_markets(self, reload: bool = False) -> dict[str, Market]:
+        async with self._markets_lock:
+            loaded_at = self._markets_loaded_at
+            fresh = loaded_at is not None and self._clock() - loaded_at < self._markets_max_age
+            if reload or not fresh:
+                try:
+                    raw = await self._read(
+                        "load_markets", lambda: self._client.load_markets(reload=True)
+                    )
+                except ExchangeError as exc:
+                    if reload or not self._markets:
+                        raise
+                    # A failed periodic refresh must not stop trading on known rules.
+                    log.warning("ccxt_markets_refresh_failed", venue=self.name, reason=exc.reason)
+                    return self._markets
+                mode = self._client.precisionMode
+                markets = {}
+                for symbol, info in raw.items():
+                    if info.get("spot", True):
+                        market = to_market(info, mode)
+                        if market is not None:
+                            markets[symbol] = market
+                self._markets = markets
+                self._markets_loaded_at = self._clock()
+                log.info("ccxt_markets_loaded", venue=self.name, count=len(markets))
+            return self._markets
+
+    async def _market(self, symbol: str) -> Market:
+        market = (await self._current_markets()).get(symbol)
+        if market is None:
+            raise OrderRejected(f"{symbol} is not a spot market on {self.venue.exchange_id}")
+        return market
+
+    # ---- market data -----------------------------------------------------------------------
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        await self._market(symbol)
+        raw = await self._read("fetch_ticker", lambda: self._client.fetch_ticker(symbol))
+        return to_ticker(raw, symbol, self._clock())
+
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
+        await self._market(symbol)
+        raw = await self._read(
+            "fetch_order_book", lambda: self._client.fetch_order_book(symbol, limit)
+        )
+        return to_order_book(raw, symbol, self._clock())
+
+    async def fetch_balances(self) -> dict[str, Balance]:
+        raw = await self._read("fetch_balance", lambda: self._client.fetch_balance())
+        return to_balances(raw)
+
+    # ---- orders ----------------------------------------------------------------------------
+
+    async def create_order(self, req: OrderRequest) -> Order:
+        cid = req.client_order_id
+        market = await self._market(req.symbol)
+        rules = self.venue.client_ids
+        if not cid or not rules.is_valid(cid):
+            raise OrderRejected(
+                f"client order id {cid!r} is not valid on {self.venue.exchange_id} "
+                f"(1-{rules.max_length} of [{rules.charset}])",
+                client_order_id=cid,
+            )
+        amount = market.round_amount(req.amount)
+        price = None
+        if req.type is OrderType.LIMIT:
+            if req.price is None:
+                raise OrderRejected(f"limit order {cid} without a price", client_order_id=cid)
+            price = market.round_price(req.price)
+            reference = price
+        else:
+            reference = await self._reference_price(market, req.side)
+        reason = market.check(amount, reference)
+        if reason is not None:
+            raise OrderRejected(reason, client_order_id=cid)
+        sent = replace(req, amount=amount, price=price)
+        log.info(
+            "ccxt_order_sending",
+            venue=self.name,
+            client_order_id=cid,
+            symbol=req.symbol,
+            side=str(req.side),
+            type=str(req.type),
+            amount=str(amount),
+            price=None if price is None else str(price),
+        )
+        try:
+            raw = await self._call(
+                Action.PLACE,
+                lambda: self._client.create_order(
+                    req.symbol,
+                    str(req.type),
+                    str(req.side),
+                    float(amount),
+                    None if price is None else float(price),
+                    {self.venue.client_id_param: cid},
+                ),
+                cid,
+            )
+        except ExchangeError as exc:
+            log.warning(
+                "ccxt_order_failed",
+                venue=self.name,
+                client_order_id=cid,
+                error=type(exc).__name__,
+                reason=exc.reason,
+            )
+            raise
+        order = to_order(raw, client_order_id=cid, market=market, now=self._clock(), request=sent)
+        self._remember(order)
+        log.info(
+            "ccxt_order_acked",
+            venue=self.name,
+            client_order_id=cid,
+            exchange_order_id=order.exchange_order_id,
+            status=str(order.status),
+            filled=str(order.filled),
+        )
+        return order
+
+    async def _reference_price(self, market: Market, side: Side) -> Decimal | None:
+        ticker = await self.fetch_ticker(market.symbol)
+        best = ticker.ask if side is Side.BUY else ticker.bid
+        return best if best is not None else ticker.last
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
+        market = await self._market(symbol)
+        params = {self.venue.lookup_param: client_order_id}
+        raw = await self._call(
+            Action.CANCEL,
+            lambda: self._client.cancel_order(None, symbol, params),
+            client_order_id,
+        )
+        log.info("ccxt_order_canceled", venue=self.name, client_order_id=client_order_id)
+        return await self._order_from(raw, client_order_id, market)
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> Order | None:
+        market = await self._market(symbol)
+        raw = await self._lookup(symbol, client_order_id)
+        if raw is None:
+            return None
+        return await self._order_from(raw, client_order_id, market)
+
+    async def _lookup(self, symbol: str, cid: str) -> RawOrder | None:
+        params = {self.venue.lookup_param: cid}
+        if self.venue.lookup is ClientIdLookup.FETCH_ORDER_PARAM:
+            try:
+                return await self._read(
+                    "fetch_order", lambda: self._client.fetch_order(None, symbol, params)
+                )
+            except OrderNotFound:
+                return None
+        for what, method in (
+            ("fetch_open_orders", self._client.fetch_open_orders),
+            ("fetch_closed_orders", self._client.fetch_canceled_and_closed_orders),
+        ):
+            rows = await self._read(
+                what,
+                lambda method=method: method(symbol, None, None, params),  # type: ignore[misc]
+            )
+            matches = [r for r in rows if r.get("clientOrderId") == cid]
+            if matches:
+                return matches[-1]
+        return None
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        markets = await self._current_markets()
+        rows = await self._read("fetch_open_orders", lambda: self._client.fetch_open_orders(symbol))
+        orders = []
+        for raw in rows:
+            market = markets.get(raw.get("symbol", ""))
+            if market is None:
+                continue
+            cid = raw.get("clientOrderId") or str(raw.get("id"))
+            orders.append(await self._order_from(raw, cid, market))
+        return orders
+
+    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+        market = await self._market(symbol)
+        since_ms = None if since is None else int(since.timestamp() * 1000)
+        rows = await self._read(
+            "fetch_my_trades", lambda: self._client.fetch_my_trades(symbol, since_ms)
+        )
+        now = self._clock()
+        fills = []
+        for raw in rows:
+            cid = await self._client_id_of_trade(raw, symbol)
+            fill = to_fill(raw, client_order_id=cid, market=market, now=now)
+            if since is None or fill.timestamp >= since:
+                fills.append(fill)
+        fills.sort(key=lambda f: (f.timestamp, f.trade_id))
+        return fills
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _remember(self, order: Order) -> None:
+        if order.exchange_order_id is not None:
+            self._client_ids_by_order[order.exchange_order_id] = order.client_order_id
+
+    async def _order_from(self, raw: RawOrder, cid: str, market: Market) -> Order:
+        """Parse a reply; a venue whose order replies carry no fee gets it from the trades."""
+        fee = None
+        filled = dec(raw.get("filled")) or 0
+        price_hint = dec(raw.get("average")) or dec(raw.get("price"))
+        known = fees_in_quote(order_fees(raw), market, price_hint)
+        if filled > 0 and known is None and self.venue.trades_by_order_param and raw.get("id"):
+            fee = await self._fee_from_trades(market, str(raw["id"]))
+        order = to_order(raw, client_order_id=cid, market=market, now=self._clock(), fee=fee)
+        self._remember(order)
+        return order
+
+    async def _fee_from_trades(self, market: Market, exchange_order_id: str) -> Decimal | None:
+        param = self.venue.trades_by_order_param
+        assert param is not None
+        rows = await self._read(
+            "fetch_my_trades",
+            lambda: self._client.fetch_my_trades(
+                market.symbol, None, None, {param: exchange_order_id}
+            ),
+        )
+        total: Decimal | None = None
+        for t in rows:
+            part = fees_in_quote([t.get("fee")], market, dec(t.get("price")))
+            if part is not None:
+                total = part if total is None else total + part
+        return total
+
+    async def _client_id_of_trade(self, raw: dict[str, Any], symbol: str) -> str | None:
+        order_id = raw.get("order")
+        native = (raw.get("info") or {}).get(self.venue.native_client_id_field)
+        if native:
+            return str(native)
+        if order_id is None:
+            return None
+        order_id = str(order_id)
+        if order_id not in self._client_ids_by_order:
+            try:
+                found = await self._read(
+                    "fetch_order", lambda: self._client.fetch_order(order_id, symbol)
+                )
+            except ExchangeError as exc:
+                log.warning(
+                    "ccxt_trade_order_unknown",
+                    venue=self.name,
+                    order_id=order_id,
+                    reason=exc.reason,
+                )
+                return None
+            if found.get("clientOrderId"):
+                self._client_ids_by_order[order_id] = str(found["clientOrderId"])
+        return self._client_ids_by_order.get(order_id)

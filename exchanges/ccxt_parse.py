@@ -1,0 +1,221 @@
+"""ccxt's unified dicts -> `exchanges.base` types. Pure functions; `now` is passed in.
+
+ccxt hands numbers over as floats; they become Decimals through their shortest repr
+(`Decimal(str(x))`), which is exact for the venue's decimal strings ccxt parsed them from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from ccxt.base.decimal_to_precision import DECIMAL_PLACES, SIGNIFICANT_DIGITS
+
+from exchanges.base import (
+    Balance,
+    Fill,
+    Market,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    Ticker,
+)
+
+log = structlog.get_logger(__name__)
+
+_STATUS = {
+    "open": OrderStatus.OPEN,
+    "canceling": OrderStatus.OPEN,  # PENDING_CANCEL: not final yet
+    "closed": OrderStatus.CLOSED,
+    "canceled": OrderStatus.CANCELED,
+    "cancelled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+
+def dec(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    result = Decimal(str(value))
+    if isinstance(value, float) and result == result.to_integral_value():
+        return result.quantize(Decimal(1))  # 50000.0 -> 50000, not 50000.0
+    return result
+
+
+def from_ms(ms: Any, now: datetime) -> datetime:
+    if ms is None:
+        return now
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+
+
+def _step(precision: Any, precision_mode: int) -> Decimal | None:
+    value = dec(precision)
+    if value is None or precision_mode == SIGNIFICANT_DIGITS:
+        return None
+    if precision_mode == DECIMAL_PLACES:
+        return Decimal(1).scaleb(-int(value))
+    return value
+
+
+def to_market(m: Mapping[str, Any], precision_mode: int) -> Market | None:
+    """A spot market, or None when ccxt lacks the precision to trade it safely."""
+    precision = m.get("precision") or {}
+    amount_step = _step(precision.get("amount"), precision_mode)
+    price_tick = _step(precision.get("price"), precision_mode)
+    if amount_step is None or price_tick is None or amount_step <= 0 or price_tick <= 0:
+        return None
+    limits = m.get("limits") or {}
+    amount_limits = limits.get("amount") or {}
+    cost_limits = limits.get("cost") or {}
+    return Market(
+        symbol=m["symbol"],
+        base=m["base"],
+        quote=m["quote"],
+        amount_step=amount_step,
+        price_tick=price_tick,
+        min_amount=dec(amount_limits.get("min")),
+        max_amount=dec(amount_limits.get("max")),
+        min_cost=dec(cost_limits.get("min")),
+        maker_fee=dec(m.get("maker")) or Decimal(0),
+        taker_fee=dec(m.get("taker")) or Decimal(0),
+    )
+
+
+def to_ticker(t: Mapping[str, Any], symbol: str, now: datetime) -> Ticker:
+    return Ticker(
+        symbol=symbol,
+        bid=dec(t.get("bid")),
+        ask=dec(t.get("ask")),
+        last=dec(t.get("last")),
+        timestamp=from_ms(t.get("timestamp"), now),
+    )
+
+
+def _levels(rows: Iterable[Any]) -> tuple[tuple[Decimal, Decimal], ...]:
+    return tuple((Decimal(str(row[0])), Decimal(str(row[1]))) for row in rows)
+
+
+def to_order_book(b: Mapping[str, Any], symbol: str, now: datetime) -> OrderBook:
+    return OrderBook(
+        symbol=symbol,
+        bids=_levels(b.get("bids") or []),
+        asks=_levels(b.get("asks") or []),
+        timestamp=from_ms(b.get("timestamp"), now),
+    )
+
+
+def to_balances(b: Mapping[str, Any]) -> dict[str, Balance]:
+    result: dict[str, Balance] = {}
+    for asset in b.get("total") or {}:
+        row = b.get(asset) or {}
+        free = dec(row.get("free")) or Decimal(0)
+        used = dec(row.get("used")) or Decimal(0)
+        total = dec(row.get("total"))
+        result[asset] = Balance(asset, free, used, total if total is not None else free + used)
+    return result
+
+
+def fees_in_quote(
+    fees: Iterable[Mapping[str, Any] | None], market: Market, price: Decimal | None
+) -> Decimal | None:
+    """Sum of fees converted to quote (a base fee at `price`); None when there are none.
+
+    A fee in a third asset (e.g. BNB) has no price here: it is left out and logged.
+    """
+    total: Decimal | None = None
+    for fee in fees:
+        cost = dec((fee or {}).get("cost"))
+        if cost is None:
+            continue
+        currency = (fee or {}).get("currency")
+        if currency in (None, market.quote):
+            converted = cost
+        elif currency == market.base and price is not None:
+            converted = cost * price
+        else:
+            log.warning(
+                "fee_not_convertible", symbol=market.symbol, currency=currency, cost=str(cost)
+            )
+            continue
+        total = converted if total is None else total + converted
+    return total
+
+
+def order_fees(o: Mapping[str, Any]) -> list[Mapping[str, Any] | None]:
+    fees = o.get("fees") or []
+    return list(fees) if fees else [o.get("fee")]
+
+
+def to_order(
+    o: Mapping[str, Any],
+    *,
+    client_order_id: str,
+    market: Market,
+    now: datetime,
+    request: OrderRequest | None = None,
+    fee: Decimal | None = None,
+) -> Order:
+    """`client_order_id` is ours: venues echo something else on some replies (a Binance cancel
+    reply carries the cancel's own id). `request` fills what an ACK-style reply leaves out;
+    `fee` (quote) overrides the reply's fees when known from elsewhere."""
+    raw_type = str(o.get("type") or (request.type if request else "limit")).lower()
+    order_type = OrderType.MARKET if raw_type == "market" else OrderType.LIMIT
+    side = Side(str(o.get("side") or (request.side if request else "")).lower())
+    amount = dec(o.get("amount"))
+    if amount is None:
+        amount = request.amount if request else Decimal(0)
+    filled = dec(o.get("filled")) or Decimal(0)
+    price = dec(o.get("price")) if order_type is OrderType.LIMIT else None
+    if price is None and request is not None and order_type is OrderType.LIMIT:
+        price = request.price
+    average = dec(o.get("average")) if filled > 0 else None
+    if average is None and filled > 0 and dec(o.get("cost")):
+        average = dec(o.get("cost")) / filled  # type: ignore[operator]
+    if fee is None:
+        fee = fees_in_quote(order_fees(o), market, average or price)
+    created = from_ms(o.get("timestamp"), now)
+    updated_ms = o.get("lastUpdateTimestamp") or o.get("lastTradeTimestamp") or o.get("timestamp")
+    status = _STATUS.get(str(o.get("status") or "").lower(), OrderStatus.OPEN)
+    if status is OrderStatus.OPEN and amount > 0 and filled >= amount:
+        status = OrderStatus.CLOSED
+    return Order(
+        client_order_id=client_order_id,
+        exchange_order_id=None if o.get("id") is None else str(o["id"]),
+        symbol=market.symbol,
+        side=side,
+        type=order_type,
+        amount=amount,
+        price=price if price else None,
+        status=status,
+        filled=filled,
+        average=average,
+        fee=fee or Decimal(0),
+        created_at=created,
+        updated_at=from_ms(updated_ms, created),
+    )
+
+
+def to_fill(
+    t: Mapping[str, Any], *, client_order_id: str | None, market: Market, now: datetime
+) -> Fill:
+    fee = t.get("fee") or {}
+    return Fill(
+        trade_id=str(t["id"]),
+        client_order_id=client_order_id,
+        exchange_order_id=None if t.get("order") is None else str(t["order"]),
+        symbol=market.symbol,
+        side=Side(str(t["side"]).lower()),
+        amount=dec(t.get("amount")) or Decimal(0),
+        price=dec(t.get("price")) or Decimal(0),
+        fee=dec(fee.get("cost")) or Decimal(0),
+        fee_asset=str(fee.get("currency") or market.quote),
+        timestamp=from_ms(t.get("timestamp"), now),
+        is_maker=t.get("takerOrMaker") == "maker",
+    )
