@@ -38,8 +38,58 @@ def make_clock(settings: Settings) -> Clock:
 
 
 def open_context(settings: Settings, clock: Clock) -> Context:
+    """Store, exchange adapter and order manager, wired once."""
+    from bot.exchange_factory import build_exchange
+    from bot.orders.manager import OrderManager
+
     store = Store.open(settings.effective_database_url)
-    return Context(settings=settings, store=store, clock=clock, started_at=clock.now())
+    ctx = Context(settings=settings, store=store, clock=clock, started_at=clock.now())
+    try:
+        exchange = build_exchange(settings, store.engine, clock)
+    except Exception:
+        store.close()
+        raise
+    ctx.services["exchange"] = exchange
+    ctx.services["orders"] = OrderManager(store, exchange, settings.exchange.id)
+    return ctx
+
+
+def run_panic(settings: Settings) -> list[str]:
+    """Flatten now if no daemon runs; otherwise ask the running daemon to (returns the plan)."""
+    from bot.lock import AlreadyRunning
+    from bot.panic import PANIC_REQUEST_KEY, panic
+
+    lock = InstanceLock(settings.data_dir, settings.effective_database_url)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        store = Store.open(settings.effective_database_url)
+        try:
+            now = datetime.now(UTC)
+            store.set_risk_off(True, now, "panic requested: new entries stopped")
+            store.set_value(PANIC_REQUEST_KEY, "requested", now)
+        finally:
+            store.close()
+        return [
+            "the running daemon will cancel all orders and sell everything at its next risk "
+            f"check (within {settings.risk.check_seconds}s); watch `qtbot status`"
+        ]
+    try:
+        ctx = open_context(settings, make_clock(settings))
+
+        async def flatten() -> list[str]:
+            try:
+                await ctx.services["orders"].reconcile(ctx.clock.now())
+                return await panic(ctx, ctx.clock.now())
+            finally:
+                await ctx.services["exchange"].close()
+
+        try:
+            return asyncio.run(flatten())
+        finally:
+            ctx.store.close()
+    finally:
+        lock.release()
 
 
 def run_daemon(settings: Settings, once: bool = False) -> int:
@@ -61,25 +111,46 @@ async def _run(ctx: Context, once: bool) -> int:
     settings = ctx.settings
     view = public_view(settings)
     log.info(
-        "daemon_starting", once=once, pid=os.getpid(), mode=settings.exchange.mode,
-        exchange=settings.exchange.id, database=view["database_url"],
+        "daemon_starting",
+        once=once,
+        pid=os.getpid(),
+        mode=settings.exchange.mode,
+        exchange=settings.exchange.id,
+        database=view["database_url"],
     )
     ctx.store.journal(
-        ctx.started_at, "daemon_started", f"qtbot started in {settings.exchange.mode} mode",
-        mode=settings.exchange.mode, exchange=settings.exchange.id, once=once,
+        ctx.started_at,
+        "daemon_started",
+        f"qtbot started in {settings.exchange.mode} mode",
+        mode=settings.exchange.mode,
+        exchange=settings.exchange.id,
+        once=once,
     )
-    daemon = Daemon(ctx, registered_jobs(ctx), settings.daemon.clock_speed)
+    jobs = registered_jobs(ctx)
+    daemon = Daemon(ctx, jobs, settings.daemon.clock_speed)
     status = 0
     try:
         if once:
             status = 0 if await daemon.run_once() else 1
         else:
+            startup = [spec for spec in jobs if spec.name == "reconcile"]
+            for spec in startup:
+                await daemon.run_job(spec)
             await daemon.run_forever()
     finally:
+        exchange = ctx.services.get("exchange")
+        if exchange is not None:
+            await exchange.close()
         now = ctx.clock.now()
         ctx.store.beat(
-            ctx.name, now, pid=os.getpid(), host=socket.gethostname(), mode=settings.exchange.mode,
-            exchange=settings.exchange.id, started_at=ctx.started_at, stopped=True,
+            ctx.name,
+            now,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            mode=settings.exchange.mode,
+            exchange=settings.exchange.id,
+            started_at=ctx.started_at,
+            stopped=True,
         )
         ctx.store.journal(now, "daemon_stopped", "qtbot stopped", runs=daemon.runs)
         log.info("daemon_stopped", exit_status=status, runs=daemon.runs)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, load_settings, public_view
 from bot.lock import AlreadyRunning
+from bot.status import status_view
 from bot.store import Store, StoreError
 
 app = typer.Typer(
@@ -70,12 +71,16 @@ def run(
     from bot.app import run_daemon, setup_logging
 
     setup_logging(settings)
+    from exchanges.errors import ExchangeConfigError
+
     try:
         status = run_daemon(settings, once=once)
     except AlreadyRunning as exc:
         fail(str(exc), 1)
     except StoreError as exc:
         fail(f"database error: {exc}")
+    except ExchangeConfigError as exc:
+        fail(f"config error: {exc}")
     raise typer.Exit(status)
 
 
@@ -109,36 +114,6 @@ def _age(at: datetime | None, now: datetime) -> str:
     return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"
 
 
-def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "mode": settings.exchange.mode,
-        "exchange": settings.exchange.id,
-        "database": public_view(settings)["database_url"],
-        "risk_off": settings.risk.risk_off or (store.risk_off() if store else False),
-        "heartbeat": None,
-        "recent_events": [],
-    }
-    if store is None:
-        view["note"] = "no database yet: the daemon has not run (start it with `make run`)"
-        return view
-    beat = store.heartbeat()
-    if beat is not None:
-        view["heartbeat"] = {
-            "at": beat.at.isoformat(),
-            "age_seconds": round((now - beat.at).total_seconds(), 1),
-            "pid": beat.pid,
-            "host": beat.host,
-            "running": beat.stopped_at is None,
-            "started_at": beat.started_at.isoformat(),
-        }
-    view["recent_events"] = [
-        {"at": e.at.isoformat(), "kind": e.kind, "level": e.level, "symbol": e.symbol,
-         "message": e.message}
-        for e in store.recent_journal(10)
-    ]
-    return view
-
-
 @app.command()
 def status(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> None:
     """Show mode, exchange, heartbeat and recent events from the store (no daemon needed)."""
@@ -165,10 +140,63 @@ def status(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> N
             f"heartbeat: {_age(datetime.fromisoformat(beat['at']), now)} "
             f"(pid {beat['pid']} on {beat['host']}, {state})"
         )
+    if view["entries_blocked_by"]:
+        typer.echo(f"blocked:   {'; '.join(view['entries_blocked_by'])}")
+    _print_positions(view["positions"])
+    _print_orders(view["open_orders"])
     if view["recent_events"]:
         typer.echo("recent events:")
         for event in view["recent_events"]:
             typer.echo(f"  {event['at'][:19]}  {event['kind']:<16} {event['message']}")
+
+
+def _print_positions(positions: list[dict[str, Any]]) -> None:
+    if not positions:
+        typer.echo("positions: none")
+        return
+    typer.echo("positions:")
+    for p in positions:
+        pnl = f"{p['unrealized_pnl']} ({p['gain_pct']}%)" if p["last_price"] else "no price yet"
+        nxt = p["next_tier"]
+        tier = f"tier {nxt['tier']} at {nxt['price']} (+{nxt['gain_pct']}%)" if nxt else "all taken"
+        typer.echo(
+            f"  {p['symbol']:<10} size {p['size']} avg {p['avg_entry']} last {p['last_price']} "
+            f"pnl {pnl}; next {tier}; trailing {p['trailing_stop'] or 'not armed'}; "
+            f"hard stop {p['hard_stop'] or 'off'}"
+        )
+
+
+def _print_orders(orders: list[dict[str, Any]]) -> None:
+    if not orders:
+        typer.echo("open orders: none")
+        return
+    typer.echo("open orders:")
+    for o in orders:
+        price = f" @ {o['price']}" if o["price"] else ""
+        typer.echo(
+            f"  {o['symbol']:<10} {o['side']} {o['amount']}{price} {o['type']} "
+            f"[{o['status']}, filled {o['filled']}] {o['kind']} {o['client_order_id']}"
+        )
+
+
+@app.command()
+def panic(
+    yes: Annotated[bool, typer.Option("--yes", help="confirm: cancel all, sell all")] = False,
+    env_file: EnvFile = Path(".env"),
+) -> None:
+    """Cancel every open order and market-sell every position; stops new entries."""
+    settings = settings_or_exit(env_file)
+    if not yes:
+        fail("panic sells every position at market; confirm with `qtbot panic --yes`")
+    from bot.app import run_panic, setup_logging
+
+    setup_logging(settings)
+    try:
+        lines = run_panic(settings)
+    except StoreError as exc:
+        fail(f"database error: {exc}")
+    for line in lines or ["nothing to do: no open orders, no positions"]:
+        typer.echo(f"qtbot: {line}")
 
 
 def _switch_risk_off(on: bool, env_file: Path) -> None:

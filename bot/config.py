@@ -72,6 +72,9 @@ class ExchangeSettings(_Section):
     paper_fee_pct: float | None = Field(
         None, ge=0, le=5, description="paper fee override; empty = the market's maker/taker fees"
     )
+    paper_match_seconds: int = Field(
+        15, ge=1, le=3600, description="how often resting paper orders are matched"
+    )
 
     @field_validator("id")
     @classmethod
@@ -125,6 +128,9 @@ class DaemonSettings(_Section):
     heartbeat_seconds: int = Field(30, ge=1, le=3600, description="heartbeat job interval")
     misfire_grace_seconds: int = Field(
         60, ge=1, le=86400, description="run a late job if it is at most this late"
+    )
+    reconcile_minutes: float = Field(
+        5.0, gt=0, le=1440, description="compare the store with the venue this often"
     )
     clock_speed: float = Field(
         1.0, gt=0, le=100000, description="1 = real time; >1 runs an accelerated simulated clock"
@@ -180,7 +186,9 @@ class RiskSettings(_Section):
     @field_validator("take_profit_tiers")
     @classmethod
     def _tiers(cls, value: str) -> str:
-        parse_tiers(value)
+        from risk.take_profit import parse_take_profit_tiers
+
+        parse_take_profit_tiers(value)
         return value
 
 
@@ -266,9 +274,7 @@ class Settings(BaseSettings):
                 if getattr(ex, name) is None
             ]
             if missing:
-                raise ValueError(
-                    f"{ex.mode} mode needs exchange keys: set {' and '.join(missing)}"
-                )
+                raise ValueError(f"{ex.mode} mode needs exchange keys: set {' and '.join(missing)}")
         return self
 
     @property
@@ -300,25 +306,6 @@ def _number(text: str, item: str) -> Decimal:
     if not number.is_finite():
         raise ValueError(f"{text!r} in {item!r} is not a finite number")
     return number
-
-
-def parse_tiers(value: str) -> tuple[tuple[Decimal, Decimal], ...]:
-    """`"20:25,50:25"` -> ((20, 25), (50, 25)) in percent; gains rising, sells summing <= 100."""
-    tiers = []
-    for gain_text, sell_text in _pairs(value, "GAIN%:SELL%"):
-        item = f"{gain_text}:{sell_text}"
-        gain, sell = _number(gain_text, item), _number(sell_text, item)
-        if gain <= 0:
-            raise ValueError(f"tier {item!r}: gain must be above 0%")
-        if not 0 < sell <= 100:
-            raise ValueError(f"tier {item!r}: sell must be above 0% and at most 100%")
-        if tiers and gain <= tiers[-1][0]:
-            raise ValueError(f"tier {item!r}: gains must increase from tier to tier")
-        tiers.append((gain, sell))
-    total = sum(sell for _, sell in tiers)
-    if total > 100:
-        raise ValueError(f"tiers sell {total}% in total; at most 100% can be sold")
-    return tuple(tiers)
 
 
 def parse_allocation(value: str) -> tuple[tuple[str, Decimal], ...]:

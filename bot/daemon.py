@@ -52,8 +52,12 @@ class Daemon:
             if count == 1 or count % 10 == 0:
                 try:
                     self.ctx.store.journal(
-                        now, "job_failed", f"{spec.name} failed: {exc}", level="error",
-                        job=spec.name, failures_in_a_row=count,
+                        now,
+                        "job_failed",
+                        f"{spec.name} failed: {exc}",
+                        level="error",
+                        job=spec.name,
+                        failures_in_a_row=count,
                     )
                 except Exception:
                     log.error("journal_write_failed", job=spec.name, exc_info=True)
@@ -97,7 +101,11 @@ class Daemon:
         start = datetime.now(UTC)
         for spec in self.jobs:
             scheduler.add_job(
-                self._scheduled, "interval", args=[spec], id=spec.name, name=spec.name,
+                self._scheduled,
+                "interval",
+                args=[spec],
+                id=spec.name,
+                name=spec.name,
                 seconds=spec.interval_seconds / self.clock_speed,
                 # Run each job at start-up, not one interval later.
                 next_run_time=start + timedelta(milliseconds=10),
@@ -105,8 +113,11 @@ class Daemon:
         scheduler.start()
         notify("READY=1")
         log.info(
-            "daemon_started", jobs=[s.name for s in self.jobs], clock_speed=self.clock_speed,
-            mode=self.ctx.settings.exchange.mode, exchange=self.ctx.settings.exchange.id,
+            "daemon_started",
+            jobs=[s.name for s in self.jobs],
+            clock_speed=self.clock_speed,
+            mode=self.ctx.settings.exchange.mode,
+            exchange=self.ctx.settings.exchange.id,
         )
         try:
             await self._stop.wait()
@@ -115,9 +126,7 @@ class Daemon:
             scheduler.shutdown(wait=False)
             # AsyncIOScheduler cannot wait for coroutine jobs itself: let running ones finish.
             if self._running:
-                _, pending = await asyncio.wait(
-                    set(self._running), timeout=STOP_TIMEOUT_SECONDS
-                )
+                _, pending = await asyncio.wait(set(self._running), timeout=STOP_TIMEOUT_SECONDS)
                 for task in pending:
                     log.warning("job_cancelled_at_stop", task=task.get_name())
                     task.cancel()

@@ -32,13 +32,39 @@ def heartbeat(ctx: Context, now: datetime) -> None:
     """Prove liveness: a heartbeat row `qtbot status` can age, a log line, the systemd watchdog."""
     settings = ctx.settings
     ctx.store.beat(
-        ctx.name, now, pid=os.getpid(), host=socket.gethostname(), mode=settings.exchange.mode,
-        exchange=settings.exchange.id, started_at=ctx.started_at,
+        ctx.name,
+        now,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        mode=settings.exchange.mode,
+        exchange=settings.exchange.id,
+        started_at=ctx.started_at,
     )
     notify("WATCHDOG=1")
     log.info("heartbeat", mode=settings.exchange.mode, exchange=settings.exchange.id)
 
 
 def registered_jobs(ctx: Context) -> list[JobSpec]:
-    """Every job the daemon schedules, in the order `run --once` executes them."""
-    return [JobSpec("heartbeat", heartbeat, ctx.settings.daemon.heartbeat_seconds)]
+    """Every job the daemon schedules, in the order `run --once` executes them.
+
+    Reconcile comes first: the daemon also runs it before scheduling anything, so no decision
+    is taken on a store that disagrees with the venue.
+    """
+    from bot import trading_jobs
+
+    settings = ctx.settings
+    jobs = [
+        JobSpec("heartbeat", heartbeat, settings.daemon.heartbeat_seconds),
+    ]
+    if "orders" in ctx.services:
+        jobs.insert(
+            0, JobSpec("reconcile", trading_jobs.reconcile, settings.daemon.reconcile_minutes * 60)
+        )
+        if settings.exchange.mode == "paper":
+            jobs.append(
+                JobSpec(
+                    "paper_match", trading_jobs.paper_match, settings.exchange.paper_match_seconds
+                )
+            )
+        jobs.append(JobSpec("risk_check", trading_jobs.risk_check, settings.risk.check_seconds))
+    return jobs

@@ -34,9 +34,31 @@ def _v1_initial(conn: Connection) -> None:
     )
 
 
-# Later issues append steps; never edit a released step.
+def _v2_orders(conn: Connection) -> None:
+    SQLModel.metadata.create_all(
+        conn,
+        tables=[
+            models.OrderIntentRow.__table__,  # type: ignore[attr-defined]
+            models.FillRow.__table__,  # type: ignore[attr-defined]
+            models.PositionMarksRow.__table__,  # type: ignore[attr-defined]
+        ],
+    )
+
+
+def _v3_paper(conn: Connection) -> None:
+    from exchanges.paper_store import PAPER_TABLES
+
+    SQLModel.metadata.create_all(
+        conn,
+        tables=[t.__table__ for t in PAPER_TABLES],  # type: ignore[attr-defined]
+    )
+
+
+# Append new steps; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "heartbeat, journal, kv", _v1_initial),
+    (2, "order intents, fills, position marks", _v2_orders),
+    (3, "paper engine balances, orders, fills", _v3_paper),
 ]
 
 

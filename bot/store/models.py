@@ -77,3 +77,68 @@ class KeyValue(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class OrderIntentRow(SQLModel, table=True):
+    """An order the bot decided to place: written before it is sent, updated from the venue.
+
+    status: pending (recorded, send not confirmed), unknown (sent, outcome not known: look it up
+    before anything else), open, closed (filled), canceled, rejected, expired, not_found (the
+    venue never saw it; safe to send again with the same client id).
+    Amounts and prices are Decimal text so every backend round-trips them exactly.
+    """
+
+    __tablename__ = "order_intent"
+
+    client_order_id: str = Field(primary_key=True)
+    cause: str = Field(index=True)
+    kind: str
+    symbol: str = Field(index=True)
+    side: str
+    type: str
+    amount: str
+    price: str | None = None
+    tier: int | None = None
+    reason: str = ""
+    status: str = Field(index=True)
+    exchange_order_id: str | None = None
+    filled: str = "0"
+    average: str | None = None
+    fee: str = "0"
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class FillRow(SQLModel, table=True):
+    """A venue execution, recorded once (the venue's trade id is the key)."""
+
+    __tablename__ = "fill"
+
+    trade_id: str = Field(primary_key=True)
+    symbol: str = Field(primary_key=True)
+    client_order_id: str | None = Field(default=None, index=True)
+    exchange_order_id: str | None = None
+    side: str
+    amount: str
+    price: str
+    fee: str
+    fee_asset: str
+    is_maker: bool = False
+    tier: int | None = None
+    kind: str | None = None
+    timestamp: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+    recorded_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class PositionMarksRow(SQLModel, table=True):
+    """Risk state fills cannot rebuild: high-water mark and trailing stop of the current cycle."""
+
+    __tablename__ = "position_marks"
+
+    symbol: str = Field(primary_key=True)
+    cycle_id: str
+    high_water_mark: str
+    trailing_stop: str | None = None
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))

@@ -58,12 +58,25 @@ class Store:
     # --- heartbeat ---------------------------------------------------------------------------
 
     def beat(
-        self, name: str, at: datetime, *, pid: int, host: str, mode: str, exchange: str,
-        started_at: datetime, stopped: bool = False,
+        self,
+        name: str,
+        at: datetime,
+        *,
+        pid: int,
+        host: str,
+        mode: str,
+        exchange: str,
+        started_at: datetime,
+        stopped: bool = False,
     ) -> None:
         with Session(self.engine) as session:
             row = session.get(Heartbeat, name) or Heartbeat(
-                name=name, at=at, pid=pid, host=host, mode=mode, exchange=exchange,
+                name=name,
+                at=at,
+                pid=pid,
+                host=host,
+                mode=mode,
+                exchange=exchange,
                 started_at=started_at,
             )
             row.at, row.pid, row.host, row.mode, row.exchange = at, pid, host, mode, exchange
@@ -78,19 +91,35 @@ class Store:
             if row is None:
                 return None
             return HeartbeatView(
-                row.name, row.at, row.pid, row.host, row.mode, row.exchange, row.started_at,
+                row.name,
+                row.at,
+                row.pid,
+                row.host,
+                row.mode,
+                row.exchange,
+                row.started_at,
                 row.stopped_at,
             )
 
     # --- journal -----------------------------------------------------------------------------
 
     def journal(
-        self, at: datetime, kind: str, message: str, *, level: str = "info",
-        symbol: str | None = None, **data: Any,
+        self,
+        at: datetime,
+        kind: str,
+        message: str,
+        *,
+        level: str = "info",
+        symbol: str | None = None,
+        **data: Any,
     ) -> int:
         with Session(self.engine) as session:
             entry = JournalEntry(
-                at=at, kind=kind, level=level, symbol=symbol, message=message,
+                at=at,
+                kind=kind,
+                level=level,
+                symbol=symbol,
+                message=message,
                 data=json.dumps(data, default=str, sort_keys=True),
             )
             session.add(entry)
@@ -138,8 +167,11 @@ class Store:
             session.add(row)
             session.add(
                 JournalEntry(
-                    at=at, kind="risk_off" if on else "risk_on", level="warning" if on else "info",
-                    message=reason, data="{}",
+                    at=at,
+                    kind="risk_off" if on else "risk_on",
+                    level="warning" if on else "info",
+                    message=reason,
+                    data="{}",
                 )
             )
             session.commit()

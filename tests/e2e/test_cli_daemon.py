@@ -20,7 +20,11 @@ def _start(cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str
     full = {k: v for k, v in os.environ.items() if not k.startswith("QTBOT_")}
     full.update({"PYTHONPATH": str(REPO), **FAST, **(env or {})})
     return subprocess.Popen(
-        qtbot_cmd("run"), cwd=cwd, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        qtbot_cmd("run"),
+        cwd=cwd,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
 
@@ -158,3 +162,16 @@ def test_corrupted_database_is_one_clear_line(workdir: Path) -> None:
         result = run_qtbot(command, cwd=workdir)
         assert result.returncode == 2, result.stderr
         assert "database error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_panic_needs_explicit_confirmation(workdir: Path) -> None:
+    result = run_qtbot("panic", cwd=workdir)
+    assert result.returncode == 2 and "qtbot panic --yes" in result.stderr
+    assert not (workdir / "data").exists()
+
+
+def test_panic_with_nothing_open_says_so_and_pauses(workdir: Path) -> None:
+    result = run_qtbot("panic", "--yes", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "nothing to do" in result.stdout
+    assert json.loads(run_qtbot("status", "--json", cwd=workdir).stdout)["risk_off"] is True

@@ -1,0 +1,4 @@
+"""The order manager (`bot.orders.manager`): the only code that sends orders.
+
+Intent -> deterministic client id -> recorded -> sent -> result recorded -> reconciled.
+"""

@@ -1,0 +1,123 @@
+"""Order intents and their status transitions.
+
+An intent is what a decision asked for (a tranche buy, a tier sale, a stop exit). Its status
+changes only through `transition`, which refuses illegal moves, so a replay after a restart
+or a duplicate venue report cannot walk an order backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from exchanges.base import OrderStatus, OrderType, Side
+
+
+class IntentStatus(StrEnum):
+    PENDING = "pending"  # recorded; the send has not been confirmed either way
+    UNKNOWN = "unknown"  # sent, outcome unknown (timeout): look it up before anything else
+    NOT_FOUND = "not_found"  # the venue has never seen it: safe to send again, same client id
+    OPEN = "open"
+    CLOSED = "closed"  # fully filled
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+ACTIVE = frozenset({IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN})
+UNRESOLVED = frozenset({IntentStatus.PENDING, IntentStatus.UNKNOWN})
+TERMINAL = frozenset(
+    {IntentStatus.CLOSED, IntentStatus.CANCELED, IntentStatus.EXPIRED, IntentStatus.REJECTED}
+)
+
+_ALLOWED: dict[IntentStatus, frozenset[IntentStatus]] = {
+    IntentStatus.PENDING: frozenset(IntentStatus) - {IntentStatus.PENDING},
+    IntentStatus.UNKNOWN: frozenset(IntentStatus) - {IntentStatus.PENDING},
+    IntentStatus.NOT_FOUND: frozenset({IntentStatus.PENDING, IntentStatus.NOT_FOUND}),
+    IntentStatus.OPEN: frozenset(
+        {
+            IntentStatus.OPEN,
+            IntentStatus.CLOSED,
+            IntentStatus.CANCELED,
+            IntentStatus.EXPIRED,
+            IntentStatus.NOT_FOUND,
+        }
+    ),
+    IntentStatus.CLOSED: frozenset({IntentStatus.CLOSED}),
+    IntentStatus.CANCELED: frozenset({IntentStatus.CANCELED}),
+    IntentStatus.EXPIRED: frozenset({IntentStatus.EXPIRED}),
+    IntentStatus.REJECTED: frozenset({IntentStatus.REJECTED}),
+}
+
+_FROM_VENUE = {
+    OrderStatus.OPEN: IntentStatus.OPEN,
+    OrderStatus.CLOSED: IntentStatus.CLOSED,
+    OrderStatus.CANCELED: IntentStatus.CANCELED,
+    OrderStatus.EXPIRED: IntentStatus.EXPIRED,
+    OrderStatus.REJECTED: IntentStatus.REJECTED,
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A status change that would rewrite history (e.g. closed -> open)."""
+
+
+def transition(current: IntentStatus, new: IntentStatus) -> IntentStatus:
+    if new not in _ALLOWED[current]:
+        raise IllegalTransition(f"order status cannot go from {current} to {new}")
+    return new
+
+
+def from_venue(status: OrderStatus) -> IntentStatus:
+    return _FROM_VENUE[status]
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """What a decision asks the order manager to do.
+
+    cause: stable identity of the decision (e.g. "BTC/USDT|<cycle>|tp1", "plan-3|tranche-2"):
+    the same cause always maps to the same client order id, so asking twice never sends twice.
+    amount in base units; price (quote per base) for limit orders only.
+    """
+
+    cause: str
+    kind: str
+    symbol: str
+    side: Side
+    type: OrderType
+    amount: Decimal
+    reason: str
+    price: Decimal | None = None
+    tier: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An intent as stored, with what the venue said about it."""
+
+    client_order_id: str
+    cause: str
+    kind: str
+    symbol: str
+    side: Side
+    type: OrderType
+    amount: Decimal
+    price: Decimal | None
+    tier: int | None
+    reason: str
+    status: IntentStatus
+    exchange_order_id: str | None
+    filled: Decimal
+    average: Decimal | None
+    fee: Decimal
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.filled

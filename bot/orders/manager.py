@@ -1,0 +1,278 @@
+"""The one choke point to the venue.
+
+For each intent: derive the client order id from its cause, record the intent, send, record
+the result. Error policy (see exchanges/errors.py for the taxonomy):
+
+- OrderOutcomeUnknown (timeout or dropped connection after sending) and RetryableError on
+  create: the order *may* be live. Status `unknown`; nothing is sent for that cause until a
+  lookup by client id has resolved it.
+- DuplicateClientOrderId: the venue already has it (an earlier send we lost track of): look it
+  up and adopt it.
+- OrderRejected / InsufficientFunds / AuthenticationFailed: status `rejected`, journaled; the
+  same cause is not retried automatically.
+- A cause whose last order ended canceled or expired with nothing filled gets a new attempt
+  with the next sequence number (a new, still deterministic client id).
+
+Reconciliation (start-up and periodic) asks the venue about every active intent, records
+fills it has not seen and journals each discrepancy it repairs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import structlog
+
+from bot.orders.intents import (
+    ACTIVE,
+    UNRESOLVED,
+    IntentStatus,
+    OrderIntent,
+    OrderRecord,
+    from_venue,
+)
+from bot.store import Store
+from bot.store.orders_repo import OrderRepo
+from exchanges.base import ExchangeAdapter, Fill, Order, OrderRequest
+from exchanges.client_ids import client_order_id
+from exchanges.errors import (
+    AuthenticationFailed,
+    DuplicateClientOrderId,
+    ExchangeError,
+    OrderOutcomeUnknown,
+    OrderRejected,
+    RetryableError,
+)
+from risk import Position, position_from_fills
+
+log = structlog.get_logger("bot.orders")
+
+# Trades are re-read with this overlap so a fill reported late is still picked up.
+FILL_SYNC_OVERLAP = timedelta(minutes=30)
+FILL_CURSOR_KEY = "fills.cursor."
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    repaired: list[str] = field(default_factory=list)
+    new_fills: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class OrderManager:
+    def __init__(self, store: Store, adapter: ExchangeAdapter, exchange_id: str) -> None:
+        self.store = store
+        self.repo = OrderRepo(store.engine)
+        self.adapter = adapter
+        self.exchange_id = exchange_id
+        # One decision at a time reaches the venue: the risk, entry and reconcile jobs share it.
+        self.lock = asyncio.Lock()
+
+    def client_id(self, cause: str, attempt: int = 0) -> str:
+        parts = (cause,) if attempt == 0 else (cause, f"retry{attempt}")
+        return client_order_id(self.exchange_id, *parts)
+
+    # --- placing ---------------------------------------------------------------------------
+
+    async def submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
+        """Place `intent` at most once per cause; returns the stored record after the attempt."""
+        async with self.lock:
+            return await self._submit(intent, now)
+
+    async def _submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
+        history = self.repo.by_cause(intent.cause)
+        latest = history[-1] if history else None
+        if latest is not None and latest.status in UNRESOLVED:
+            latest = await self._resolve(latest, now)
+        if latest is not None:
+            if latest.status in ACTIVE or latest.status in (
+                IntentStatus.CLOSED,
+                IntentStatus.REJECTED,
+            ):
+                return latest  # live or done: never a second order for the same cause
+            if latest.status is IntentStatus.NOT_FOUND:
+                record = self.repo.update(latest.client_order_id, now, IntentStatus.PENDING)
+                return await self._send(record, now)
+            if latest.filled > 0:
+                # Canceled/expired after a partial fill: the decision must be re-made with the
+                # position as it is now; a blind retry of the old amount could oversell.
+                return latest
+        record = self.repo.insert_intent(self.client_id(intent.cause, len(history)), intent, now)
+        return await self._send(record, now)
+
+    async def _send(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        request = OrderRequest(
+            client_order_id=record.client_order_id,
+            symbol=record.symbol,
+            side=record.side,
+            type=record.type,
+            amount=record.amount,
+            price=record.price,
+        )
+        bound = log.bind(client_order_id=record.client_order_id, symbol=record.symbol)
+        try:
+            order = await self.adapter.create_order(request)
+        except (OrderOutcomeUnknown, RetryableError) as exc:
+            bound.warning("order_outcome_unknown", error=str(exc))
+            self.store.journal(
+                now,
+                "order_unknown",
+                f"send of {record.client_order_id} has no answer: {exc}; "
+                "it will be looked up before any retry",
+                level="warning",
+                symbol=record.symbol,
+            )
+            return self.repo.update(
+                record.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
+            )
+        except DuplicateClientOrderId:
+            bound.warning("order_already_at_venue")
+            unknown = self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN, sent=True)
+            return await self._resolve(unknown, now)
+        except (OrderRejected, AuthenticationFailed) as exc:
+            bound.warning("order_rejected", reason=str(exc))
+            self.store.journal(
+                now,
+                "order_rejected",
+                f"{record.client_order_id} rejected: {exc}",
+                level="warning",
+                symbol=record.symbol,
+            )
+            return self.repo.update(
+                record.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+            )
+        bound.info("order_placed", status=order.status.value, filled=str(order.filled))
+        return self.repo.update(
+            record.client_order_id, now, from_venue(order.status), order=order, sent=True
+        )
+
+    async def _resolve(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        """Ask the venue about an intent whose send outcome we do not know."""
+        try:
+            order = await self.adapter.fetch_order(record.symbol, record.client_order_id)
+        except ExchangeError as exc:
+            log.warning(
+                "order_lookup_failed", client_order_id=record.client_order_id, error=str(exc)
+            )
+            return record  # still unresolved: nothing is sent for this cause meanwhile
+        return self._apply_lookup(record, order, now)
+
+    def _apply_lookup(self, record: OrderRecord, order: Order | None, now: datetime) -> OrderRecord:
+        if order is None:
+            new = IntentStatus.NOT_FOUND
+            if record.status is IntentStatus.OPEN:
+                self._discrepancy(now, record, "the venue no longer knows this open order")
+            return self.repo.update(record.client_order_id, now, new)
+        new = from_venue(order.status)
+        # Fills on an open order are routine; a status the store did not expect is not.
+        if new is not record.status and record.status not in UNRESOLVED:
+            self._discrepancy(
+                now,
+                record,
+                f"store said {record.status} filled {record.filled}, venue says "
+                f"{order.status} filled {order.filled}",
+            )
+        return self.repo.update(record.client_order_id, now, new, order=order)
+
+    def _discrepancy(self, now: datetime, record: OrderRecord, what: str) -> None:
+        log.warning("reconcile_discrepancy", client_order_id=record.client_order_id, detail=what)
+        self.store.journal(
+            now,
+            "reconcile",
+            f"{record.client_order_id}: {what} (store repaired)",
+            level="warning",
+            symbol=record.symbol,
+        )
+
+    async def cancel(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        async with self.lock:
+            return await self._cancel(record, now)
+
+    async def _cancel(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        try:
+            order = await self.adapter.cancel_order(record.symbol, record.client_order_id)
+        except ExchangeError as exc:
+            log.warning("cancel_failed", client_order_id=record.client_order_id, error=str(exc))
+            return await self._resolve(record, now)
+        return self.repo.update(record.client_order_id, now, from_venue(order.status), order=order)
+
+    # --- reconciling -----------------------------------------------------------------------
+
+    async def reconcile(self, now: datetime, symbols: list[str] | None = None) -> ReconcileReport:
+        """Bring the store in line with the venue: active intents, then fills."""
+        async with self.lock:
+            return await self._reconcile(now, symbols)
+
+    async def _reconcile(self, now: datetime, symbols: list[str] | None) -> ReconcileReport:
+        report = ReconcileReport()
+        for record in self.repo.active():
+            report.checked += 1
+            before = record.status
+            updated = await self._resolve(record, now)
+            if updated.status is not before:
+                report.repaired.append(f"{record.client_order_id}: {before} -> {updated.status}")
+        wanted = sorted(set(symbols or []) | set(self.repo.symbols()))
+        for symbol in wanted:
+            try:
+                report.new_fills += len(await self.sync_fills(symbol, now))
+            except ExchangeError as exc:
+                report.errors.append(f"{symbol}: {exc}")
+                log.warning("fill_sync_failed", symbol=symbol, error=str(exc))
+        if report.repaired or report.new_fills:
+            log.info(
+                "reconciled",
+                checked=report.checked,
+                repaired=report.repaired,
+                new_fills=report.new_fills,
+            )
+        return report
+
+    async def sync_fills(self, symbol: str, now: datetime) -> list[Fill]:
+        """Record the venue's fills of our orders on `symbol` that the store has not seen."""
+        cursor_text = self.store.get_value(FILL_CURSOR_KEY + symbol)
+        since = datetime.fromisoformat(cursor_text) - FILL_SYNC_OVERLAP if cursor_text else None
+        fills = await self.adapter.fetch_my_trades(symbol, since)
+        ours = {r.client_order_id for r in self.repo.all(symbol)}
+        mine = [f for f in fills if f.client_order_id in ours]
+        foreign = len(fills) - len(mine)
+        if foreign:
+            log.debug("foreign_fills_ignored", symbol=symbol, count=foreign)
+        new = self.repo.record_fills(mine, now)
+        for fill in new:
+            log.info(
+                "fill_recorded",
+                symbol=symbol,
+                side=fill.side.value,
+                amount=str(fill.amount),
+                price=str(fill.price),
+                client_order_id=fill.client_order_id,
+            )
+            self.store.journal(
+                now,
+                "fill",
+                f"{fill.side} {fill.amount} {symbol} at {fill.price}",
+                symbol=symbol,
+                client_order_id=fill.client_order_id,
+                trade_id=fill.trade_id,
+            )
+        if fills:
+            latest = max(f.timestamp for f in fills)
+            if cursor_text is None or latest > datetime.fromisoformat(cursor_text):
+                self.store.set_value(FILL_CURSOR_KEY + symbol, latest.isoformat(), now)
+        return new
+
+    # --- positions -------------------------------------------------------------------------
+
+    def position(self, symbol: str, dust: Decimal = Decimal(0)) -> Position:
+        return position_from_fills(symbol, self.repo.position_fills(symbol), dust)
+
+    def positions(self, dust_by_symbol: dict[str, Decimal] | None = None) -> dict[str, Position]:
+        dust_by_symbol = dust_by_symbol or {}
+        return {
+            symbol: self.position(symbol, dust_by_symbol.get(symbol, Decimal(0)))
+            for symbol in self.repo.fill_symbols()
+        }

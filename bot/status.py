@@ -1,0 +1,131 @@
+"""What `qtbot status` shows, read from the store alone (the daemon need not run)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.config import Settings, public_view
+from bot.risk_params import risk_params
+from bot.store import Store
+from bot.store.orders_repo import OrderRepo
+from bot.trading_jobs import BLOCKED_KEY, LAST_PRICES_KEY
+from risk import position_from_fills
+from risk.stops import hard_stop_level
+
+
+def _text(value: Decimal | None, places: int = 8) -> str | None:
+    if value is None:
+        return None
+    return f"{value.quantize(Decimal(1).scaleb(-places)).normalize():f}"
+
+
+def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
+    repo = OrderRepo(store.engine)
+    params = risk_params(settings.risk)
+    prices = {
+        s: Decimal(p) for s, p in json.loads(store.get_value(LAST_PRICES_KEY) or "{}").items()
+    }
+    marks = repo.marks()
+    rows = []
+    for symbol in repo.fill_symbols():
+        position = position_from_fills(symbol, repo.position_fills(symbol))
+        if not position.is_open():
+            continue
+        price = prices.get(symbol)
+        mark = marks.get(symbol)
+        next_tier = next(
+            (
+                (index, tier)
+                for index, tier in enumerate(params.take_profit_tiers, start=1)
+                if index not in position.tiers_taken
+            ),
+            None,
+        )
+        stop = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
+        rows.append(
+            {
+                "symbol": symbol,
+                "size": _text(position.size),
+                "avg_entry": _text(position.avg_entry_price, 4),
+                "last_price": _text(price, 4),
+                "unrealized_pnl": _text(position.unrealized_pnl(price), 2) if price else None,
+                "gain_pct": _text(position.gain(price) * 100, 2) if price else None,
+                "realized_pnl": _text(position.realized_pnl, 2),
+                "fees": _text(position.fees, 4),
+                "tiers_taken": sorted(position.tiers_taken),
+                "next_tier": None
+                if next_tier is None
+                else {
+                    "tier": next_tier[0],
+                    "gain_pct": _text(next_tier[1].gain * 100, 2),
+                    "price": _text(position.avg_entry_price * (1 + next_tier[1].gain), 4),
+                    "sell_pct": _text(next_tier[1].sell_fraction * 100, 2),
+                },
+                "high_water_mark": _text(mark.high_water_mark, 4) if mark else None,
+                "trailing_stop": _text(mark.trailing_stop, 4) if mark else None,
+                "hard_stop": _text(stop.price, 4) if stop else None,
+            }
+        )
+    return rows
+
+
+def orders_view(store: Store) -> list[dict[str, Any]]:
+    return [
+        {
+            "client_order_id": r.client_order_id,
+            "symbol": r.symbol,
+            "side": r.side.value,
+            "type": r.type.value,
+            "amount": _text(r.amount),
+            "price": _text(r.price, 4),
+            "filled": _text(r.filled),
+            "status": r.status.value,
+            "kind": r.kind,
+            "since": r.created_at.isoformat(),
+        }
+        for r in OrderRepo(store.engine).active()
+    ]
+
+
+def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "mode": settings.exchange.mode,
+        "exchange": settings.exchange.id,
+        "database": public_view(settings)["database_url"],
+        "risk_off": settings.risk.risk_off or (store.risk_off() if store else False),
+        "entries_blocked_by": [],
+        "heartbeat": None,
+        "positions": [],
+        "open_orders": [],
+        "recent_events": [],
+    }
+    if store is None:
+        view["note"] = "no database yet: the daemon has not run (start it with `make run`)"
+        return view
+    view["entries_blocked_by"] = json.loads(store.get_value(BLOCKED_KEY) or "[]")
+    beat = store.heartbeat()
+    if beat is not None:
+        view["heartbeat"] = {
+            "at": beat.at.isoformat(),
+            "age_seconds": round((now - beat.at).total_seconds(), 1),
+            "pid": beat.pid,
+            "host": beat.host,
+            "running": beat.stopped_at is None,
+            "started_at": beat.started_at.isoformat(),
+        }
+    view["positions"] = positions_view(settings, store)
+    view["open_orders"] = orders_view(store)
+    view["recent_events"] = [
+        {
+            "at": e.at.isoformat(),
+            "kind": e.kind,
+            "level": e.level,
+            "symbol": e.symbol,
+            "message": e.message,
+        }
+        for e in store.recent_journal(10)
+    ]
+    return view

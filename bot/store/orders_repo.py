@@ -1,0 +1,270 @@
+"""Order intents, fills and position marks in the store, mapped to domain types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.orders.intents import (
+    ACTIVE,
+    IntentStatus,
+    OrderIntent,
+    OrderRecord,
+    transition,
+)
+from bot.store.models import FillRow, JournalEntry, OrderIntentRow, PositionMarksRow
+from exchanges.base import Fill, Order, OrderType, Side
+from risk import PositionFill, PositionMarks
+from risk.position import FillSide
+
+
+def _dec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _record(row: OrderIntentRow) -> OrderRecord:
+    return OrderRecord(
+        client_order_id=row.client_order_id,
+        cause=row.cause,
+        kind=row.kind,
+        symbol=row.symbol,
+        side=Side(row.side),
+        type=OrderType(row.type),
+        amount=Decimal(row.amount),
+        price=_dec(row.price),
+        tier=row.tier,
+        reason=row.reason,
+        status=IntentStatus(row.status),
+        exchange_order_id=row.exchange_order_id,
+        filled=Decimal(row.filled),
+        average=_dec(row.average),
+        fee=Decimal(row.fee),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class OrderRepo:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- intents ---------------------------------------------------------------------------
+
+    def insert_intent(
+        self, client_order_id: str, intent: OrderIntent, now: datetime
+    ) -> OrderRecord:
+        """Record the intent (status pending) and its journal line in one transaction."""
+        row = OrderIntentRow(
+            client_order_id=client_order_id,
+            cause=intent.cause,
+            kind=intent.kind,
+            symbol=intent.symbol,
+            side=intent.side.value,
+            type=intent.type.value,
+            amount=str(intent.amount),
+            price=None if intent.price is None else str(intent.price),
+            tier=intent.tier,
+            reason=intent.reason,
+            status=IntentStatus.PENDING.value,
+            created_at=now,
+            updated_at=now,
+        )
+        with Session(self.engine) as session:
+            session.add(row)
+            session.add(
+                JournalEntry(
+                    at=now,
+                    kind="order_intent",
+                    symbol=intent.symbol,
+                    message=f"{intent.side} {intent.amount} {intent.symbol} ({intent.kind}): "
+                    f"{intent.reason}",
+                    data=f'{{"client_order_id": "{client_order_id}"}}',
+                )
+            )
+            session.commit()
+            session.refresh(row)
+            return _record(row)
+
+    def get(self, client_order_id: str) -> OrderRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(OrderIntentRow, client_order_id)
+            return _record(row) if row else None
+
+    def by_cause(self, cause: str) -> list[OrderRecord]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(OrderIntentRow)
+                .where(OrderIntentRow.cause == cause)
+                .order_by(col(OrderIntentRow.created_at), col(OrderIntentRow.client_order_id))
+            ).all()
+            return [_record(r) for r in rows]
+
+    def active(self) -> list[OrderRecord]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(OrderIntentRow).where(
+                    col(OrderIntentRow.status).in_([s.value for s in ACTIVE])
+                )
+            ).all()
+            return [_record(r) for r in rows]
+
+    def all(self, symbol: str | None = None) -> list[OrderRecord]:
+        with Session(self.engine) as session:
+            query = select(OrderIntentRow).order_by(col(OrderIntentRow.created_at))
+            if symbol:
+                query = query.where(OrderIntentRow.symbol == symbol)
+            return [_record(r) for r in session.exec(query).all()]
+
+    def symbols(self) -> list[str]:
+        with Session(self.engine) as session:
+            return sorted(set(session.exec(select(OrderIntentRow.symbol)).all()))
+
+    def update(
+        self,
+        client_order_id: str,
+        now: datetime,
+        status: IntentStatus,
+        *,
+        order: Order | None = None,
+        error: str | None = None,
+        sent: bool = False,
+    ) -> OrderRecord:
+        """Move an intent to `status` (checked against the transition table)."""
+        with Session(self.engine) as session:
+            row = session.get(OrderIntentRow, client_order_id)
+            if row is None:
+                raise KeyError(client_order_id)
+            row.status = transition(IntentStatus(row.status), status).value
+            if order is not None:
+                row.exchange_order_id = order.exchange_order_id or row.exchange_order_id
+                # Filled amounts only grow: a stale venue report must not shrink them.
+                row.filled = str(max(Decimal(row.filled), order.filled))
+                row.average = None if order.average is None else str(order.average)
+                row.fee = str(order.fee)
+            if error is not None:
+                row.last_error = error
+            if sent:
+                row.attempts += 1
+            row.updated_at = now
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return _record(row)
+
+    # --- fills -----------------------------------------------------------------------------
+
+    def record_fills(self, fills: Iterable[Fill], now: datetime) -> list[Fill]:
+        """Insert fills not seen before (by venue trade id); returns the new ones."""
+        new: list[Fill] = []
+        with Session(self.engine) as session:
+            for fill in fills:
+                if session.get(FillRow, (fill.trade_id, fill.symbol)) is not None:
+                    continue
+                intent = (
+                    session.get(OrderIntentRow, fill.client_order_id)
+                    if fill.client_order_id
+                    else None
+                )
+                session.add(
+                    FillRow(
+                        trade_id=fill.trade_id,
+                        symbol=fill.symbol,
+                        client_order_id=fill.client_order_id,
+                        exchange_order_id=fill.exchange_order_id,
+                        side=fill.side.value,
+                        amount=str(fill.amount),
+                        price=str(fill.price),
+                        fee=str(fill.fee),
+                        fee_asset=fill.fee_asset,
+                        is_maker=fill.is_maker,
+                        tier=intent.tier if intent else None,
+                        kind=intent.kind if intent else None,
+                        timestamp=fill.timestamp,
+                        recorded_at=now,
+                    )
+                )
+                new.append(fill)
+            session.commit()
+        return new
+
+    def fill_count(self) -> int:
+        with Session(self.engine) as session:
+            return len(session.exec(select(FillRow.trade_id)).all())
+
+    def position_fills(self, symbol: str) -> list[PositionFill]:
+        """The symbol's fills as the risk rules see them, in venue time order."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(FillRow)
+                .where(FillRow.symbol == symbol)
+                .order_by(col(FillRow.timestamp), col(FillRow.trade_id))
+            ).all()
+            return [_position_fill(r) for r in rows]
+
+    def fill_symbols(self) -> list[str]:
+        with Session(self.engine) as session:
+            return sorted(set(session.exec(select(FillRow.symbol)).all()))
+
+    # --- position marks ----------------------------------------------------------------------
+
+    def marks(self) -> dict[str, PositionMarks]:
+        with Session(self.engine) as session:
+            return {
+                r.symbol: PositionMarks(
+                    r.cycle_id, Decimal(r.high_water_mark), _dec(r.trailing_stop)
+                )
+                for r in session.exec(select(PositionMarksRow)).all()
+            }
+
+    def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
+        with Session(self.engine) as session:
+            for symbol, mark in marks.items():
+                row = session.get(PositionMarksRow, symbol) or PositionMarksRow(
+                    symbol=symbol, cycle_id=mark.cycle_id, high_water_mark="0", updated_at=now
+                )
+                changed = (
+                    row.cycle_id != mark.cycle_id
+                    or row.high_water_mark != str(mark.high_water_mark)
+                    or row.trailing_stop != _opt(mark.trailing_stop)
+                )
+                if changed:
+                    row.cycle_id = mark.cycle_id
+                    row.high_water_mark = str(mark.high_water_mark)
+                    row.trailing_stop = _opt(mark.trailing_stop)
+                    row.updated_at = now
+                    session.add(row)
+            session.commit()
+
+
+def _opt(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _position_fill(row: FillRow) -> PositionFill:
+    """A stored fill for the risk rules: fees in quote, amounts net of fees taken in base.
+
+    Venues that charge a buy's fee in the base asset deliver less than the traded amount; the
+    position must hold what the account holds, or its exits would oversell.
+    """
+    amount, price, fee = Decimal(row.amount), Decimal(row.price), Decimal(row.fee)
+    base = row.symbol.partition("/")[0]
+    if row.fee_asset == base:
+        if row.side == "buy":
+            amount -= fee
+        fee = fee * price
+    return PositionFill(
+        fill_id=row.trade_id,
+        side=FillSide(row.side),
+        amount=amount,
+        price=price,
+        fee=fee,
+        timestamp=row.timestamp,
+        tier=row.tier if row.side == "sell" else None,
+        reason=row.kind,
+    )

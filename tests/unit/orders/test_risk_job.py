@@ -1,0 +1,109 @@
+"""The risk job end to end on the paper engine: tiers once each, then the trailing stop."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+from bot.config import Settings
+from bot.context import Context
+from bot.orders.manager import OrderManager
+from bot.store import Store
+from bot.trading_jobs import risk_check
+from tests.unit.orders.test_order_manager import buy
+from tests.unit.orders.venue import db_url, later, make_venue
+
+
+def _context(tmp_path: Path, **risk: object) -> tuple[Context, object]:
+    settings = Settings(risk={"trailing_stop_pct": 15, "stop_loss_pct": 20, **risk})
+    store = Store.open(db_url(tmp_path))
+    venue = make_venue(store.engine)
+    ctx = Context(settings=settings, store=store, clock=venue.clock, started_at=venue.clock.now())
+    ctx.services["exchange"] = venue
+    ctx.services["orders"] = OrderManager(store, venue, "binance")  # type: ignore[arg-type]
+    return ctx, venue
+
+
+def _sells(ctx: Context) -> list[tuple[str, Decimal]]:
+    return [(r.kind, r.filled) for r in ctx.services["orders"].repo.all() if r.side.value == "sell"]
+
+
+def test_playbook_exits_tier_by_tier_then_trailing_stop(tmp_path: Path) -> None:
+    ctx, venue = _context(tmp_path)
+    orders: OrderManager = ctx.services["orders"]
+
+    async def scenario() -> None:
+        await orders.submit(buy(amount="1"), venue.clock.now())
+        for price, expected in [
+            ("110", []),
+            ("121", [("take_profit", Decimal("0.25"))]),
+            ("125", [("take_profit", Decimal("0.25"))]),  # tier 1 does not fire twice
+            ("121", [("take_profit", Decimal("0.25"))]),
+            ("160", [("take_profit", Decimal("0.25"))] * 2),
+            ("170", [("take_profit", Decimal("0.25"))] * 2),  # stop now 170 * 0.85 = 144.5
+            ("145", [("take_profit", Decimal("0.25"))] * 2),
+            ("144", [("take_profit", Decimal("0.25"))] * 2 + [("trailing_stop", Decimal("0.5"))]),
+            ("120", [("take_profit", Decimal("0.25"))] * 2 + [("trailing_stop", Decimal("0.5"))]),
+        ]:
+            venue.set_price(Decimal(price))
+            await risk_check(ctx, later(venue.clock))
+            assert _sells(ctx) == expected, price
+        assert not orders.position("BTC/USDT").is_open()
+
+    asyncio.run(scenario())
+    kinds = [e.kind for e in ctx.store.recent_journal(50)]
+    assert kinds.count("take_profit") == 2 and kinds.count("trailing_stop") == 1
+    reasons = [e.message for e in ctx.store.recent_journal(50) if e.kind == "take_profit"]
+    assert any("tier 1" in r for r in reasons)
+    ctx.store.close()
+
+
+def test_hard_stop_sells_everything_once(tmp_path: Path) -> None:
+    ctx, venue = _context(tmp_path)
+    orders: OrderManager = ctx.services["orders"]
+
+    async def scenario() -> None:
+        await orders.submit(buy(amount="2"), venue.clock.now())
+        venue.set_price(Decimal("79"))
+        await risk_check(ctx, later(venue.clock))
+        await risk_check(ctx, later(venue.clock))
+
+    asyncio.run(scenario())
+    assert _sells(ctx) == [("stop_loss", Decimal("2"))]
+    assert not orders.position("BTC/USDT").is_open()
+    ctx.store.close()
+
+
+def test_restart_keeps_the_trailing_stop_and_taken_tiers(tmp_path: Path) -> None:
+    ctx, venue = _context(tmp_path)
+    orders: OrderManager = ctx.services["orders"]
+
+    async def before_restart() -> None:
+        await orders.submit(buy(amount="1"), venue.clock.now())
+        for price in ("121", "160", "200"):
+            venue.set_price(Decimal(price))
+            await risk_check(ctx, later(venue.clock))
+
+    asyncio.run(before_restart())
+    ctx.store.close()
+    # A new process: new store handle, new order manager, same database and venue.
+    store = Store.open(db_url(tmp_path))
+    ctx2 = Context(
+        settings=ctx.settings, store=store, clock=venue.clock, started_at=venue.clock.now()
+    )
+    ctx2.services["exchange"] = venue
+    ctx2.services["orders"] = OrderManager(store, venue, "binance")  # type: ignore[arg-type]
+    marks = ctx2.services["orders"].repo.marks()["BTC/USDT"]
+    assert marks.high_water_mark >= Decimal("200") and marks.trailing_stop == Decimal("170")
+
+    async def after_restart() -> None:
+        venue.set_price(Decimal("175"))  # above the persisted stop: nothing happens
+        await risk_check(ctx2, later(venue.clock))
+        assert [k for k, _ in _sells(ctx2)] == ["take_profit", "take_profit"]
+        venue.set_price(Decimal("169"))
+        await risk_check(ctx2, later(venue.clock))
+
+    asyncio.run(after_restart())
+    assert [k for k, _ in _sells(ctx2)] == ["take_profit", "take_profit", "trailing_stop"]
+    store.close()
