@@ -16,6 +16,7 @@ from bot.daemon import Daemon
 from bot.jobs import registered_jobs
 from bot.lock import InstanceLock
 from bot.logs import configure_logging
+from bot.signals.live import LiveSignals, build_watcher
 from bot.store import Store
 
 log = structlog.get_logger("bot.app")
@@ -51,7 +52,23 @@ def open_context(settings: Settings, clock: Clock) -> Context:
         raise
     ctx.services["exchange"] = exchange
     ctx.services["orders"] = OrderManager(store, exchange, settings.exchange.id)
+    ctx.services["signals"] = LiveSignals.from_settings(settings, store)
+    ctx.services["price_history"] = price_history(settings, exchange, clock)
     return ctx
+
+
+def price_history(settings: Settings, exchange: object, clock: Clock) -> object:
+    """Daily closes for the anti-chase gate: the paper engine's own public data, or a public
+    client of the venue (its testnet in testnet mode, where prices differ from the real market)."""
+    from exchanges.market_data import CcxtPublicData
+
+    data = getattr(exchange, "_data", None)
+    if isinstance(data, CcxtPublicData):
+        return data
+    options = {"sandbox": True} if settings.exchange.mode == "testnet" else None
+    return CcxtPublicData(
+        settings.exchange.id, settings.exchange.rest_url, options=options, clock=clock.now
+    )
 
 
 def run_panic(settings: Settings) -> list[str]:
@@ -127,7 +144,10 @@ async def _run(ctx: Context, once: bool) -> int:
         once=once,
     )
     jobs = registered_jobs(ctx)
-    daemon = Daemon(ctx, jobs, settings.daemon.clock_speed)
+    watcher = None if once else build_watcher(settings, ctx.store)
+    daemon = Daemon(
+        ctx, jobs, settings.daemon.clock_speed, background=[watcher.run] if watcher else []
+    )
     status = 0
     try:
         if once:
@@ -138,9 +158,10 @@ async def _run(ctx: Context, once: bool) -> int:
                 await daemon.run_job(spec)
             await daemon.run_forever()
     finally:
-        exchange = ctx.services.get("exchange")
-        if exchange is not None:
-            await exchange.close()
+        for name in ("exchange", "price_history"):
+            service = ctx.services.get(name)
+            if service is not None:
+                await service.close()
         now = ctx.clock.now()
         ctx.store.beat(
             ctx.name,

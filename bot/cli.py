@@ -10,15 +10,23 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy.engine import make_url
 
-from bot.config import ConfigError, Settings, load_settings, public_view
+from bot.cli_common import (
+    EnvFile,
+    JsonFlag,
+    fail,
+    open_store_or_exit,
+    settings_or_exit,
+    store_exists,
+)
+from bot.cli_signals import liquidations, regime_app
+from bot.config import public_view
 from bot.lock import AlreadyRunning
 from bot.status import status_view
-from bot.store import Store, StoreError
+from bot.store import StoreError
 
 app = typer.Typer(
     add_completion=False,
@@ -26,39 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="qtbot: Fed-pivot crypto trading daemon (paper trading by default).",
 )
-
-EnvFile = Annotated[
-    Path,
-    typer.Option("--env-file", help="dotenv file to read settings from", show_default=True),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-
-
-def fail(lines: list[str] | str, status: int = 2) -> NoReturn:
-    for line in [lines] if isinstance(lines, str) else lines:
-        typer.echo(f"qtbot: {line}", err=True)
-    raise typer.Exit(status)
-
-
-def settings_or_exit(env_file: Path) -> Settings:
-    try:
-        return load_settings(env_file)
-    except ConfigError as exc:
-        fail([f"config error: {p}" for p in exc.problems])
-
-
-def _store_exists(settings: Settings) -> bool:
-    url = make_url(settings.effective_database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return True
-    return Path(url.database).is_file()
-
-
-def open_store_or_exit(settings: Settings) -> Store:
-    try:
-        return Store.open(settings.effective_database_url)
-    except StoreError as exc:
-        fail(f"database error: {exc}")
 
 
 @app.command()
@@ -118,7 +93,7 @@ def _age(at: datetime | None, now: datetime) -> str:
 def status(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> None:
     """Show mode, exchange, heartbeat and recent events from the store (no daemon needed)."""
     settings = settings_or_exit(env_file)
-    store = open_store_or_exit(settings) if _store_exists(settings) else None
+    store = open_store_or_exit(settings) if store_exists(settings) else None
     now = datetime.now(UTC)
     try:
         view = status_view(settings, store, now)
@@ -140,8 +115,16 @@ def status(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> N
             f"heartbeat: {_age(datetime.fromisoformat(beat['at']), now)} "
             f"(pid {beat['pid']} on {beat['host']}, {state})"
         )
+    regime = view["regime"]
+    if regime is not None:
+        how = "MANUAL OVERRIDE" if regime["source"] == "override" else "from data"
+        typer.echo(
+            f"regime:    {regime['regime']} ({how}, since {regime['since']}; "
+            f"last easing pivot {regime['last_easing_pivot']})"
+        )
     if view["entries_blocked_by"]:
         typer.echo(f"blocked:   {'; '.join(view['entries_blocked_by'])}")
+    _print_plans(view["plans"])
     _print_positions(view["positions"])
     _print_orders(view["open_orders"])
     if view["recent_events"]:
@@ -164,6 +147,15 @@ def _print_positions(positions: list[dict[str, Any]]) -> None:
             f"pnl {pnl}; next {tier}; trailing {p['trailing_stop'] or 'not armed'}; "
             f"hard stop {p['hard_stop'] or 'off'}"
         )
+
+
+def _print_plans(plans: list[dict[str, Any]]) -> None:
+    if not plans:
+        typer.echo("plans:     none")
+        return
+    typer.echo("plans:")
+    for plan in plans:
+        typer.echo(f"  {plan['summary']}")
 
 
 def _print_orders(orders: list[dict[str, Any]]) -> None:
@@ -222,6 +214,10 @@ def pause(env_file: EnvFile = Path(".env")) -> None:
 def resume(env_file: EnvFile = Path(".env")) -> None:
     """Allow new entries again after `qtbot pause`."""
     _switch_risk_off(False, env_file)
+
+
+app.add_typer(regime_app, name="regime")
+app.command()(liquidations)
 
 
 def main() -> None:

@@ -46,6 +46,25 @@ class ConfigError(Exception):
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _off_means_none(cls, data: Any) -> Any:
+        """`off` or `none` turns an optional setting off (an empty value means the default)."""
+        if not isinstance(data, dict):
+            return data
+        cleaned = dict(data)
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if (
+                field is not None
+                and isinstance(value, str)
+                and value.strip().lower() in ("off", "none")
+                and not field.is_required()
+                and type(None) in getattr(field.annotation, "__args__", ())
+            ):
+                cleaned[name] = None
+        return cleaned
+
 
 class ExchangeSettings(_Section):
     id: str = Field("binance", description="exchange id as ccxt names it (binance, bybit, okx)")
@@ -157,13 +176,13 @@ class RiskSettings(_Section):
         "20:25,50:25", description="GAIN%:SELL% of the original position, comma separated"
     )
     trailing_stop_pct: float | None = Field(
-        15.0, gt=0, lt=100, description="trailing-stop % below the high-water mark; empty=off"
+        15.0, gt=0, lt=100, description="trailing stop % below the high-water mark; off = none"
     )
     trailing_activation_pct: float | None = Field(
         None, gt=0, le=10000, description="gain % arming the trailing stop; empty=after last tier"
     )
     stop_loss_pct: float | None = Field(
-        20.0, gt=0, lt=100, description="hard stop % below average entry; empty=off"
+        20.0, gt=0, lt=100, description="hard stop % below average entry; off = no hard stop"
     )
     breakeven_after_first_tier: bool = Field(
         True, description="raise the hard stop to entry+fees once tier 1 has fired"
@@ -172,10 +191,16 @@ class RiskSettings(_Section):
     max_total_pct: Pct = Field(100.0, description="max share of equity in all positions")
     max_open_positions: int = Field(10, ge=1, le=1000, description="max positions held at once")
     daily_loss_limit_pct: float | None = Field(
-        10.0, gt=0, le=100, description="pause entries after this loss since the UTC day start"
+        10.0,
+        gt=0,
+        le=100,
+        description="pause entries after this % loss since UTC day start (off: none)",
     )
     max_drawdown_pct: float | None = Field(
-        30.0, gt=0, le=100, description="pause entries below this drawdown from the equity peak"
+        30.0,
+        gt=0,
+        le=100,
+        description="pause entries below this % drawdown from the peak (off: none)",
     )
     flatten_on_kill: bool = Field(
         False, description="also sell everything when the loss limit or drawdown trips"
@@ -202,8 +227,66 @@ class StrategySettings(_Section):
     core_assets: str = Field("BTC,ETH", description="base assets treated as core; others are alts")
     alt_cap_pct: Pct = Field(30.0, description="max share of the budget in alts")
     tranches: int = Field(4, ge=1, le=50, description="entry tranches per plan")
+    entry_check_minutes: float = Field(
+        60.0, gt=0, le=1440, description="how often the entry job looks for due tranches"
+    )
     entry_window_days: float = Field(
         21.0, gt=0, le=120, description="days over which the tranches are spread"
+    )
+
+    order_type: Literal["limit", "market"] = Field("limit", description="tranche order type")
+    limit_offsets_pct: str = Field(
+        "0.2", description="% below the bid for limit tranches; a list is used in turn (ladder)"
+    )
+    reprice_after_hours: float = Field(
+        24.0, gt=0, le=720, description="re-place an unfilled limit tranche after this long"
+    )
+    max_reprices: int = Field(2, ge=0, le=20, description="reprices before converting")
+    convert_to_market: bool = Field(
+        True, description="buy at market after the last reprice timed out"
+    )
+    start_regimes: str = Field("easing,neutral", description="regimes in which a plan may start")
+    pause_regimes: str = Field("tightening", description="regimes that pause tranches")
+    pivot_window_days: float | None = Field(
+        None, gt=0, le=730, description="also require an easing pivot this recent; empty = no"
+    )
+    fomc_blackout_hours: float = Field(
+        24.0, ge=0, le=168, description="no tranche this long before an FOMC decision; 0 = off"
+    )
+    anti_chase_pct: float | None = Field(
+        15.0,
+        gt=0,
+        le=1000,
+        description="hold a tranche this % above the N-day average (off: never)",
+    )
+    anti_chase_days: int = Field(20, ge=1, le=365, description="days in that average")
+    anti_chase_action: Literal["delay", "skip"] = Field(
+        "delay", description="delay the tranche, or skip it at once"
+    )
+    anti_chase_max_delay_days: float = Field(
+        7.0, ge=0, le=120, description="skip a delayed tranche this long after its due time"
+    )
+    alt_lag_reference: str = Field("BTC", description="base asset the alts follow")
+    alt_lag_gain_pct: float | None = Field(
+        10.0,
+        ge=0,
+        le=1000,
+        description="alt plans start once the reference gained this % (off: no)",
+    )
+    alt_lag_days: float | None = Field(
+        30.0,
+        ge=0,
+        le=365,
+        description="... or this many days after the reference plan began (off: no)",
+    )
+    flush_pull_forward: int = Field(
+        1, ge=0, le=50, description="pending tranches a liquidation flush makes due now"
+    )
+    cycle_cooldown_days: float = Field(
+        7.0, ge=0, le=365, description="wait after a position closed before a new plan"
+    )
+    budget_mode: Literal["fixed", "compounding"] = Field(
+        "fixed", description="next cycle's budget: fixed, or adjusted by realised PnL"
     )
 
     @field_validator("allocation")
@@ -211,6 +294,25 @@ class StrategySettings(_Section):
     def _allocation(cls, value: str) -> str:
         parse_allocation(value)
         return value
+
+    @field_validator("start_regimes", "pause_regimes")
+    @classmethod
+    def _regimes(cls, value: str) -> str:
+        names = [v.strip().lower() for v in value.split(",") if v.strip()]
+        unknown = sorted(set(names) - {"tightening", "neutral", "easing"})
+        if unknown:
+            raise ValueError(f"unknown regime {unknown}: use tightening, neutral or easing")
+        return ",".join(names)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StrategySettings:
+        from bot.strategy.params import strategy_params_from_settings
+
+        try:
+            strategy_params_from_settings(self)
+        except ValueError as exc:
+            raise ValueError(f"strategy settings disagree: {exc}") from None
+        return self
 
 
 class SignalsSettings(_Section):
@@ -227,6 +329,74 @@ class SignalsSettings(_Section):
         None, description="force the regime (tightening|neutral|easing); empty = classify"
     )
     regime_refresh_hours: float = Field(6.0, gt=0, le=168, description="Fed data refresh interval")
+    regime_rule: Literal["sum", "rate_first", "balance_sheet_first", "any_tightening"] = Field(
+        "sum", description="how balance sheet and rate combine into the regime (see README)"
+    )
+    bs_window_weeks: int = Field(
+        13, ge=1, le=104, description="weeks of WALCL change that classify QT/QE"
+    )
+    bs_enter_change_pct: float = Field(
+        1.0, gt=0, le=50, description="WALCL change % over the window that enters QT/QE"
+    )
+    bs_exit_change_pct: float = Field(
+        0.25, ge=0, le=50, description="change % back inside which QT/QE ends (hysteresis)"
+    )
+    rate_window_days: int = Field(
+        190, ge=1, le=1000, description="days a rate change keeps the state hiking/cutting"
+    )
+    fed_announcements_path: Path | None = Field(
+        None, description="CSV of Fed balance-sheet announcements; empty = shipped copy"
+    )
+    fomc_calendar_path: Path | None = Field(
+        None, description="CSV of FOMC decision dates; empty = shipped copy (2015-2026)"
+    )
+    liquidation_feeds: str = Field(
+        "binance", description="venues streaming public liquidations, comma separated; none=off"
+    )
+    liquidation_symbols: str = Field(
+        "BTC/USDT:USDT,ETH/USDT:USDT",
+        description="perp symbols for per-symbol feeds (bybit, okx, gate, htx)",
+    )
+    liquidation_check_seconds: int = Field(
+        60, ge=5, le=3600, description="liquidation aggregation and flush check interval"
+    )
+    flush_window_hours: float = Field(
+        24.0, gt=0, le=168, description="window over which long liquidations are summed"
+    )
+    flush_min_long_usd: float = Field(
+        50_000_000, ge=0, description="long liquidations (USD) in the window that can flush"
+    )
+    flush_min_multiple: float = Field(
+        4.0, gt=0, le=1000, description="and at least this multiple of the trailing median"
+    )
+    flush_cooldown_hours: float = Field(
+        72.0, ge=0, le=720, description="a flush stays active (and cannot repeat) this long"
+    )
+
+    @field_validator("liquidation_feeds")
+    @classmethod
+    def _feeds(cls, value: str) -> str:
+        from bot.signals.liquidation_sources import FEED_CAPABILITIES
+
+        names = [v.strip().lower() for v in value.split(",") if v.strip()]
+        if names == ["none"]:
+            return "none"
+        unknown = [n for n in names if n not in FEED_CAPABILITIES]
+        if unknown or not names:
+            raise ValueError(
+                f"unknown liquidation feed {unknown or value!r}: use none or any of "
+                f"{', '.join(sorted(FEED_CAPABILITIES))}"
+            )
+        return ",".join(names)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> SignalsSettings:
+        if self.bs_exit_change_pct >= self.bs_enter_change_pct:
+            raise ValueError(
+                "QTBOT_SIGNALS__BS_EXIT_CHANGE_PCT must be below QTBOT_SIGNALS__BS_ENTER_"
+                "CHANGE_PCT (the gap is the hysteresis that keeps weekly noise out)"
+            )
+        return self
 
     @field_validator("regime_override", mode="before")
     @classmethod
@@ -250,13 +420,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; empty = sqlite file qtbot.sqlite under data_dir"
     )
-    exchange: ExchangeSettings = ExchangeSettings()
-    log: LogSettings = LogSettings()
-    http: HttpSettings = HttpSettings()
-    daemon: DaemonSettings = DaemonSettings()
-    risk: RiskSettings = RiskSettings()
-    strategy: StrategySettings = StrategySettings()
-    signals: SignalsSettings = SignalsSettings()
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    strategy: StrategySettings = Field(default_factory=StrategySettings)
+    signals: SignalsSettings = Field(default_factory=SignalsSettings)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -24,11 +25,21 @@ log = structlog.get_logger("bot.daemon")
 # How long a stop waits for running jobs before giving up on them.
 STOP_TIMEOUT_SECONDS = 30.0
 
+# A long-running service (e.g. a websocket feed) that returns once its event is set.
+Background = Callable[[asyncio.Event], Awaitable[None]]
+
 
 class Daemon:
-    def __init__(self, ctx: Context, jobs: list[JobSpec], clock_speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        jobs: list[JobSpec],
+        clock_speed: float = 1.0,
+        background: list[Background] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.jobs = jobs
+        self.background = background or []
         self.clock_speed = clock_speed
         self.failures: dict[str, int] = {}
         self.runs: dict[str, int] = {}
@@ -80,6 +91,21 @@ class Daemon:
         results = [await self.run_job(spec) for spec in self.jobs]
         return all(results)
 
+    async def _supervised(self, service: Background, stop: asyncio.Event) -> None:
+        """A background service that dies is logged and journaled; trading goes on."""
+        try:
+            await service(stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("background_service_failed", service=repr(service), exc_info=True)
+            self.ctx.store.journal(
+                self.ctx.clock.now(),
+                "job_failed",
+                f"background service stopped: {exc}",
+                level="error",
+            )
+
     def request_stop(self, reason: str = "requested") -> None:
         if not self._stop.is_set():
             log.info("daemon_stopping", reason=reason)
@@ -111,6 +137,10 @@ class Daemon:
                 next_run_time=start + timedelta(milliseconds=10),
             )
         scheduler.start()
+        background_stop = asyncio.Event()
+        services = [
+            asyncio.create_task(self._supervised(b, background_stop)) for b in self.background
+        ]
         notify("READY=1")
         log.info(
             "daemon_started",
@@ -124,6 +154,11 @@ class Daemon:
         finally:
             notify("STOPPING=1")
             scheduler.shutdown(wait=False)
+            background_stop.set()
+            if services:
+                _, late = await asyncio.wait(services, timeout=STOP_TIMEOUT_SECONDS)
+                for task in late:
+                    task.cancel()
             # AsyncIOScheduler cannot wait for coroutine jobs itself: let running ones finish.
             if self._running:
                 _, pending = await asyncio.wait(set(self._running), timeout=STOP_TIMEOUT_SECONDS)

@@ -48,18 +48,36 @@ def registered_jobs(ctx: Context) -> list[JobSpec]:
     """Every job the daemon schedules, in the order `run --once` executes them.
 
     Reconcile comes first: the daemon also runs it before scheduling anything, so no decision
-    is taken on a store that disagrees with the venue.
+    is taken on a store that disagrees with the venue. Signals come before the decisions that
+    read them.
     """
     from bot import trading_jobs
+    from bot.signals import live as signal_jobs
 
     settings = ctx.settings
-    jobs = [
-        JobSpec("heartbeat", heartbeat, settings.daemon.heartbeat_seconds),
-    ]
+    jobs: list[JobSpec] = []
     if "orders" in ctx.services:
-        jobs.insert(
-            0, JobSpec("reconcile", trading_jobs.reconcile, settings.daemon.reconcile_minutes * 60)
+        jobs.append(
+            JobSpec("reconcile", trading_jobs.reconcile, settings.daemon.reconcile_minutes * 60)
         )
+    jobs.append(JobSpec("heartbeat", heartbeat, settings.daemon.heartbeat_seconds))
+    if "signals" in ctx.services:
+        jobs.append(
+            JobSpec(
+                "regime_refresh",
+                signal_jobs.regime_refresh,
+                settings.signals.regime_refresh_hours * 3600,
+            )
+        )
+        if settings.signals.liquidation_feeds != "none":
+            jobs.append(
+                JobSpec(
+                    "liquidation_check",
+                    signal_jobs.liquidation_check,
+                    settings.signals.liquidation_check_seconds,
+                )
+            )
+    if "orders" in ctx.services:
         if settings.exchange.mode == "paper":
             jobs.append(
                 JobSpec(
@@ -67,4 +85,8 @@ def registered_jobs(ctx: Context) -> list[JobSpec]:
                 )
             )
         jobs.append(JobSpec("risk_check", trading_jobs.risk_check, settings.risk.check_seconds))
+        if "signals" in ctx.services:
+            from bot.strategy.job import entry_job
+
+            jobs.append(JobSpec("entry", entry_job, settings.strategy.entry_check_minutes * 60))
     return jobs

@@ -9,8 +9,11 @@ from typing import Any
 
 from bot.config import Settings, public_view
 from bot.risk_params import risk_params
+from bot.signals.live import REGIME_KEY
 from bot.store import Store
 from bot.store.orders_repo import OrderRepo
+from bot.strategy.status import plan_status
+from bot.strategy.store import StrategyRepo
 from bot.trading_jobs import BLOCKED_KEY, LAST_PRICES_KEY
 from risk import position_from_fills
 from risk.stops import hard_stop_level
@@ -98,6 +101,8 @@ def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[
         "risk_off": settings.risk.risk_off or (store.risk_off() if store else False),
         "entries_blocked_by": [],
         "heartbeat": None,
+        "regime": None,
+        "plans": [],
         "positions": [],
         "open_orders": [],
         "recent_events": [],
@@ -117,6 +122,16 @@ def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[
             "started_at": beat.started_at.isoformat(),
         }
     view["positions"] = positions_view(settings, store)
+    view["plans"] = [
+        {**progress.as_dict(), "summary": progress.summary()}
+        for progress in plan_status(StrategyRepo(store.engine), now)
+    ]
+    regime = json.loads(store.get_value(REGIME_KEY) or "null")
+    view["regime"] = (
+        None
+        if regime is None
+        else {k: regime[k] for k in ("regime", "source", "since", "as_of", "last_easing_pivot")}
+    )
     view["open_orders"] = orders_view(store)
     view["recent_events"] = [
         {

@@ -44,7 +44,7 @@ async def reconcile(ctx: Context, now: datetime) -> None:
         raise ExchangeError("; ".join(report.errors))
 
 
-def _load_equity_marks(ctx: Context) -> EquityMarks | None:
+def load_equity_marks(ctx: Context) -> EquityMarks | None:
     text = ctx.store.get_value(EQUITY_MARKS_KEY)
     if not text:
         return None
@@ -120,7 +120,7 @@ async def risk_check(ctx: Context, now: datetime) -> None:
     if book is None:
         _record_block_state(ctx, [], now)
         return
-    equity_marks = roll_equity_marks(_load_equity_marks(ctx), book.equity, now)
+    equity_marks = roll_equity_marks(load_equity_marks(ctx), book.equity, now)
     _save_equity_marks(ctx, equity_marks, now)
     params = risk_params(ctx.settings.risk, risk_off=ctx.store.risk_off(), dust_by_symbol=book.dust)
     decision = evaluate(

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import structlog
 
 from exchanges.base import Level, Market, OrderBook, Ticker
+from exchanges.ccxt_client import rewrite_api_urls
 from exchanges.errors import ExchangeError, RateLimited, RetryableError
 
 log = structlog.get_logger(__name__)
@@ -168,15 +168,6 @@ def market_from_ccxt(raw: Mapping[str, Any], precision_mode: int) -> Market:
     )
 
 
-def _rewrite_urls(api: Any, base: str) -> Any:
-    if isinstance(api, dict):
-        return {key: _rewrite_urls(value, base) for key, value in api.items()}
-    if isinstance(api, str):
-        parts = urlsplit(api)
-        return base.rstrip("/") + parts.path
-    return api
-
-
 def _from_ms(ms: Any, fallback: datetime) -> datetime:
     if ms is None:
         return fallback
@@ -212,7 +203,7 @@ class CcxtPublicData:
         config: dict[str, Any] = {"options": {**_PUBLIC_OPTIONS, **(options or {})}}
         self._exchange = cls(config)
         if rest_url is not None:
-            self._exchange.urls["api"] = _rewrite_urls(self._exchange.urls["api"], rest_url)
+            self._exchange.urls["api"] = rewrite_api_urls(self._exchange.urls["api"], rest_url)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._markets: dict[str, Market] | None = None
         self.exchange_id = exchange_id
@@ -252,6 +243,14 @@ class CcxtPublicData:
             asks=_levels(raw.get("asks") or ()),
             timestamp=_from_ms(raw.get("timestamp"), self._clock()),
         )
+
+    async def daily_closes(self, symbol: str, until: datetime, days: int) -> list[Decimal]:
+        """Closes of up to `days` complete UTC days before the day of `until`, oldest first."""
+        day_ms = 86_400_000
+        end = int(until.timestamp() * 1000) // day_ms * day_ms
+        since = end - days * day_ms
+        rows = await self._call(self._exchange.fetch_ohlcv, symbol, "1d", since, days + 1)
+        return [Decimal(str(row[4])) for row in rows if since <= int(row[0]) < end]
 
     async def close(self) -> None:
         await self._exchange.close()

@@ -33,12 +33,22 @@ def qtbot_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "bot", *args]
 
 
+def subprocess_env() -> dict[str, str]:
+    """Environment for a `qtbot` child: importable repo, no network, no external feeds."""
+    return {
+        # sitecustomize in tests/netguard installs the same no-network guard as the suite.
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests" / "netguard")]),
+        "QTBOT_SIGNALS__FED_SOURCE": "file",
+        "QTBOT_SIGNALS__LIQUIDATION_FEEDS": "none",
+    }
+
+
 def run_qtbot(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""
     full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QTBOT_")}
-    full_env["PYTHONPATH"] = str(REPO)
+    full_env.update(subprocess_env())
     full_env.update(env or {})
     return subprocess.run(
         qtbot_cmd(*args), cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout

@@ -53,10 +53,15 @@ def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
     return _real_getaddrinfo(host, *args, **kwargs)
 
 
-def pytest_configure(config: Any) -> None:
+def install() -> None:
+    """Guard this process (the suite, or a `qtbot` subprocess a test starts)."""
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
     socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
+
+
+def pytest_configure(config: Any) -> None:
+    install()
 
 
 def pytest_unconfigure(config: Any) -> None:

@@ -168,13 +168,14 @@ class OrderManager:
                 self._discrepancy(now, record, "the venue no longer knows this open order")
             return self.repo.update(record.client_order_id, now, new)
         new = from_venue(order.status)
-        # Fills on an open order are routine; a status the store did not expect is not.
-        if new is not record.status and record.status not in UNRESOLVED:
-            self._discrepancy(
-                now,
-                record,
-                f"store said {record.status} filled {record.filled}, venue says "
-                f"{order.status} filled {order.filled}",
+        if new is not record.status:
+            # An open order filling or expiring at the venue is routine, not a discrepancy.
+            log.info(
+                "order_update",
+                client_order_id=record.client_order_id,
+                before=record.status.value,
+                after=new.value,
+                filled=str(order.filled),
             )
         return self.repo.update(record.client_order_id, now, new, order=order)
 
@@ -187,6 +188,11 @@ class OrderManager:
             level="warning",
             symbol=record.symbol,
         )
+
+    async def refresh(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        """Ask the venue for the current state of one order and store it."""
+        async with self.lock:
+            return await self._resolve(record, now)
 
     async def cancel(self, record: OrderRecord, now: datetime) -> OrderRecord:
         async with self.lock:

@@ -54,11 +54,26 @@ def _v3_paper(conn: Connection) -> None:
     )
 
 
+def _v4_liquidations(conn: Connection) -> None:
+    SQLModel.metadata.create_all(
+        conn,
+        tables=[models.LiquidationBarRow.__table__],  # type: ignore[attr-defined]
+    )
+
+
+def _v5_strategy(conn: Connection) -> None:
+    from bot.strategy.store import create_strategy_tables
+
+    create_strategy_tables(conn)
+
+
 # Append new steps; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "heartbeat, journal, kv", _v1_initial),
     (2, "order intents, fills, position marks", _v2_orders),
     (3, "paper engine balances, orders, fills", _v3_paper),
+    (4, "hourly liquidation bars", _v4_liquidations),
+    (5, "strategy plans and tranches", _v5_strategy),
 ]
 
 

@@ -142,3 +142,19 @@ class PositionMarksRow(SQLModel, table=True):
     high_water_mark: str
     trailing_stop: str | None = None
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class LiquidationBarRow(SQLModel, table=True):
+    """Liquidated notional per hour and symbol ("*" = all symbols), summed as events arrive.
+
+    Hourly bars instead of raw events keep the table small on a busy all-market stream while
+    still feeding the flush detector's 24 h windows and 30-window baseline.
+    """
+
+    __tablename__ = "liquidation_bar"
+
+    start: datetime = Field(sa_column=_utc_column(primary_key=True))
+    symbol: str = Field(primary_key=True)
+    long_usd: float = 0.0
+    short_usd: float = 0.0
+    events: int = 0

@@ -24,6 +24,9 @@ MAX_RECV_WINDOW_MS = 60_000
 DEFAULT_RECV_WINDOW_MS = 5_000
 
 
+_INTERVAL_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
+
+
 def split_signature(raw: str) -> tuple[str, str | None]:
     """(the raw text without its `signature=` part, the signature) — what Binance signs."""
     kept, signature = [], None
@@ -93,6 +96,7 @@ class Routes:
             ("GET", "/api/v3/ticker/24hr"): self.ticker_24hr,
             ("GET", "/api/v3/ticker/price"): self.ticker_price,
             ("GET", "/api/v3/depth"): self.depth,
+            ("GET", "/api/v3/klines"): self.klines,
             # A ccxt client not restricted to spot asks for futures markets too: list none.
             ("GET", "/fapi/v1/exchangeInfo"): self.empty_exchange_info,
             ("GET", "/dapi/v1/exchangeInfo"): self.empty_exchange_info,
@@ -200,6 +204,29 @@ class Routes:
                 "bids": [[fmt(px), fmt(q)] for px, q in book.bids[:limit]],
                 "asks": [[fmt(px), fmt(q)] for px, q in book.asks[:limit]],
             }
+
+    def klines(self, p: Params) -> Reply:
+        """Flat candles at the current reference price: the emulator keeps no history, so an
+        anti-chase check against it always sees the price at its own average."""
+        spec = self.engine.spec(p.get("symbol", ""))
+        seconds = _INTERVAL_SECONDS.get(p.get("interval", ""))
+        if seconds is None:
+            return 400, {"code": -1120, "msg": "Invalid interval."}
+        step = seconds * 1000
+        limit = min(int(p.get("limit", 500)), 1000)
+        end = int(p.get("endTime", self.now_ms()))
+        start = int(p.get("startTime", end - step * limit)) // step * step
+        with self.engine.lock:
+            price = self.engine.books[spec.symbol].reference_price()
+        if price is None:
+            return 200, []
+        px = fmt(price)
+        rows = []
+        for open_ms in range(start, min(end, self.now_ms()) + 1, step):
+            rows.append([open_ms, px, px, px, px, "0", open_ms + step - 1, "0", 0, "0", "0", "0"])
+            if len(rows) >= limit:
+                break
+        return 200, rows
 
     # ---- signed ----------------------------------------------------------------------------
 

@@ -226,3 +226,28 @@ def test_public_view_masks_every_secret(monkeypatch: pytest.MonkeyPatch) -> None
 def test_allocation_parser_rejects_mixed_quotes() -> None:
     with pytest.raises(ValueError, match="one quote currency"):
         parse_allocation("BTC/USDT:50,ETH/BTC:50")
+
+
+def test_off_turns_an_optional_rule_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QTBOT_RISK__STOP_LOSS_PCT", "off")
+    monkeypatch.setenv("QTBOT_RISK__TRAILING_STOP_PCT", "OFF")
+    monkeypatch.setenv("QTBOT_STRATEGY__ANTI_CHASE_PCT", "none")
+    settings = load_settings(None)
+    assert settings.risk.stop_loss_pct is None and settings.risk.trailing_stop_pct is None
+    assert settings.strategy.anti_chase_pct is None
+
+
+def test_off_is_refused_where_a_rule_cannot_be_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = _problems(monkeypatch, {"QTBOT_RISK__MAX_OPEN_POSITIONS": "off"})
+    assert problems[0].startswith("QTBOT_RISK__MAX_OPEN_POSITIONS='off'")
+
+
+def test_strategy_cross_field_rules_are_config_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = _problems(
+        monkeypatch,
+        {
+            "QTBOT_STRATEGY__START_REGIMES": "easing,tightening",
+            "QTBOT_STRATEGY__PAUSE_REGIMES": "tightening",
+        },
+    )
+    assert any("cannot both start plans and pause them" in p for p in problems)

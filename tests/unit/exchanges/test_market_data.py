@@ -12,12 +12,12 @@ import pytest
 from aiohttp import web
 
 from exchanges.base import OrderBook, Ticker
+from exchanges.ccxt_client import rewrite_api_urls
 from exchanges.errors import ExchangeError, RetryableError
 from exchanges.market_data import (
     Candle,
     CcxtPublicData,
     StaticMarketData,
-    _rewrite_urls,
     market_from_ccxt,
     scripted_book,
 )
@@ -94,7 +94,7 @@ def test_rewrite_urls_keeps_each_path_on_the_new_base() -> None:
         "fapi": {"x": "https://fapi.binance.com/fapi/v1"},
     }
 
-    assert _rewrite_urls(api, "http://127.0.0.1:9/") == {
+    assert rewrite_api_urls(api, "http://127.0.0.1:9/") == {
         "public": "http://127.0.0.1:9/api/v3",
         "fapi": {"x": "http://127.0.0.1:9/fapi/v1"},
     }

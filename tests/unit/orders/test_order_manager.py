@@ -145,7 +145,9 @@ def test_reconcile_repairs_an_order_filled_while_we_were_away(setup) -> None:  #
     report = run(manager.reconcile(later(venue.clock)))
     assert report.repaired == [f"{record.client_order_id}: open -> closed"]
     assert report.new_fills == 1
-    assert any(e.kind == "reconcile" for e in store.recent_journal(10))
+    # Filling at the venue is routine: journaled as a fill, not as a discrepancy.
+    assert not any(e.kind == "reconcile" for e in store.recent_journal(10))
+    assert any(e.kind == "fill" for e in store.recent_journal(10))
     assert manager.position("BTC/USDT").size == Decimal(1)
 
 
@@ -170,3 +172,18 @@ def test_venue_wrapper_is_a_faithful_adapter(setup) -> None:  # type: ignore[no-
     assert isinstance(venue, FaultyVenue)
     balances = run(venue.fetch_balances())
     assert balances["USDT"].free == Decimal(10000)
+
+
+def test_open_order_the_venue_forgot_is_a_journaled_discrepancy(setup) -> None:  # type: ignore[no-untyped-def]
+    store, venue, manager = setup
+    record = run(manager.submit(buy(type=OrderType.LIMIT, price=Decimal(90)), venue.clock.now()))
+    assert record.status is IntentStatus.OPEN
+
+    async def forgot(symbol: str, client_order_id: str) -> None:
+        return None
+
+    venue.fetch_order = forgot  # type: ignore[method-assign]
+    report = run(manager.reconcile(later(venue.clock)))
+    assert report.repaired == [f"{record.client_order_id}: open -> not_found"]
+    (entry,) = [e for e in store.recent_journal(10) if e.kind == "reconcile"]
+    assert "no longer knows" in entry.message and entry.level == "warning"
