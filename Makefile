@@ -31,6 +31,10 @@ bench: check-python $(STAMP)
 	@echo "# each figure: one line 'name: value unit'; method printed to stderr by each script"
 	@for script in benchmarks/bench_*.py; do [ -f "$$script" ] || continue; $(BIN)/python "$$script" || exit 1; done
 
+chaos: check-python $(STAMP)
+	@echo "# crash campaign: SIGKILL a real qtbot at random moments, restart, check invariants"
+	$(BIN)/python -m tests.chaos.campaign --runs $${RUNS:-200}
+
 lint: check-python $(STAMP)
 	$(BIN)/ruff check .
 

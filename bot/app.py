@@ -30,12 +30,11 @@ def make_clock(settings: Settings) -> Clock:
     daemon = settings.daemon
     if daemon.clock_speed == 1.0 and daemon.clock_start is None:
         return SystemClock()
-    start = (
-        datetime.fromisoformat(daemon.clock_start).astimezone(UTC)
-        if daemon.clock_start
-        else datetime.now(UTC)
-    )
-    return AcceleratedClock(start, daemon.clock_speed)
+    if daemon.clock_start is None:
+        return AcceleratedClock(datetime.now(UTC), daemon.clock_speed)
+    start = datetime.fromisoformat(daemon.clock_start).astimezone(UTC)
+    # Anchored at the same instant: restarts continue one simulated timeline.
+    return AcceleratedClock(start, daemon.clock_speed, anchor=start)
 
 
 def open_context(settings: Settings, clock: Clock) -> Context:

@@ -41,18 +41,21 @@ class SimulatedClock:
 
 
 class AcceleratedClock:
-    """Wall time scaled by `speed` from `start`; lets a soak or demo run days in minutes."""
+    """Simulated time running `speed` times faster than the wall clock.
 
-    def __init__(self, start: datetime, speed: float) -> None:
-        import time
+    Simulated time is `start + (wall - anchor) * speed`. With an explicit `anchor` (a wall
+    time) it is the same function of the wall clock in every process, so a daemon that is
+    killed and restarted continues the same simulated timeline; without one, it starts at
+    `start` when the clock is created.
+    """
 
+    def __init__(self, start: datetime, speed: float, anchor: datetime | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self._start = start.astimezone(UTC)
         self._speed = speed
-        self._t0 = time.monotonic()
+        self._anchor = (anchor or datetime.now(UTC)).astimezone(UTC)
 
     def now(self) -> datetime:
-        import time
-
-        return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self._speed)
+        elapsed = datetime.now(UTC) - self._anchor
+        return self._start + elapsed * self._speed

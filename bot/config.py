@@ -155,7 +155,8 @@ class DaemonSettings(_Section):
         1.0, gt=0, le=100000, description="1 = real time; >1 runs an accelerated simulated clock"
     )
     clock_start: str | None = Field(
-        None, description="start of the accelerated clock, ISO-8601 UTC (default: now)"
+        None,
+        description="accelerated clock: simulated = start + (now - start) x speed; ISO-8601 UTC",
     )
 
     @field_validator("clock_start")

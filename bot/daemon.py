@@ -22,6 +22,9 @@ from bot.systemd import notify
 
 log = structlog.get_logger("bot.daemon")
 
+# An accelerated clock shrinks intervals; below this the scheduler would only thrash.
+MIN_WALL_INTERVAL_SECONDS = 0.2
+
 # How long a stop waits for running jobs before giving up on them.
 STOP_TIMEOUT_SECONDS = 30.0
 
@@ -132,7 +135,7 @@ class Daemon:
                 args=[spec],
                 id=spec.name,
                 name=spec.name,
-                seconds=spec.interval_seconds / self.clock_speed,
+                seconds=max(MIN_WALL_INTERVAL_SECONDS, spec.interval_seconds / self.clock_speed),
                 # Run each job at start-up, not one interval later.
                 next_run_time=start + timedelta(milliseconds=10),
             )

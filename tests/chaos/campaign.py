@@ -1,0 +1,276 @@
+"""Crash campaign: SIGKILL a real `qtbot run` at random moments, restart it, check nothing is lost.
+
+The bot runs in testnet mode against the loopback Binance emulator (a separate venue with its
+own books, balances and request log), with an accelerated clock anchored to the campaign's
+start so every restart continues one simulated timeline, and a market driver moving prices so
+that tranches fill, tiers fire and stops trail. After the runs, two reconcile-only passes
+settle the store, then the invariants are checked:
+
+- no client order id was sent to the venue more than once;
+- every venue trade of our orders is recorded exactly once, and nothing else is;
+- each position (from the store's fills) equals the venue's balance change;
+- no tranche bought more than its share, no take-profit tier sold twice;
+- SQLite's integrity check passes.
+
+Run: `python -m tests.chaos.campaign --runs 200` (also `make chaos`); a slice runs in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import qtbot_cmd, subprocess_env
+from tests.emulator.client import EmulatorHandle, start_emulator
+
+START_USDT = Decimal(10000)
+SPEED = 3000  # one simulated day = 28.8 s of wall time
+BASES = {"BTC/USDT": Decimal(50000), "ETH/USDT": Decimal(3000)}
+
+
+def price_factor(t: float) -> float:
+    """Market path (multiple of the start price) at `t` wall seconds, period 40 s: chop so
+    limit tranches fill, a rally through both tiers, a pullback that trips the trailing stop."""
+    t %= 40.0
+    if t < 10:
+        return 1 + 0.01 * math.sin(t * 3)
+    if t < 20:
+        return 1 + 0.6 * (t - 10) / 10
+    if t < 25:
+        return 1.6 + 0.01 * math.sin(t * 5)
+    if t < 30:
+        return 1.6 - 0.4 * (t - 25) / 5
+    return 1.2 - 0.2 * (t - 30) / 10
+
+
+class MarketDriver(threading.Thread):
+    def __init__(self, emulator: EmulatorHandle, t0: float, seed: int) -> None:
+        super().__init__(daemon=True)
+        self.emulator, self.t0 = emulator, t0
+        self.rng = random.Random(seed)
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(0.1):
+            factor = price_factor(time.monotonic() - self.t0)
+            for symbol, base in BASES.items():
+                noise = 1 + self.rng.uniform(-0.001, 0.001)
+                bid = (base * Decimal(str(factor * noise))).quantize(Decimal("0.01"))
+                self.emulator.set_market(symbol, bid, bid + Decimal("0.5"), qty="5")
+
+
+@dataclass
+class Report:
+    runs: int = 0
+    kills: int = 0
+    clean_exits: int = 0
+    violations: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def bot_env(emulator: EmulatorHandle, anchor: datetime) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QTBOT_")}
+    env.update(subprocess_env())
+    env.update(
+        {
+            "QTBOT_EXCHANGE__MODE": "testnet",
+            "QTBOT_EXCHANGE__ID": "binance",
+            "QTBOT_EXCHANGE__API_KEY": emulator.api_key,
+            "QTBOT_EXCHANGE__SECRET": emulator.api_secret,
+            "QTBOT_EXCHANGE__REST_URL": emulator.url,
+            "QTBOT_EXCHANGE__TIMEOUT_SECONDS": "3",
+            "QTBOT_SIGNALS__REGIME_OVERRIDE": "easing",
+            "QTBOT_DAEMON__CLOCK_SPEED": str(SPEED),
+            "QTBOT_DAEMON__CLOCK_START": anchor.isoformat(),
+            "QTBOT_DAEMON__RECONCILE_MINUTES": "10",
+            "QTBOT_STRATEGY__BUDGET": "2000",
+            "QTBOT_STRATEGY__ENTRY_WINDOW_DAYS": "1",
+            "QTBOT_STRATEGY__ENTRY_CHECK_MINUTES": "30",
+            "QTBOT_STRATEGY__REPRICE_AFTER_HOURS": "2",
+            "QTBOT_STRATEGY__FOMC_BLACKOUT_HOURS": "0",
+            "QTBOT_STRATEGY__ANTI_CHASE_PCT": "off",
+            "QTBOT_STRATEGY__CYCLE_COOLDOWN_DAYS": "0.2",
+            "QTBOT_RISK__CHECK_SECONDS": "600",
+            "QTBOT_RISK__TRAILING_STOP_PCT": "10",
+            "QTBOT_LOG__FORMAT": "json",
+            "QTBOT_LOG__LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def run_campaign(runs: int, workdir: Path, seed: int = 7, verbose: bool = False) -> Report:
+    rng = random.Random(seed)
+    emulator = start_emulator()
+    emulator.set_balances(USDT=str(START_USDT), BTC="0", ETH="0", SOL="0")
+    anchor = datetime.now(UTC)
+    driver = MarketDriver(emulator, time.monotonic(), seed)
+    driver.start()
+    env = bot_env(emulator, anchor)
+    report = Report()
+    logs = workdir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        for index in range(runs):
+            proc = subprocess.Popen(
+                qtbot_cmd("run"),
+                cwd=workdir,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            # Start-up takes about a second; most kills land while jobs run.
+            time.sleep(rng.uniform(0.5, 6.0))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                report.kills += 1
+            _, stderr = proc.communicate(timeout=30)
+            (logs / f"run-{index:03d}.log").write_text(stderr)
+            if proc.returncode not in (-signal.SIGKILL, 0):
+                report.violations.append(f"run {index}: exit {proc.returncode}: {stderr[-500:]}")
+            elif proc.returncode == 0:
+                report.clean_exits += 1
+            report.runs += 1
+            if verbose:
+                print(f"run {index + 1}/{runs}: {proc.returncode}", file=sys.stderr)
+        driver.halt.set()
+        driver.join()
+        settle = {**env, "QTBOT_RISK__RISK_OFF": "true"}
+        for _ in range(2):
+            result = subprocess.run(
+                qtbot_cmd("run", "--once"),
+                cwd=workdir,
+                env=settle,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if result.returncode != 0:
+                report.violations.append(f"settle run failed: {result.stderr[-800:]}")
+        check_invariants(emulator, workdir / "data" / "qtbot.sqlite", report)
+    finally:
+        driver.halt.set()
+        emulator.stop()
+    return report
+
+
+def _decimal_sum(values: list[str]) -> Decimal:
+    return sum((Decimal(v) for v in values), Decimal(0))
+
+
+def check_invariants(emulator: EmulatorHandle, db: Path, report: Report) -> None:
+    state = emulator.state()
+    creates: Counter[str] = Counter(state["order_creates"])
+    twice = [cid for cid, n in creates.items() if n > 1]
+    if twice:
+        report.violations.append(f"client ids sent more than once: {twice}")
+    conn = sqlite3.connect(db)
+    try:
+        if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            report.violations.append("database integrity check failed")
+        intents = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT client_order_id, cause, kind, symbol, side, filled FROM order_intent"
+            )
+        }
+        fills = conn.execute(
+            "SELECT trade_id, symbol, client_order_id, side, amount, fee, fee_asset FROM fill"
+        ).fetchall()
+    finally:
+        conn.close()
+    ours = {o["orderId"]: o["clientOrderId"] for o in state["orders"]}
+    venue_trades = {str(t["id"]): t for t in state["trades"] if ours.get(t["orderId"]) in intents}
+    stored = Counter(str(f[0]) for f in fills)
+    if any(n > 1 for n in stored.values()):
+        report.violations.append("a fill is recorded twice")
+    if set(stored) != set(venue_trades):
+        missing = sorted(set(venue_trades) - set(stored))[:5]
+        extra = sorted(set(stored) - set(venue_trades))[:5]
+        report.violations.append(f"fills differ from the venue: missing {missing} extra {extra}")
+    foreign = [cid for cid in creates if cid not in intents]
+    if foreign:
+        report.violations.append(f"orders at the venue with no recorded intent: {foreign[:5]}")
+    _check_positions(state, fills, report)
+    _check_causes(intents, report)
+    report.figures.update(
+        orders_sent=sum(creates.values()),
+        intents=len(intents),
+        fills=len(fills),
+        tier_sales=sum(1 for v in intents.values() if v[1] == "take_profit" and Decimal(v[4])),
+        exits=sum(
+            1 for v in intents.values() if v[1] in ("trailing_stop", "stop_loss") and Decimal(v[4])
+        ),
+    )
+
+
+def _check_positions(state: dict[str, Any], fills: list[Any], report: Report) -> None:
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    for _, symbol, _, side, amount, fee, fee_asset in fills:
+        base = symbol.split("/")[0]
+        qty = Decimal(amount) - (Decimal(fee) if fee_asset == base else Decimal(0))
+        held[base] += qty if side == "buy" else -Decimal(amount)
+    for base in ("BTC", "ETH"):
+        row = state["balances"].get(base, {"free": "0", "locked": "0"})
+        venue = Decimal(row["free"]) + Decimal(row["locked"])
+        if venue != held[base]:
+            report.violations.append(f"{base}: store holds {held[base]}, venue {venue}")
+
+
+def _check_causes(intents: dict[str, tuple[Any, ...]], report: Report) -> None:
+    by_cause: dict[str, list[Decimal]] = defaultdict(list)
+    for cause, kind, _symbol, _side, filled in intents.values():
+        if kind == "take_profit":
+            by_cause[cause].append(Decimal(filled))
+    for cause, filled in by_cause.items():
+        if sum(1 for f in filled if f > 0) > 1:
+            report.violations.append(f"tier {cause} sold by more than one order")
+    tranches: dict[str, int] = defaultdict(int)
+    for cause, kind, *_rest, filled in intents.values():
+        if kind == "tranche" and Decimal(filled) > 0:
+            tranches[cause.split("|r")[0]] += 1
+    report.figures["tranches_filled"] = len(tranches)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dir", type=Path, default=None)
+    args = parser.parse_args()
+    import tempfile
+
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="qtbot-chaos-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    report = run_campaign(args.runs, workdir, args.seed, verbose=True)
+    summary = {
+        "runs": report.runs,
+        "sigkills": report.kills,
+        "clean_exits": report.clean_exits,
+        "violations": report.violations,
+        "seconds": round(time.monotonic() - started, 1),
+        **report.figures,
+    }
+    print(json.dumps(summary, indent=2))
+    return 1 if report.violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
