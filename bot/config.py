@@ -323,6 +323,9 @@ class SignalsSettings(_Section):
     fed_data_dir: Path | None = Field(
         None, description="directory of FRED-format CSVs; empty = the copy shipped with qtbot"
     )
+    fred_url: str | None = Field(
+        None, description="FRED CSV (or API) endpoint override, for a mirror or proxy"
+    )
     fred_api_key: SecretStr | None = Field(
         None, description="optional FRED API key; empty = public CSV download"
     )

@@ -22,6 +22,8 @@ from bot.signals.fed_announcements import load_announcements
 from bot.signals.fed_inputs import inputs_from_directory, inputs_from_loads
 from bot.signals.flush import Flush, FlushParams, evaluate_flush
 from bot.signals.fred_sources import (
+    FRED_API_URL,
+    FRED_CSV_URL,
     REGIME_SERIES,
     CachedFredLoader,
     FredApi,
@@ -89,7 +91,11 @@ def load_regime_inputs(
     if s.fed_source == "file":
         directory = s.fed_data_dir or SHIPPED_DATA_DIR
         return inputs_from_directory(directory, announcements), f"file:{directory}", []
-    source = FredApi(s.fred_api_key.get_secret_value()) if s.fred_api_key else FredCsvDownload()
+    source: FredApi | FredCsvDownload
+    if s.fred_api_key:
+        source = FredApi(s.fred_api_key.get_secret_value(), base_url=s.fred_url or FRED_API_URL)
+    else:
+        source = FredCsvDownload(base_url=s.fred_url or FRED_CSV_URL)
     loader = CachedFredLoader(source, KvSnapshotCache(store))
     inputs, warnings = inputs_from_loads(loader.load_many(REGIME_SERIES, now), announcements)
     if inputs is None:

@@ -6,6 +6,7 @@ row that records it, so a crash mid-migration leaves the previous version intact
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,7 +114,8 @@ def make_engine(url: str) -> Engine:
     if database and database != ":memory:":
         path = Path(database)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # The store holds positions and order history: owner-only from the start.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"cannot create the data directory {path.parent}: {exc.strerror}; "
@@ -123,7 +125,15 @@ def make_engine(url: str) -> Engine:
             raise StoreError(f"database path {path} is a directory, not a file")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
     event.listen(engine, "connect", _sqlite_pragmas)
+    if database and database != ":memory:" and not Path(database).exists():
+        _create_private(Path(database))
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by the owner only; SQLite gives its -wal and -shm
+    files the same permissions."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _current_version(conn: Connection) -> int | None:

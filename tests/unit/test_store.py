@@ -118,3 +118,14 @@ def test_data_dir_under_a_file_gives_a_clear_error(tmp_path: Path) -> None:
 def test_not_a_url_gives_a_clear_error() -> None:
     with pytest.raises(StoreError, match="not a SQLAlchemy URL"):
         Store.open("not a url")
+
+
+def test_new_database_and_data_dir_are_owner_only(tmp_path: Path) -> None:
+    store = Store.open(_url(tmp_path / "state" / "q.sqlite"))
+    store.journal(NOW, "x", "written")
+    assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "state" / "q.sqlite").stat().st_mode & 0o777 == 0o600
+    wal = tmp_path / "state" / "q.sqlite-wal"
+    if wal.exists():
+        assert wal.stat().st_mode & 0o777 == 0o600
+    store.close()
