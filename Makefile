@@ -37,6 +37,7 @@ chaos: check-python $(STAMP)
 
 lint: check-python $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -22,6 +22,10 @@ from bot.store import Store
 log = structlog.get_logger("bot.app")
 
 
+class StartupError(Exception):
+    """The daemon cannot start as configured; the message says what to change."""
+
+
 def setup_logging(settings: Settings) -> None:
     configure_logging(settings.log.level, settings.log.format, secret_values(settings))
 
@@ -142,13 +146,24 @@ async def _run(ctx: Context, once: bool) -> int:
         exchange=settings.exchange.id,
         once=once,
     )
-    jobs = registered_jobs(ctx)
+    from bot.web import Operations
+
+    ops = Operations.for_context(ctx)
+    jobs = ops.wrap_jobs(registered_jobs(ctx))
     watcher = None if once else build_watcher(settings, ctx.store)
     daemon = Daemon(
         ctx, jobs, settings.daemon.clock_speed, background=[watcher.run] if watcher else []
     )
     status = 0
     try:
+        try:
+            await ops.start(serve_http=not once)
+        except OSError as exc:
+            http = settings.http
+            raise StartupError(
+                f"cannot serve HTTP on {http.host}:{http.port}: {exc.strerror or exc}; "
+                "free the port or set QTBOT_HTTP__PORT (or QTBOT_HTTP__ENABLED=false)"
+            ) from None
         if once:
             status = 0 if await daemon.run_once() else 1
         else:
@@ -157,6 +172,7 @@ async def _run(ctx: Context, once: bool) -> int:
                 await daemon.run_job(spec)
             await daemon.run_forever()
     finally:
+        await ops.stop()
         for name in ("exchange", "price_history"):
             service = ctx.services.get(name)
             if service is not None:

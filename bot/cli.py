@@ -43,7 +43,7 @@ def run(
 ) -> None:
     """Start the daemon (paper mode unless configured otherwise)."""
     settings = settings_or_exit(env_file)
-    from bot.app import run_daemon, setup_logging
+    from bot.app import StartupError, run_daemon, setup_logging
 
     setup_logging(settings)
     from exchanges.errors import ExchangeConfigError
@@ -54,7 +54,7 @@ def run(
         fail(str(exc), 1)
     except StoreError as exc:
         fail(f"database error: {exc}")
-    except ExchangeConfigError as exc:
+    except (ExchangeConfigError, StartupError) as exc:
         fail(f"config error: {exc}")
     raise typer.Exit(status)
 

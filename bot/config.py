@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -25,6 +24,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfigDict
+
+from bot.config_section import SettingsSection
+from bot.notify.settings import NotifySettings
 
 ENV_PREFIX = "QTBOT_"
 NESTED = "__"
@@ -43,30 +45,7 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _off_means_none(cls, data: Any) -> Any:
-        """`off` or `none` turns an optional setting off (an empty value means the default)."""
-        if not isinstance(data, dict):
-            return data
-        cleaned = dict(data)
-        for name, value in data.items():
-            field = cls.model_fields.get(name)
-            if (
-                field is not None
-                and isinstance(value, str)
-                and value.strip().lower() in ("off", "none")
-                and not field.is_required()
-                and type(None) in getattr(field.annotation, "__args__", ())
-            ):
-                cleaned[name] = None
-        return cleaned
-
-
-class ExchangeSettings(_Section):
+class ExchangeSettings(SettingsSection):
     id: str = Field("binance", description="exchange id as ccxt names it (binance, bybit, okx)")
     mode: Mode = Field("paper", description="paper (simulated fills), testnet, or live (real)")
     api_key: SecretStr | None = Field(None, description="API key (testnet/live only)")
@@ -123,7 +102,7 @@ class ExchangeSettings(_Section):
         return value
 
 
-class LogSettings(_Section):
+class LogSettings(SettingsSection):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="log level"
     )
@@ -137,13 +116,13 @@ class LogSettings(_Section):
         return value.upper() if isinstance(value, str) else value
 
 
-class HttpSettings(_Section):
+class HttpSettings(SettingsSection):
     enabled: bool = Field(False, description="serve /healthz, /metrics and a status page")
     host: str = Field("127.0.0.1", description="bind address; keep loopback unless proxied")
     port: int = Field(8321, ge=1, le=65535, description="TCP port of the status server")
 
 
-class DaemonSettings(_Section):
+class DaemonSettings(SettingsSection):
     heartbeat_seconds: int = Field(30, ge=1, le=3600, description="heartbeat job interval")
     misfire_grace_seconds: int = Field(
         60, ge=1, le=86400, description="run a late job if it is at most this late"
@@ -172,7 +151,7 @@ class DaemonSettings(_Section):
         return value
 
 
-class RiskSettings(_Section):
+class RiskSettings(SettingsSection):
     take_profit_tiers: str = Field(
         "20:25,50:25", description="GAIN%:SELL% of the original position, comma separated"
     )
@@ -218,7 +197,7 @@ class RiskSettings(_Section):
         return value
 
 
-class StrategySettings(_Section):
+class StrategySettings(SettingsSection):
     budget: Decimal = Field(
         Decimal("1000"), gt=0, description="total quote currency to deploy (e.g. USDT)"
     )
@@ -316,7 +295,7 @@ class StrategySettings(_Section):
         return self
 
 
-class SignalsSettings(_Section):
+class SignalsSettings(SettingsSection):
     fed_source: Literal["fred", "file"] = Field(
         "fred", description="fred (download, cached) or file (CSV files in fed_data_dir)"
     )
@@ -431,6 +410,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = Field(default_factory=RiskSettings)
     strategy: StrategySettings = Field(default_factory=StrategySettings)
     signals: SignalsSettings = Field(default_factory=SignalsSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -553,7 +533,7 @@ def _secret_paths() -> set[tuple]:
     return {
         path
         for path in env_names().values()
-        if path[-1] in ("api_key", "secret", "password", "fred_api_key")
+        if path[-1] in ("api_key", "secret", "password", "fred_api_key", "urls")
     }
 
 

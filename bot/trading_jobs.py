@@ -122,6 +122,9 @@ async def risk_check(ctx: Context, now: datetime) -> None:
         return
     equity_marks = roll_equity_marks(load_equity_marks(ctx), book.equity, now)
     _save_equity_marks(ctx, equity_marks, now)
+    from bot.web import record_equity  # bot.web reads status, which reads this module
+
+    record_equity(ctx.store, now, book.equity, book.cash)
     params = risk_params(ctx.settings.risk, risk_off=ctx.store.risk_off(), dust_by_symbol=book.dust)
     decision = evaluate(
         book.positions,

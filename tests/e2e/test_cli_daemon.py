@@ -189,3 +189,43 @@ def test_panic_with_nothing_open_says_so_and_pauses(workdir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "nothing to do" in result.stdout
     assert json.loads(run_qtbot("status", "--json", cwd=workdir).stdout)["risk_off"] is True
+
+
+def test_http_port_in_use_is_one_clear_line(workdir: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = {**FAST, "QTBOT_HTTP__ENABLED": "true", "QTBOT_HTTP__PORT": str(port)}
+        result = run_qtbot("run", cwd=workdir, env=env, timeout=60)
+    assert result.returncode == 2
+    assert f"cannot serve HTTP on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_daemon_serves_health_and_metrics_when_enabled(workdir: Path) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = _start(workdir, {"QTBOT_HTTP__ENABLED": "true", "QTBOT_HTTP__PORT": str(port)})
+    try:
+        _wait_for_heartbeat(workdir, proc)
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(base + "/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert "qtbot_" in metrics
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+                health = json.loads(response.read())
+        except urllib.error.HTTPError as error:  # 503 while the exchange probe has not run
+            health = json.loads(error.read())
+        assert "heartbeat" in json.dumps(health)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0

@@ -1,0 +1,96 @@
+"""The operations pieces wired as the daemon wires them: tracked jobs, notifier, status server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.config import Settings
+from bot.daemon import Daemon
+from bot.jobs import JobSpec, heartbeat
+from bot.notify.settings import NotifySettings
+from bot.web import Operations
+from tests.unit.ops.receiver import loopback_receiver
+from tests.unit.ops.seed import NOW, make_context
+
+
+class _WithNotify:
+    """Settings plus a `notify` section, until Settings has one of its own."""
+
+    def __init__(self, settings: Settings, notify: NotifySettings) -> None:
+        self._settings = settings
+        self.notify = notify
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._settings, name)
+
+
+def with_notify(settings: Settings, notify: NotifySettings) -> Any:
+    if "notify" in Settings.model_fields:
+        return settings.model_copy(update={"notify": notify})
+    return _WithNotify(settings, notify)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_daemon_jobs_notify_and_serve_health_and_metrics(tmp_path: Path) -> None:
+    port = free_port()
+    ctx = make_context(tmp_path, http={"enabled": True, "port": port})
+    with loopback_receiver() as rx:
+        ctx.settings = with_notify(
+            ctx.settings,
+            NotifySettings(urls=rx.url(), daily_summary_hour=None),  # type: ignore[arg-type]
+        )
+        ops = Operations.for_context(ctx)
+        jobs = ops.wrap_jobs([JobSpec("heartbeat", heartbeat, 30)])
+        assert [j.name for j in jobs] == ["heartbeat", "notify"]
+        daemon = Daemon(ctx, jobs)
+
+        async def scenario() -> tuple[int, dict[str, Any], str]:
+            await ops.start()
+            try:
+                assert await daemon.run_once()
+                ctx.store.journal(NOW, "stop_loss", "20% below entry", symbol="BTC/USDT")
+                assert await daemon.run_once()
+                base = f"http://127.0.0.1:{port}"
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(base + "/healthz") as response:
+                        status, health = response.status, await response.json()
+                    await asyncio.to_thread(rx.wait_for, 1)
+                    for _ in range(40):  # the worker counts the delivery just after it lands
+                        async with session.get(base + "/metrics") as response:
+                            metrics = await response.text()
+                        if 'qtbot_notifications_total{outcome="sent"} 1.0' in metrics:
+                            break
+                        await asyncio.sleep(0.05)
+                return status, health, metrics
+            finally:
+                await ops.stop()
+
+        status, health, metrics = asyncio.run(scenario())
+        (post,) = rx.wait_for(1)
+    assert status == 200 and health["checks"]["heartbeat"]["ok"] is True
+    assert post[1]["title"] == "qtbot paper/binance: stop loss BTC/USDT"
+    assert 'qtbot_job_runs_total{job="notify"} 2.0' in metrics
+    assert 'qtbot_notifications_total{outcome="sent"} 1.0' in metrics
+    assert ops.runner is None
+    ctx.store.close()
+
+
+def test_without_urls_or_http_nothing_extra_runs(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path)
+    ops = Operations.for_context(ctx)
+    jobs = ops.wrap_jobs([JobSpec("heartbeat", heartbeat, 30)])
+    assert [j.name for j in jobs] == ["heartbeat"]
+    asyncio.run(ops.start())
+    assert ops.runner is None
+    asyncio.run(ops.stop())
+    ctx.store.close()
