@@ -195,7 +195,11 @@ def _switch_risk_off(on: bool, env_file: Path) -> None:
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
     try:
-        reason = "manual pause: no new entries, exits keep running" if on else "manual resume"
+        reason = (
+            "manual pause: no new entries, exits keep running"
+            if on
+            else "manual resume: entries allowed, drawdown peak restarts at current equity"
+        )
         store.set_risk_off(on, datetime.now(UTC), reason)
     finally:
         store.close()
@@ -214,6 +218,72 @@ def pause(env_file: EnvFile = Path(".env")) -> None:
 def resume(env_file: EnvFile = Path(".env")) -> None:
     """Allow new entries again after `qtbot pause`."""
     _switch_risk_off(False, env_file)
+
+
+@app.command()
+def backtest(
+    candles: Annotated[
+        list[str],
+        typer.Option("--candles", help="OHLCV CSV (ms UTC); SYMBOL=path or a BTC_USDT-1d.csv name"),
+    ],
+    fed_data: Annotated[
+        Path | None, typer.Option("--fed-data", help="directory of FRED CSVs (default: shipped)")
+    ] = None,
+    start: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="end day, exclusive")
+    ] = None,
+    liquidations: Annotated[
+        list[Path] | None,
+        typer.Option("--liquidations", help="liquidation aggregates CSV (binance_1d_BTC.csv form)"),
+    ] = None,
+    json_output: JsonFlag = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="write a PNG report here")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write trades/orders/equity CSVs")
+    ] = None,
+    every_hours: Annotated[
+        float | None,
+        typer.Option("--every-hours", help="run the jobs this often (default: daily at 00:00)"),
+    ] = None,
+    env_file: EnvFile = Path(".env"),
+) -> None:
+    """Replay the bot (same jobs, strategy, risk, orders, paper engine) over candle files."""
+    from datetime import timedelta
+
+    from bot.backtest.cli_commands import backtest_command
+
+    raise typer.Exit(
+        backtest_command(
+            settings_or_exit(env_file),
+            candles,
+            fed_data,
+            start=start,
+            end=end,
+            liquidations=liquidations or [],
+            json_output=json_output,
+            plot=plot,
+            out=out,
+            job_every=timedelta(hours=every_hours) if every_hours else None,
+        )
+    )
+
+
+@app.command()
+def thesis(
+    candles: Annotated[list[str], typer.Option("--candles", help="BTC and ETH candle CSVs")],
+    fed_data: Annotated[Path, typer.Option("--fed-data", help="directory of FRED CSVs")],
+    json_output: JsonFlag = False,
+    env_file: EnvFile = Path(".env"),
+) -> None:
+    """Did crypto rise 3-18 months after each Fed pivot the classifier finds? From data."""
+    from bot.backtest.cli_commands import thesis_command
+
+    raise typer.Exit(
+        thesis_command(candles, fed_data, json_output, settings=settings_or_exit(env_file))
+    )
 
 
 app.add_typer(regime_app, name="regime")

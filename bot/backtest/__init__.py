@@ -1,0 +1,11 @@
+"""Backtests and the thesis report: the daemon's own jobs replayed over candles.
+
+- `runner.run_backtest(BacktestConfig) -> BacktestResult`: the replay (`replay`), on the real
+  paper engine, order manager, risk job and entry job (`world`), measured (`results`,
+  `metrics`) and reported (`report`, `export`, `plot`).
+- `thesis.thesis_report`: what crypto did after every Fed pivot the classifier finds.
+- `cli_commands.backtest_command` / `thesis_command`: the bodies of `qtbot backtest` and
+  `qtbot thesis`.
+
+Import from the submodules; this package root stays empty so importing it costs nothing.
+"""

@@ -1,0 +1,339 @@
+"""The replay: the daemon's jobs on a simulated clock over candles, skipping quiet bars.
+
+Schedule. Every `BacktestConfig.schedule` (aligned to the epoch) the scheduled jobs run in
+the daemon's order: `risk_check`, then `entry_job`, at the last close known then. Between two
+runs, `levels.first_flagged` finds the next bar (per symbol, earliest first) where a resting
+order, tier, trailing stop, trailing activation or stop-loss could trigger; only that bar is
+handed to the real code. The daemon's `paper_match` and `reconcile` jobs are replaced by the
+candle matching below (in-memory venue: nothing to reconcile).
+
+Intra-candle order of events (rule B1, pinned by tests/unit/backtest/test_intrabar.py).
+A long-only book is hurt most when a bar falls before it rises, so every handed bar is walked
+OPEN -> LOW -> HIGH -> CLOSE:
+
+1. At the open, whatever the open already crossed acts first: a resting buy at or above the
+   open fills at the open (paper rule C1), a stop at or above it sells at the open, a tier
+   at or below it is taken at the open (the bar "opened past the tier").
+2. Falling to the low, each level met (resting buy, hard stop, trailing stop) acts at its own
+   price, highest first. A stop therefore beats a tier that the same bar reaches later: a
+   candle covering both the stop and a tier takes the stop, unless it opened past the tier.
+3. Rising to the high, each level met (next tier, trailing activation, resting sell) acts at
+   its own price, lowest first. At the high the engine sees the new high-water mark.
+4. Falling to the close, the (possibly just raised or armed) trailing and hard stops act.
+
+"Acts" means: the clock is set (each step 1 ms after the previous, so fills keep their order),
+the paper engine matches resting orders on the sub-candle from the previous step to this
+price (`match_candle`), the market trades at this price (`StaticMarketData`) and the real
+`risk_check` job runs; its market exits fill at this price less the paper slippage.
+
+Before a handed bar, if the high-water mark of an open position lags the highs of the
+skipped bars, `risk_check` first runs at that highest price, at its bar's time: the trailing
+stop ratchets exactly as if every bar had been seen (no level can have been crossed there,
+or that bar would have been handed over).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from bot.backtest.candles import CandleSeries, ms_to_datetime, to_ms
+from bot.backtest.levels import Watch, exit_watch, first_flagged, next_crossing
+from bot.backtest.world import World
+from bot.risk_params import risk_params
+from bot.strategy.job import entry_job
+from bot.trading_jobs import risk_check
+from exchanges.base import Side
+from risk import FillSide, Position, PositionFill, PositionMarks, position_from_fills
+
+_STEP = timedelta(milliseconds=1)
+_MAX_STEPS_PER_LEG = 50
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+@dataclass
+class ReplayStats:
+    bars: int = 0
+    handed_bars: int = 0
+    scheduled_runs: int = 0
+    risk_ticks: int = 0
+    catch_up_ticks: int = 0
+    # Wall time inside the real jobs (for the benchmark's breakdown; never in reports).
+    job_seconds: float = 0.0
+
+
+@dataclass
+class _Cursor:
+    """One symbol's replay state: next bar, first bar not yet synced to the high-water mark."""
+
+    series: CandleSeries
+    lo: int
+    hi: int
+    next_bar: int
+    synced: int
+    watch: Watch | None = None
+
+
+@dataclass
+class Replay:
+    world: World
+    series: list[CandleSeries]
+    start: datetime
+    end: datetime
+    every: timedelta
+    on_progress: Callable[[int], None] | None = None
+    hand_every_bar: bool = False
+    stats: ReplayStats = field(default_factory=ReplayStats)
+
+    def __post_init__(self) -> None:
+        self.cursors: dict[str, _Cursor] = {}
+        start_ms, end_ms = to_ms(self.start), to_ms(self.end)
+        for s in self.series:
+            lo = int(np.searchsorted(s.ts, start_ms, "left"))
+            hi = int(np.searchsorted(s.end_ts, end_ms, "right"))
+            self.cursors[s.symbol] = _Cursor(s, lo, max(lo, hi), lo, lo)
+        self._last = self.start - _STEP
+        settings = self.world.ctx.settings.risk
+        self._trailing = settings.trailing_stop_pct is not None
+        self._dust = {
+            symbol: market.min_amount or Decimal(0) for symbol, market in self.world.markets.items()
+        }
+        self._params = {
+            symbol: risk_params(settings, dust_by_symbol={symbol: dust})
+            for symbol, dust in self._dust.items()
+        }
+        self._marks: dict[str, PositionMarks] | None = None
+        self._fills_seen = -1
+        self._position_cache: dict[str, Position] = {}
+
+    # --- time and prices ---------------------------------------------------------------------
+
+    def _at(self, when: datetime) -> datetime:
+        """Move the clock to `when`, or 1 ms after the last step if that is later."""
+        when = max(when, self._last + _STEP)
+        self._last = when
+        self.world.clock.set(when)
+        return when
+
+    def _known_price(self, cursor: _Cursor, when_ms: int) -> Decimal | None:
+        """Close of the last bar closed by `when_ms`; inside the first bar, its open; before
+        the symbol's first bar, None (not listed yet: no ticker, so no order)."""
+        s = cursor.series
+        i = int(np.searchsorted(s.end_ts, when_ms, "right")) - 1
+        if i >= 0:
+            return _dec(s.close[i])
+        return _dec(s.open[0]) if len(s) and when_ms >= int(s.ts[0]) else None
+
+    def _set_known_prices(self, when: datetime, skip: str | None = None) -> None:
+        when_ms = to_ms(when)
+        for symbol, cursor in self.cursors.items():
+            if symbol != skip:
+                price = self._known_price(cursor, when_ms)
+                if price is not None:
+                    self.world.set_price(symbol, price, when)
+
+    # --- levels ------------------------------------------------------------------------------
+
+    def _watch(self, symbol: str) -> Watch:
+        """Levels from the venue's fills (the truth, even before the order manager synced
+        them), the risk engine's stored marks and the resting orders."""
+        if self._marks is None:
+            self._marks = self.world.orders.repo.marks()
+        resting = [p.order for p in self.world.ledger.open_orders(symbol)]
+        position = self._positions().get(symbol)
+        return exit_watch(position, self._marks.get(symbol), self._params[symbol], resting)
+
+    def _positions(self) -> dict[str, Position]:
+        ledger = self.world.ledger
+        if ledger.fill_count() != self._fills_seen:
+            records = {r.client_order_id: r for r in self.world.orders.repo.all()}
+            by_symbol: dict[str, list[PositionFill]] = {}
+            for fill in ledger.fills():
+                record = records.get(fill.client_order_id or "")
+                by_symbol.setdefault(fill.symbol, []).append(
+                    PositionFill(
+                        fill_id=fill.trade_id,
+                        side=FillSide(fill.side.value),
+                        amount=fill.amount,
+                        price=fill.price,
+                        fee=fill.fee,
+                        timestamp=fill.timestamp,
+                        tier=record.tier if record and fill.side is Side.SELL else None,
+                        reason=record.kind if record else None,
+                    )
+                )
+            self._position_cache = {
+                symbol: position_from_fills(symbol, fills, self._dust[symbol])
+                for symbol, fills in by_symbol.items()
+            }
+            self._fills_seen = ledger.fill_count()
+        return self._position_cache
+
+    async def _risk_check(self, now: datetime) -> None:
+        self._marks = None  # the job persists new marks
+        began = time.perf_counter()
+        await risk_check(self.world.ctx, now)
+        self.stats.job_seconds += time.perf_counter() - began
+
+    def _refresh_watches(self) -> None:
+        for symbol, cursor in self.cursors.items():
+            cursor.watch = self._watch(symbol)
+
+    def _search_watch(self, cursor: _Cursor) -> Watch:
+        """The watch with the high-water mark raised by bars skipped since the last sync."""
+        watch = cursor.watch or Watch()
+        if watch.trail_factor is None or cursor.synced >= cursor.next_bar:
+            return watch
+        skipped = float(cursor.series.high[cursor.synced : cursor.next_bar].max())
+        if watch.high_water is None or skipped > float(watch.high_water):
+            return Watch(
+                watch.below, watch.above, watch.trail_factor, watch.trail_stop, _dec(skipped)
+            )
+        return watch
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def run(self) -> ReplayStats:
+        await self.world.venue.load_markets()
+        every_ms = int(self.every / _STEP)
+        start_ms, end_ms = to_ms(self.start), to_ms(self.end)
+        t_ms = -(-start_ms // every_ms) * every_ms
+        if t_ms > start_ms:  # bars before the first scheduled run: nothing to act on yet
+            await self._segment(t_ms)
+        while t_ms < end_ms:
+            await self._scheduled(ms_to_datetime(t_ms))
+            t_ms += every_ms
+            await self._segment(min(t_ms, end_ms))
+        return self.stats
+
+    def _advance(self, cursor: _Cursor, index: int) -> None:
+        """Bars before `index` are done (handed over or found quiet)."""
+        if index > cursor.next_bar:
+            self.stats.bars += index - cursor.next_bar
+            if self.on_progress is not None:
+                self.on_progress(index - cursor.next_bar)
+            cursor.next_bar = index
+
+    def _mark_synced(self) -> None:
+        """State changed: later catch-ups start from here, under the new state."""
+        for cursor in self.cursors.values():
+            cursor.synced = cursor.next_bar
+
+    async def _scheduled(self, when: datetime) -> None:
+        await self._sync_highs(to_ms(when))
+        now = self._at(when)
+        self._set_known_prices(now)
+        await self._risk_check(now)
+        began = time.perf_counter()
+        await entry_job(self.world.ctx, now)
+        self.stats.job_seconds += time.perf_counter() - began
+        self.stats.scheduled_runs += 1
+        self._mark_synced()
+        self._refresh_watches()
+
+    async def _segment(self, until_ms: int) -> None:
+        """Bars opening before `until_ms`: hand over the flagged ones, skip the rest."""
+        bounds = {
+            symbol: min(c.hi, int(np.searchsorted(c.series.ts, until_ms, "left")))
+            for symbol, c in self.cursors.items()
+        }
+        while True:
+            best: tuple[int, str, int] | None = None
+            for symbol, cursor in self.cursors.items():
+                hi = bounds[symbol]
+                if cursor.next_bar >= hi:
+                    continue
+                s = cursor.series
+                if self.hand_every_bar:
+                    index: int | None = cursor.next_bar
+                else:
+                    index = first_flagged(
+                        s.high, s.low, cursor.next_bar, hi, self._search_watch(cursor)
+                    )
+                if index is not None and (best is None or int(s.ts[index]) < best[0]):
+                    best = (int(s.ts[index]), symbol, index)
+            if best is None:
+                break
+            bar_ms, symbol, index = best
+            await self._sync_highs(bar_ms)
+            await self._hand_over(self.cursors[symbol], index)
+            self._mark_synced()
+            self._refresh_watches()
+        for symbol, cursor in self.cursors.items():
+            self._advance(cursor, bounds[symbol])
+
+    # --- one handed bar ----------------------------------------------------------------------
+
+    async def _hand_over(self, cursor: _Cursor, index: int) -> None:
+        s = cursor.series
+        symbol = s.symbol
+        self.stats.handed_bars += 1
+        bar_time = s.time_of(index)
+        o, h, low, c = (_dec(x[index]) for x in (s.open, s.high, s.low, s.close))
+        watch = self._watch(symbol)
+        trail = watch.trail_level(watch.high_water or o)
+        opened_past = (
+            any(level >= o for level in watch.below)
+            or any(level <= o for level in watch.above)
+            or (trail is not None and trail >= o)
+        )
+        if opened_past:
+            await self._tick(symbol, o, o, bar_time)
+        for leg, (start, end) in enumerate(((o, low), (low, h), (h, c))):
+            current = start
+            for _ in range(_MAX_STEPS_PER_LEG):
+                level = next_crossing(self._watch(symbol), current, end)
+                if level is None:
+                    break
+                await self._tick(symbol, current, level, bar_time)
+                current = level
+            if leg == 1 and self._trailing:
+                top = self._watch(symbol)
+                if top.high_water is not None and h > top.high_water:
+                    await self._tick(symbol, current, h, bar_time)
+        now = self._at(bar_time)
+        self.world.set_price(symbol, c, now)
+        self._advance(cursor, index + 1)
+
+    async def _tick(self, symbol: str, start: Decimal, price: Decimal, bar_time: datetime) -> None:
+        now = self._at(bar_time)
+        high, low = max(start, price), min(start, price)
+        self.world.venue.match_candle(symbol, start, high, low, price, now)
+        self._set_known_prices(now, skip=symbol)
+        self.world.set_price(symbol, price, now)
+        await self._risk_check(now)
+        self.stats.risk_ticks += 1
+
+    async def _sync_highs(self, until_ms: int) -> None:
+        """Bring every open position's high-water mark up to the bars opening before
+        `until_ms` (all found quiet under the current state), then mark them done."""
+        for cursor in self.cursors.values():
+            s = cursor.series
+            index = max(cursor.next_bar, min(cursor.hi, int(np.searchsorted(s.ts, until_ms))))
+            if self._trailing and cursor.synced < index:
+                await self._catch_up(cursor, index)
+            self._advance(cursor, index)
+
+    async def _catch_up(self, cursor: _Cursor, index: int) -> None:
+        """Show the risk job the highest price of bars [synced, index), at its bar's time."""
+        s = cursor.series
+        watch = cursor.watch or self._watch(s.symbol)
+        if watch.high_water is None:
+            return
+        j = cursor.synced + int(np.argmax(s.high[cursor.synced : index]))
+        top = _dec(s.high[j])
+        if top <= watch.high_water:
+            return
+        now = self._at(s.time_of(j))
+        self._set_known_prices(now, skip=s.symbol)
+        self.world.set_price(s.symbol, top, now)
+        await self._risk_check(now)
+        self.stats.catch_up_ticks += 1

@@ -1,0 +1,110 @@
+"""The daemon's pieces for a backtest: in-memory store, paper engine on candles, simulated clock.
+
+Everything is the production code wired as `bot.app.open_context` wires it, with three
+differences that belong to the composition, not to any decision code: the clock is a
+`SimulatedClock`, market data is `StaticMarketData` fed from the candles, and the paper ledger
+lives in memory (`InMemoryPaperLedger`). The bot's own store is an in-memory SQLite database
+created with the real migrations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from bot.backtest.candles import CandleSeries
+from bot.clock import SimulatedClock
+from bot.config import Settings
+from bot.context import Context
+from bot.orders.manager import OrderManager
+from bot.store import Store
+from bot.strategy.inputs import MemoryPriceHistory, Signals
+from bot.strategy.store import create_strategy_tables
+from exchanges.base import Market, Ticker
+from exchanges.market_data import StaticMarketData
+from exchanges.paper import PaperConfig, PaperExchange
+from exchanges.paper_ledger import InMemoryPaperLedger
+
+_HUNDRED = Decimal(100)
+DEFAULT_FEE = Decimal("0.001")
+MIN_COST = Decimal("5")  # Binance's minimum notional on USDT spot pairs
+
+
+def price_tick(reference: float) -> Decimal:
+    """About six significant digits, at most a cent: 43000 -> 0.01, 2.5 -> 0.00001."""
+    exponent = math.floor(math.log10(reference)) - 5 if reference > 0 else -8
+    return Decimal(1).scaleb(max(min(exponent, -2), -12))
+
+
+def market_for(series: CandleSeries, fee: Decimal) -> Market:
+    """Trading rules for a candle symbol: fine steps, Binance's fee and minimum notional."""
+    reference = float(series.low.min()) if len(series) else 1.0
+    return Market(
+        symbol=series.symbol,
+        base=series.base,
+        quote=series.quote,
+        amount_step=Decimal("0.00000001"),
+        price_tick=price_tick(reference),
+        min_amount=None,
+        max_amount=None,
+        min_cost=MIN_COST,
+        maker_fee=fee,
+        taker_fee=fee,
+    )
+
+
+@dataclass
+class World:
+    ctx: Context
+    clock: SimulatedClock
+    data: StaticMarketData
+    venue: PaperExchange
+    orders: OrderManager
+    ledger: InMemoryPaperLedger
+    markets: dict[str, Market]
+
+    def set_price(self, symbol: str, price: Decimal, at: datetime) -> None:
+        """The market now trades at `price` (bid = ask = last: candles carry no spread)."""
+        self.data.set_ticker(Ticker(symbol, bid=price, ask=price, last=price, timestamp=at))
+
+
+def build_world(
+    settings: Settings,
+    series: list[CandleSeries],
+    signals: Signals | None,
+    start: datetime,
+    cash: Decimal,
+    extra_services: dict[str, object] | None = None,
+) -> World:
+    exchange = settings.exchange
+    fee = (
+        DEFAULT_FEE
+        if exchange.paper_fee_pct is None
+        else Decimal(str(exchange.paper_fee_pct)) / _HUNDRED
+    )
+    markets = {s.symbol: market_for(s, fee) for s in series}
+    store = Store.open("sqlite://")
+    create_strategy_tables(store.engine)
+    clock = SimulatedClock(start)
+    data = StaticMarketData(markets.values())
+    ledger = InMemoryPaperLedger()
+    config = PaperConfig(
+        venue=exchange.id,
+        starting_balances={series[0].quote: cash},
+        slippage=Decimal(str(exchange.paper_slippage_pct)) / _HUNDRED,
+        use_order_book=False,
+    )
+    venue = PaperExchange(data, ledger, clock.now, config)
+    orders = OrderManager(store, venue, exchange.id)
+    ctx = Context(settings=settings, store=store, clock=clock, started_at=start, name="backtest")
+    history = MemoryPriceHistory()
+    for s in series:
+        for day, close in s.daily_closes():
+            history.record(s.symbol, day, Decimal(repr(close)))
+    ctx.services.update(exchange=venue, orders=orders, price_history=history)
+    if signals is not None:
+        ctx.services["signals"] = signals
+    ctx.services.update(extra_services or {})
+    return World(ctx, clock, data, venue, orders, ledger, markets)
