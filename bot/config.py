@@ -182,6 +182,12 @@ class RiskSettings(SettingsSection):
         le=100,
         description="pause entries below this % drawdown from the peak (off: none)",
     )
+    kill_switch_cooldown_days: float | None = Field(
+        7.0,
+        ge=0,
+        le=365,
+        description="re-arm after a drawdown kill once flat this long (off: qtbot resume only)",
+    )
     flatten_on_kill: bool = Field(
         False, description="also sell everything when the loss limit or drawdown trips"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import structlog
@@ -13,15 +13,17 @@ from bot.context import Context
 from bot.orders.intents import OrderIntent
 from bot.orders.manager import OrderManager
 from bot.risk_params import risk_params
+from bot.store.repo import EQUITY_MARKS_KEY
 from exchanges.base import ExchangeAdapter, Market, OrderType, Side
 from exchanges.errors import ExchangeError
 from risk import Action, EquityMarks, Position, evaluate, roll_equity_marks
+from risk.limits import global_block_reasons, kill_switch_reasons, rearm_after_kill
 
 log = structlog.get_logger("bot.jobs")
 
-EQUITY_MARKS_KEY = "risk.equity_marks"
 BLOCKED_KEY = "risk.entries_blocked"
 LAST_PRICES_KEY = "risk.last_prices"
+KILL_SINCE_KEY = "risk.kill_switch_since"
 
 
 def _orders(ctx: Context) -> OrderManager:
@@ -135,7 +137,14 @@ async def risk_check(ctx: Context, now: datetime) -> None:
         now,
     )
     orders.repo.save_marks(decision.new_marks, now)
-    _record_block_state(ctx, decision.block_reasons, now)
+    reasons = decision.block_reasons
+    rearmed = _rearm_kill_switch(ctx, decision.kill_switch, equity_marks, book, now)
+    if rearmed is not None:
+        account = rearmed.account(book.equity, book.cash)
+        reasons = global_block_reasons(
+            account, params, Decimal(0), kill_switch_reasons(account, params)
+        )
+    _record_block_state(ctx, reasons, now)
     for action in decision.actions:
         await _execute(ctx, action, book.markets[action.symbol], now)
     for symbol in {a.symbol for a in decision.actions}:
@@ -194,6 +203,39 @@ async def cancel_other_orders(ctx: Context, symbol: str, keep_cause: str, now: d
             await orders.cancel(record, now)
             canceled += 1
     return canceled
+
+
+def _rearm_kill_switch(
+    ctx: Context, tripped: bool, marks: EquityMarks, book: Book, now: datetime
+) -> EquityMarks | None:
+    """Remember when the kill switch tripped; restart the drawdown peak once flat long enough."""
+    since_text = ctx.store.get_value(KILL_SINCE_KEY)
+    if not tripped:
+        if since_text:
+            ctx.store.set_value(KILL_SINCE_KEY, "", now)
+        return None
+    if not since_text:
+        ctx.store.set_value(KILL_SINCE_KEY, now.isoformat(), now)
+        return None
+    days = ctx.settings.risk.kill_switch_cooldown_days
+    rearmed = rearm_after_kill(
+        marks,
+        book.equity,
+        datetime.fromisoformat(since_text),
+        now,
+        flat=not book.positions and not _orders(ctx).repo.active(),
+        cooldown=None if days is None else timedelta(days=days),
+    )
+    if rearmed is not None:
+        _save_equity_marks(ctx, rearmed, now)
+        ctx.store.set_value(KILL_SINCE_KEY, "", now)
+        message = (
+            f"kill switch re-armed: flat for {days} days since it tripped; the drawdown peak "
+            f"restarts at {book.equity:.2f}"
+        )
+        log.warning("kill_switch_rearmed", equity=str(book.equity), cooldown_days=days)
+        ctx.store.journal(now, "kill_switch_rearmed", message, level="warning")
+    return rearmed
 
 
 def _record_block_state(ctx: Context, reasons: list[str], now: datetime) -> None:

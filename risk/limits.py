@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from risk._fmt import fmt_num, fmt_pct
@@ -59,6 +59,27 @@ def roll_equity_marks(previous: EquityMarks | None, equity: Decimal, now: dateti
     if previous.day != today:
         return EquityMarks(today, equity, peak)
     return EquityMarks(previous.day, previous.equity_day_start, peak)
+
+
+def rearm_after_kill(
+    marks: EquityMarks,
+    equity: Decimal,
+    tripped_at: datetime | None,
+    now: datetime,
+    flat: bool,
+    cooldown: timedelta | None,
+) -> EquityMarks | None:
+    """New watermarks that end a drawdown kill, or None to keep the switch as it is.
+
+    A drawdown is measured from the equity peak; once the bot has sold out it holds cash, so
+    the equity never climbs back and the switch would block entries forever. After the book
+    has been flat for `cooldown` since the trip, the peak restarts at today's equity (the
+    loss stays realised; the next cycle is judged on its own). `cooldown` None = only a
+    manual reset (`qtbot resume`) re-arms.
+    """
+    if cooldown is None or tripped_at is None or not flat or now - tripped_at < cooldown:
+        return None
+    return EquityMarks(marks.day, marks.equity_day_start, equity)
 
 
 def kill_switch_reasons(account: AccountState, params: RiskParams) -> list[str]:

@@ -200,11 +200,10 @@ class OrderRepo:
     def position_fills(self, symbol: str) -> list[PositionFill]:
         """The symbol's fills as the risk rules see them, in venue time order."""
         with Session(self.engine) as session:
-            rows = session.exec(
-                select(FillRow)
-                .where(FillRow.symbol == symbol)
-                .order_by(col(FillRow.timestamp), col(FillRow.trade_id))
-            ).all()
+            rows = session.exec(select(FillRow).where(FillRow.symbol == symbol)).all()
+            # Same-millisecond fills keep the venue's order: trade ids grow, but as text
+            # "t10" < "t9", so compare by length first.
+            rows = sorted(rows, key=lambda r: (r.timestamp, len(r.trade_id), r.trade_id))
             return [_position_fill(r) for r in rows]
 
     def fill_symbols(self) -> list[str]:

@@ -14,6 +14,7 @@ from bot.store.db import integrity_ok, open_store
 from bot.store.models import Heartbeat, JournalEntry, KeyValue
 
 RISK_OFF_KEY = "runtime.risk_off"
+EQUITY_MARKS_KEY = "risk.equity_marks"
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,17 @@ class Store:
         return self.get_value(RISK_OFF_KEY) == "true"
 
     def set_risk_off(self, on: bool, at: datetime, reason: str) -> None:
+        """The manual switch; resuming also restarts the drawdown peak (a deliberate reset)."""
         with Session(self.engine) as session:
             row = session.get(KeyValue, RISK_OFF_KEY) or KeyValue(
                 key=RISK_OFF_KEY, value="", updated_at=at
             )
             row.value, row.updated_at = ("true" if on else "false"), at
             session.add(row)
+            if not on:
+                marks = session.get(KeyValue, EQUITY_MARKS_KEY)
+                if marks is not None:
+                    session.delete(marks)
             session.add(
                 JournalEntry(
                     at=at,

@@ -129,3 +129,13 @@ def test_new_database_and_data_dir_are_owner_only(tmp_path: Path) -> None:
     if wal.exists():
         assert wal.stat().st_mode & 0o777 == 0o600
     store.close()
+
+
+def test_resume_restarts_the_drawdown_peak(tmp_path: Path) -> None:
+    store = Store.open(_url(tmp_path / "q.sqlite"))
+    store.set_value("risk.equity_marks", '{"day": "2025-12-01"}', NOW)
+    store.set_risk_off(True, NOW, "pause")
+    assert store.get_value("risk.equity_marks") is not None
+    store.set_risk_off(False, NOW, "resume")
+    assert store.get_value("risk.equity_marks") is None
+    store.close()

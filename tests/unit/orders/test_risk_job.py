@@ -107,3 +107,57 @@ def test_restart_keeps_the_trailing_stop_and_taken_tiers(tmp_path: Path) -> None
     asyncio.run(after_restart())
     assert [k for k, _ in _sells(ctx2)] == ["take_profit", "take_profit", "trailing_stop"]
     store.close()
+
+
+def test_drawdown_kill_switch_rearms_after_a_flat_cool_down(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    ctx, venue = _context(tmp_path, max_drawdown_pct=0.3, kill_switch_cooldown_days=7)
+    orders: OrderManager = ctx.services["orders"]
+
+    async def scenario() -> None:
+        await orders.submit(buy(amount="2"), venue.clock.now())
+        await risk_check(ctx, later(venue.clock))  # equity peak ~10000
+        venue.set_price(Decimal("79"))  # stop loss sells; equity down ~0.4 % from its peak
+        await risk_check(ctx, later(venue.clock))
+        await risk_check(ctx, later(venue.clock))
+        assert ctx.store.get_value("risk.entries_blocked") not in (None, "[]")
+        venue.clock.advance(timedelta(days=3))
+        await risk_check(ctx, venue.clock.now())
+        assert "kill_switch_rearmed" not in [e.kind for e in ctx.store.recent_journal(20)]
+        venue.clock.advance(timedelta(days=5))
+        await risk_check(ctx, venue.clock.now())
+
+    asyncio.run(scenario())
+    kinds = [e.kind for e in ctx.store.recent_journal(30)]
+    assert "kill_switch_rearmed" in kinds and "entries_allowed" in kinds
+    assert ctx.store.get_value("risk.entries_blocked") == "[]"
+    ctx.store.close()
+
+
+def test_same_millisecond_fills_keep_the_venue_order(tmp_path: Path) -> None:
+    from bot.store.orders_repo import OrderRepo
+    from exchanges.base import Fill, Side
+    from tests.unit.orders.venue import START
+
+    ctx, _ = _context(tmp_path)
+    repo = OrderRepo(ctx.store.engine)
+
+    def fill(trade_id: str, side: Side) -> Fill:
+        return Fill(
+            trade_id,
+            None,
+            None,
+            "BTC/USDT",
+            side,
+            Decimal(1),
+            Decimal(100),
+            Decimal(0),
+            "USDT",
+            START,
+            False,
+        )
+
+    repo.record_fills([fill("paper-t10", Side.SELL), fill("paper-t9", Side.BUY)], START)
+    assert [f.fill_id for f in repo.position_fills("BTC/USDT")] == ["paper-t9", "paper-t10"]
+    ctx.store.close()

@@ -201,3 +201,20 @@ def test_params_are_hashable_and_dust_overrides_apply() -> None:
     assert params.dust_for(ETH) == D("0.01")
     assert params.dust_for(SYMBOL) == D("0.1")
     hash(params)
+
+
+def test_rearm_after_kill_needs_flat_and_cool_down() -> None:
+    from datetime import UTC, date, datetime, timedelta
+    from decimal import Decimal
+
+    from risk.limits import EquityMarks, rearm_after_kill
+
+    marks = EquityMarks(date(2025, 12, 10), Decimal(9000), Decimal(12000))
+    tripped = datetime(2025, 12, 1, tzinfo=UTC)
+    week = timedelta(days=7)
+    later = tripped + timedelta(days=8)
+    assert rearm_after_kill(marks, Decimal(8000), tripped, later, False, week) is None
+    assert rearm_after_kill(marks, Decimal(8000), tripped, tripped + week / 2, True, week) is None
+    assert rearm_after_kill(marks, Decimal(8000), tripped, later, True, None) is None
+    rearmed = rearm_after_kill(marks, Decimal(8000), tripped, later, True, week)
+    assert rearmed == EquityMarks(date(2025, 12, 10), Decimal(9000), Decimal(8000))
