@@ -83,7 +83,7 @@ def thesis_command(
         return 0
     from bot.backtest.thesis_table import print_thesis
 
-    print_thesis(report, console or Console())
+    print_thesis(report, console or _console())
     return 0
 
 
@@ -163,7 +163,7 @@ def backtest_command(
     from bot.signals.fred import FredParseError
     from bot.signals.liquidation_history import LiquidationFileError
 
-    console = console or Console()
+    console = console or _console()
     try:
         series = _load_all(candles)
         signals = build_signals(settings, fed_data, liquidations)
@@ -227,3 +227,9 @@ def _run_with_progress(config: BacktestConfig, show: bool) -> BacktestResult:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("replay", total=total)
         return run_backtest(config, lambda done: bar.advance(task, done))
+
+
+def _console() -> Console:
+    """On a terminal rich fits its width; piped to a file or pager, keep tables readable."""
+    console = Console()
+    return console if console.is_terminal else Console(width=140)
