@@ -71,6 +71,8 @@ class OrderManager:
         self.exchange_id = exchange_id
         # One decision at a time reaches the venue: the risk, entry and reconcile jobs share it.
         self.lock = asyncio.Lock()
+        # Positions only change when this process records a fill (it holds the instance lock).
+        self._positions: dict[tuple[str, Decimal], Position] = {}
 
     def client_id(self, cause: str, attempt: int = 0) -> str:
         parts = (cause,) if attempt == 0 else (cause, f"retry{attempt}")
@@ -242,12 +244,16 @@ class OrderManager:
         cursor_text = self.store.get_value(FILL_CURSOR_KEY + symbol)
         since = datetime.fromisoformat(cursor_text) - FILL_SYNC_OVERLAP if cursor_text else None
         fills = await self.adapter.fetch_my_trades(symbol, since)
-        ours = {r.client_order_id for r in self.repo.all(symbol)}
+        if not fills:
+            return []
+        ours = self.repo.client_ids(symbol)
         mine = [f for f in fills if f.client_order_id in ours]
         foreign = len(fills) - len(mine)
         if foreign:
             log.debug("foreign_fills_ignored", symbol=symbol, count=foreign)
         new = self.repo.record_fills(mine, now)
+        if new:
+            self._positions = {k: v for k, v in self._positions.items() if k[0] != symbol}
         for fill in new:
             log.info(
                 "fill_recorded",
@@ -274,7 +280,13 @@ class OrderManager:
     # --- positions -------------------------------------------------------------------------
 
     def position(self, symbol: str, dust: Decimal = Decimal(0)) -> Position:
-        return position_from_fills(symbol, self.repo.position_fills(symbol), dust)
+        """The position rebuilt from the stored fills (cached until a new fill is recorded)."""
+        key = (symbol, dust)
+        cached = self._positions.get(key)
+        if cached is None:
+            cached = position_from_fills(symbol, self.repo.position_fills(symbol), dust)
+            self._positions[key] = cached
+        return cached
 
     def positions(self, dust_by_symbol: dict[str, Decimal] | None = None) -> dict[str, Position]:
         dust_by_symbol = dust_by_symbol or {}

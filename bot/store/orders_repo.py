@@ -121,6 +121,13 @@ class OrderRepo:
                 query = query.where(OrderIntentRow.symbol == symbol)
             return [_record(r) for r in session.exec(query).all()]
 
+    def client_ids(self, symbol: str) -> set[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OrderIntentRow.client_order_id).where(OrderIntentRow.symbol == symbol)
+            )
+            return {row[0] for row in rows}
+
     def symbols(self) -> list[str]:
         with Session(self.engine) as session:
             return sorted(set(session.exec(select(OrderIntentRow.symbol)).all()))
@@ -162,10 +169,21 @@ class OrderRepo:
     def record_fills(self, fills: Iterable[Fill], now: datetime) -> list[Fill]:
         """Insert fills not seen before (by venue trade id); returns the new ones."""
         new: list[Fill] = []
+        fills = list(fills)
+        if not fills:
+            return new
         with Session(self.engine) as session:
+            known = set(
+                session.exec(
+                    select(FillRow.trade_id, FillRow.symbol).where(
+                        col(FillRow.trade_id).in_([f.trade_id for f in fills])
+                    )
+                ).all()
+            )
             for fill in fills:
-                if session.get(FillRow, (fill.trade_id, fill.symbol)) is not None:
+                if (fill.trade_id, fill.symbol) in known:
                     continue
+                known.add((fill.trade_id, fill.symbol))
                 intent = (
                     session.get(OrderIntentRow, fill.client_order_id)
                     if fill.client_order_id

@@ -7,11 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from bot.store.db import integrity_ok, open_store
 from bot.store.models import Heartbeat, JournalEntry, KeyValue
+
+_KV_TABLE = KeyValue.__table__  # type: ignore[attr-defined]
+_KV_SELECT = select(_KV_TABLE.c.value).where(_KV_TABLE.c.key == bindparam("k"))
+_KV_UPDATE = (
+    _KV_TABLE.update()
+    .where(_KV_TABLE.c.key == bindparam("k"))
+    .values(value=bindparam("v"), updated_at=bindparam("at"))
+)
 
 RISK_OFF_KEY = "runtime.risk_off"
 EQUITY_MARKS_KEY = "risk.equity_marks"
@@ -143,17 +151,17 @@ class Store:
 
     # --- key/value -----------------------------------------------------------------------------
 
+    # Core statements, not ORM sessions: jobs read these switches and cursors on every run.
+
     def get_value(self, key: str) -> str | None:
-        with Session(self.engine) as session:
-            row = session.get(KeyValue, key)
-            return row.value if row else None
+        with self.engine.connect() as conn:
+            return conn.execute(_KV_SELECT, {"k": key}).scalar()
 
     def set_value(self, key: str, value: str, at: datetime) -> None:
-        with Session(self.engine) as session:
-            row = session.get(KeyValue, key) or KeyValue(key=key, value=value, updated_at=at)
-            row.value, row.updated_at = value, at
-            session.add(row)
-            session.commit()
+        with self.engine.begin() as conn:
+            updated = conn.execute(_KV_UPDATE, {"k": key, "v": value, "at": at})
+            if updated.rowcount == 0:
+                conn.execute(_KV_TABLE.insert().values(key=key, value=value, updated_at=at))
 
     def risk_off(self) -> bool:
         """The manual switch set by `qtbot pause` (the env setting is checked by the caller)."""
