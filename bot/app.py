@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from datetime import UTC, datetime
 
 import structlog
@@ -13,7 +12,7 @@ from bot.clock import AcceleratedClock, Clock, SystemClock
 from bot.config import Settings, public_view, secret_values
 from bot.context import Context
 from bot.daemon import Daemon
-from bot.jobs import registered_jobs
+from bot.jobs import registered_jobs, write_heartbeat
 from bot.lock import InstanceLock
 from bot.logs import configure_logging
 from bot.signals.live import LiveSignals, build_watcher
@@ -178,16 +177,7 @@ async def _run(ctx: Context, once: bool) -> int:
             if service is not None:
                 await service.close()
         now = ctx.clock.now()
-        ctx.store.beat(
-            ctx.name,
-            now,
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            mode=settings.exchange.mode,
-            exchange=settings.exchange.id,
-            started_at=ctx.started_at,
-            stopped=True,
-        )
+        write_heartbeat(ctx, now, stopped=True)
         ctx.store.journal(now, "daemon_stopped", "qtbot stopped", runs=daemon.runs)
         log.info("daemon_stopped", exit_status=status, runs=daemon.runs)
     return status

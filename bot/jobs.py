@@ -28,8 +28,7 @@ class JobSpec:
     interval_seconds: float
 
 
-def heartbeat(ctx: Context, now: datetime) -> None:
-    """Prove liveness: a heartbeat row `qtbot status` can age, a log line, the systemd watchdog."""
+def write_heartbeat(ctx: Context, now: datetime, stopped: bool = False) -> None:
     settings = ctx.settings
     ctx.store.beat(
         ctx.name,
@@ -39,7 +38,14 @@ def heartbeat(ctx: Context, now: datetime) -> None:
         mode=settings.exchange.mode,
         exchange=settings.exchange.id,
         started_at=ctx.started_at,
+        stopped=stopped,
     )
+
+
+def heartbeat(ctx: Context, now: datetime) -> None:
+    """Prove liveness: a heartbeat row `qtbot status` can age, a log line, the systemd watchdog."""
+    settings = ctx.settings
+    write_heartbeat(ctx, now)
     notify("WATCHDOG=1")
     log.info("heartbeat", mode=settings.exchange.mode, exchange=settings.exchange.id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Column, DateTime, TypeDecorator
@@ -26,6 +27,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def decimal_or_none(text: str | None) -> Decimal | None:
+    """Decimal columns are stored as text so every backend round-trips them exactly."""
+    return None if text is None else Decimal(text)
+
+
+def text_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _utc_column(**kwargs: Any) -> Column[datetime]:

@@ -16,14 +16,17 @@ from bot.orders.intents import (
     OrderRecord,
     transition,
 )
-from bot.store.models import FillRow, JournalEntry, OrderIntentRow, PositionMarksRow
+from bot.store.models import (
+    FillRow,
+    JournalEntry,
+    OrderIntentRow,
+    PositionMarksRow,
+    decimal_or_none,
+    text_or_none,
+)
 from exchanges.base import Fill, Order, OrderType, Side
 from risk import PositionFill, PositionMarks
 from risk.position import FillSide
-
-
-def _dec(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
 
 
 def _record(row: OrderIntentRow) -> OrderRecord:
@@ -35,13 +38,13 @@ def _record(row: OrderIntentRow) -> OrderRecord:
         side=Side(row.side),
         type=OrderType(row.type),
         amount=Decimal(row.amount),
-        price=_dec(row.price),
+        price=decimal_or_none(row.price),
         tier=row.tier,
         reason=row.reason,
         status=IntentStatus(row.status),
         exchange_order_id=row.exchange_order_id,
         filled=Decimal(row.filled),
-        average=_dec(row.average),
+        average=decimal_or_none(row.average),
         fee=Decimal(row.fee),
         attempts=row.attempts,
         last_error=row.last_error,
@@ -234,7 +237,7 @@ class OrderRepo:
         with Session(self.engine) as session:
             return {
                 r.symbol: PositionMarks(
-                    r.cycle_id, Decimal(r.high_water_mark), _dec(r.trailing_stop)
+                    r.cycle_id, Decimal(r.high_water_mark), decimal_or_none(r.trailing_stop)
                 )
                 for r in session.exec(select(PositionMarksRow)).all()
             }
@@ -248,19 +251,15 @@ class OrderRepo:
                 changed = (
                     row.cycle_id != mark.cycle_id
                     or row.high_water_mark != str(mark.high_water_mark)
-                    or row.trailing_stop != _opt(mark.trailing_stop)
+                    or row.trailing_stop != text_or_none(mark.trailing_stop)
                 )
                 if changed:
                     row.cycle_id = mark.cycle_id
                     row.high_water_mark = str(mark.high_water_mark)
-                    row.trailing_stop = _opt(mark.trailing_stop)
+                    row.trailing_stop = text_or_none(mark.trailing_stop)
                     row.updated_at = now
                     session.add(row)
             session.commit()
-
-
-def _opt(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _position_fill(row: FillRow) -> PositionFill:

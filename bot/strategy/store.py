@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from bot.store.models import UTCDateTime
+from bot.store.models import UTCDateTime, decimal_or_none, text_or_none
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus
 from exchanges.base import OrderType
 
@@ -87,14 +87,6 @@ def create_strategy_tables(conn_or_engine: Connection | Engine) -> None:
     )
 
 
-def _opt(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _dec(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
 def _plan(row: StrategyPlanRow) -> Plan:
     return Plan(
         plan_id=row.plan_id,
@@ -105,13 +97,13 @@ def _plan(row: StrategyPlanRow) -> Plan:
         budget=Decimal(row.budget),
         order_type=OrderType(row.order_type),
         created_at=row.created_at,
-        start_price=_dec(row.start_price),
+        start_price=decimal_or_none(row.start_price),
         start_reason=row.start_reason,
         completed_at=row.completed_at,
         closed_at=row.closed_at,
         close_reason=row.close_reason,
         position_cycle_id=row.position_cycle_id,
-        realized_pnl=_dec(row.realized_pnl),
+        realized_pnl=decimal_or_none(row.realized_pnl),
         last_flush_at=row.last_flush_at,
     )
 
@@ -126,13 +118,13 @@ def _plan_row(plan: Plan) -> StrategyPlanRow:
         budget=str(plan.budget),
         order_type=plan.order_type.value,
         created_at=plan.created_at,
-        start_price=_opt(plan.start_price),
+        start_price=text_or_none(plan.start_price),
         start_reason=plan.start_reason,
         completed_at=plan.completed_at,
         closed_at=plan.closed_at,
         close_reason=plan.close_reason,
         position_cycle_id=plan.position_cycle_id,
-        realized_pnl=_opt(plan.realized_pnl),
+        realized_pnl=text_or_none(plan.realized_pnl),
         last_flush_at=plan.last_flush_at,
     )
 
