@@ -3,6 +3,10 @@
 Every venue (the paper engine, the ccxt adapter) speaks only these types. Amounts and prices are
 `Decimal`; amounts are in base currency, prices and costs in quote currency, fees in quote
 currency unless `Fill.fee_asset` says otherwise. Datetimes are timezone-aware UTC.
+
+Stop orders (protective stops resting on the venue) are `OrderType.STOP_LIMIT` requests with a
+`trigger_price`; what each venue supports, and the `replace_stop` operation, are described in
+`exchanges.stops` (`VenueCapabilities`, `StopOrderAdapter`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ class Side(StrEnum):
 class OrderType(StrEnum):
     MARKET = "market"
     LIMIT = "limit"
+    STOP_LIMIT = "stop_limit"
+    """Rests untriggered until the market trades at or through `trigger_price` (a sell: down to
+    it; a buy: up to it), then works as a LIMIT order at `price`."""
+
+    @property
+    def is_stop(self) -> bool:
+        return self is OrderType.STOP_LIMIT
+
+    @property
+    def has_limit_price(self) -> bool:
+        return self is not OrderType.MARKET
 
 
 class OrderStatus(StrEnum):
@@ -175,7 +190,9 @@ class Balance:
 class OrderRequest:
     """What the caller asks for; the adapter rounds amount/price and checks limits before sending.
 
-    `price` is required for LIMIT and ignored for MARKET.
+    `price` is required for LIMIT and STOP_LIMIT and ignored for MARKET. `trigger_price` (quote)
+    is required for STOP_LIMIT and ignored otherwise; it is rounded to the nearest tick like
+    `price`, and the minimum notional is checked at the limit `price`.
     """
 
     client_order_id: str
@@ -184,12 +201,19 @@ class OrderRequest:
     type: OrderType
     amount: Decimal
     price: Decimal | None = None
+    trigger_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order as the venue knows it. `amount`/`filled` in base, `average`/`price` in quote,
-    `fee` is the accumulated fee in quote currency."""
+    `fee` is the accumulated fee in quote currency.
+
+    A stop order (`type.is_stop`) carries its `trigger_price`; while it waits for the trigger
+    its status is OPEN and `triggered` is False (`waiting_for_trigger`). Once the trigger has
+    fired it works as a limit order: `triggered` is True and it fills, or is canceled, like
+    one. `triggered` is always False for other order types.
+    """
 
     client_order_id: str
     exchange_order_id: str | None
@@ -204,6 +228,8 @@ class Order:
     fee: Decimal
     created_at: datetime
     updated_at: datetime
+    trigger_price: Decimal | None = None
+    triggered: bool = False
 
     @property
     def remaining(self) -> Decimal:
@@ -212,6 +238,11 @@ class Order:
     @property
     def is_open(self) -> bool:
         return self.status is OrderStatus.OPEN
+
+    @property
+    def waiting_for_trigger(self) -> bool:
+        """An open stop whose trigger has not fired yet (nothing can have filled)."""
+        return self.is_open and self.type.is_stop and not self.triggered
 
 
 @dataclass(frozen=True, slots=True)

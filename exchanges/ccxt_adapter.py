@@ -22,8 +22,10 @@ tests/unit/exchanges/test_ccxt_errors.py):
   precision), then min amount / min notional are checked before anything is sent; a market
   order's notional is checked at the current best ask (buy) or bid (sell).
 
-Venue differences (client id field and charset, lookup by client id, testnet method, password)
-come from `exchanges.venues`; nothing here branches on an exchange id.
+Venue differences (client id field and charset, lookup by client id, testnet method, password,
+how stops are sent, found, canceled and replaced) come from `exchanges.venues`; nothing here
+branches on an exchange id. Stop orders (STOP_LIMIT, `replace_stop`) live in
+`exchanges.ccxt_stops`; their contract is in `exchanges.stops`.
 """
 
 from __future__ import annotations
@@ -46,13 +48,13 @@ from exchanges.base import (
     Order,
     OrderBook,
     OrderRequest,
-    OrderType,
     Side,
     Ticker,
 )
 from exchanges.ccxt_client import build_client
 from exchanges.ccxt_errors import Action, install_response_hooks, translate
 from exchanges.ccxt_parse import (
+    Markers,
     dec,
     fees_in_quote,
     order_fees,
@@ -63,9 +65,11 @@ from exchanges.ccxt_parse import (
     to_order_book,
     to_ticker,
 )
+from exchanges.ccxt_stops import CcxtStops
 from exchanges.errors import ExchangeConfigError, ExchangeError, OrderNotFound, OrderRejected
 from exchanges.retry import RetryPolicy, Sleep, retry_read
-from exchanges.venues import ClientIdLookup, venue_spec
+from exchanges.stops import StopReplacement, VenueCapabilities, check_stop_request
+from exchanges.venues import ClientIdLookup, VenueSpec, venue_spec
 
 log = structlog.get_logger(__name__)
 
@@ -106,10 +110,11 @@ class CcxtExchange:
         enable_rate_limit: bool = True,
         sleep: Sleep = asyncio.sleep,
         client: ccxt_async.Exchange | None = None,
+        venue: VenueSpec | None = None,
     ) -> None:
         if mode not in ("testnet", "live"):
             raise ExchangeConfigError(f"mode must be 'testnet' or 'live', not {mode!r}")
-        self.venue = venue_spec(exchange_id)
+        self.venue = venue or venue_spec(exchange_id)
         self.mode = mode
         self.name = f"ccxt:{exchange_id}:{mode}"
         self._clock = clock
@@ -131,11 +136,37 @@ class CcxtExchange:
         self._markets_loaded_at: datetime | None = None
         self._markets_lock = asyncio.Lock()
         self._client_ids_by_order: dict[str, str] = {}
+        self._stops = CcxtStops(self)
 
     @property
     def client(self) -> ccxt_async.Exchange:
         """The underlying ccxt instance (for diagnostics; trading goes through the adapter)."""
         return self._client
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """What this venue does with stop orders (`exchanges.venues` data)."""
+        return self.venue.capabilities
+
+    @property
+    def _untriggered(self) -> Markers:
+        return () if self.venue.stops is None else self.venue.stops.untriggered
+
+    async def replace_stop(
+        self,
+        symbol: str,
+        old_client_order_id: str,
+        new_request: OrderRequest,
+        *,
+        position_amount: Decimal | None = None,
+    ) -> StopReplacement:
+        """Move a resting stop; semantics in `exchanges.stops`."""
+        if self.venue.stops is None:
+            raise OrderRejected(
+                f"{self.venue.exchange_id} has no stop orders through this adapter",
+                client_order_id=new_request.client_order_id,
+            )
+        return await self._stops.replace(symbol, old_client_order_id, new_request, position_amount)
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -228,6 +259,16 @@ class CcxtExchange:
     # ---- orders ----------------------------------------------------------------------------
 
     async def create_order(self, req: OrderRequest) -> Order:
+        market, sent = await self._prepare(req)
+        if sent.type.is_stop:
+            return await self._stops.create(sent, market)
+        return await self._place(
+            sent, market, str(sent.type), {self.venue.client_id_param: sent.client_order_id}
+        )
+
+    async def _prepare(self, req: OrderRequest) -> tuple[Market, OrderRequest]:
+        """Validate the client id, round amount and prices, check the venue's limits (and that
+        a stop's trigger is not reached yet); the request as it will be sent."""
         cid = req.client_order_id
         market = await self._market(req.symbol)
         rules = self.venue.client_ids
@@ -238,8 +279,17 @@ class CcxtExchange:
                 client_order_id=cid,
             )
         amount = market.round_amount(req.amount)
-        price = None
-        if req.type is OrderType.LIMIT:
+        price = trigger = None
+        if req.type.is_stop:
+            if self.venue.stops is None:
+                raise OrderRejected(
+                    f"{self.venue.exchange_id} has no stop orders through this adapter",
+                    client_order_id=cid,
+                )
+            check_stop_request(req)
+            assert req.trigger_price is not None
+            trigger = market.round_price(req.trigger_price)
+        if req.type.has_limit_price:
             if req.price is None:
                 raise OrderRejected(f"limit order {cid} without a price", client_order_id=cid)
             price = market.round_price(req.price)
@@ -249,27 +299,35 @@ class CcxtExchange:
         reason = market.check(amount, reference)
         if reason is not None:
             raise OrderRejected(reason, client_order_id=cid)
-        sent = replace(req, amount=amount, price=price)
+        if trigger is not None:
+            await self._stops.refuse_if_reached(market, req.side, trigger, cid)
+        return market, replace(req, amount=amount, price=price, trigger_price=trigger)
+
+    async def _place(
+        self, sent: OrderRequest, market: Market, ccxt_type: str, params: dict[str, Any]
+    ) -> Order:
+        cid, price = sent.client_order_id, sent.price
         log.info(
             "ccxt_order_sending",
             venue=self.name,
             client_order_id=cid,
-            symbol=req.symbol,
-            side=str(req.side),
-            type=str(req.type),
-            amount=str(amount),
+            symbol=sent.symbol,
+            side=str(sent.side),
+            type=str(sent.type),
+            amount=str(sent.amount),
             price=None if price is None else str(price),
+            trigger_price=None if sent.trigger_price is None else str(sent.trigger_price),
         )
         try:
             raw = await self._call(
                 Action.PLACE,
                 lambda: self._client.create_order(
-                    req.symbol,
-                    str(req.type),
-                    str(req.side),
-                    float(amount),
+                    sent.symbol,
+                    ccxt_type,
+                    str(sent.side),
+                    float(sent.amount),
                     None if price is None else float(price),
-                    {self.venue.client_id_param: cid},
+                    params,
                 ),
                 cid,
             )
@@ -282,7 +340,14 @@ class CcxtExchange:
                 reason=exc.reason,
             )
             raise
-        order = to_order(raw, client_order_id=cid, market=market, now=self._clock(), request=sent)
+        order = to_order(
+            raw,
+            client_order_id=cid,
+            market=market,
+            now=self._clock(),
+            request=sent,
+            untriggered=self._untriggered,
+        )
         self._remember(order)
         log.info(
             "ccxt_order_acked",
@@ -301,14 +366,21 @@ class CcxtExchange:
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
         market = await self._market(symbol)
-        params = {self.venue.lookup_param: client_order_id}
-        raw = await self._call(
-            Action.CANCEL,
-            lambda: self._client.cancel_order(None, symbol, params),
-            client_order_id,
-        )
-        log.info("ccxt_order_canceled", venue=self.name, client_order_id=client_order_id)
-        return await self._order_from(raw, client_order_id, market)
+        cid = client_order_id
+        params = {self.venue.lookup_param: cid}
+        try:
+            raw = await self._call(
+                Action.CANCEL, lambda: self._client.cancel_order(None, symbol, params), cid
+            )
+        except OrderNotFound:
+            if not self._stops.separate:
+                raise
+            raw = await self._stops.cancel(symbol, cid)
+        if not raw.get("status"):
+            # A bare acknowledgement (okx, bybit): the order itself tells its final state.
+            raw = await self._lookup(symbol, cid) or raw
+        log.info("ccxt_order_canceled", venue=self.name, client_order_id=cid)
+        return await self._order_from(raw, cid, market)
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> Order | None:
         market = await self._market(symbol)
@@ -318,7 +390,14 @@ class CcxtExchange:
         return await self._order_from(raw, client_order_id, market)
 
     async def _lookup(self, symbol: str, cid: str) -> RawOrder | None:
-        params = {self.venue.lookup_param: cid}
+        """The raw order with this client id: plain orders first, then the venue's stops."""
+        raw = await self._search(symbol, cid, {})
+        if raw is None and self._stops.separate:
+            raw = await self._search(symbol, cid, self._stops.stop_params())
+        return raw
+
+    async def _search(self, symbol: str, cid: str, extra: dict[str, Any]) -> RawOrder | None:
+        params = {self.venue.lookup_param: cid, **extra}
         if self.venue.lookup is ClientIdLookup.FETCH_ORDER_PARAM:
             try:
                 return await self._read(
@@ -334,20 +413,27 @@ class CcxtExchange:
                 what,
                 lambda method=method: method(symbol, None, None, params),  # type: ignore[misc]
             )
-            matches = [r for r in rows if r.get("clientOrderId") == cid]
+            matches = [r for r in rows if self._stops.client_id_of(r) == cid]
             if matches:
                 return matches[-1]
         return None
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Open orders, stops included (waiting for their trigger or working)."""
         markets = await self._current_markets()
         rows = await self._read("fetch_open_orders", lambda: self._client.fetch_open_orders(symbol))
+        if self._stops.separate:
+            seen = {str(r.get("id")) for r in rows}
+            rows = [
+                *rows,
+                *(r for r in await self._stops.open_rows(symbol) if str(r.get("id")) not in seen),
+            ]
         orders = []
         for raw in rows:
             market = markets.get(raw.get("symbol", ""))
             if market is None:
                 continue
-            cid = raw.get("clientOrderId") or str(raw.get("id"))
+            cid = self._stops.client_id_of(raw) or str(raw.get("id"))
             orders.append(await self._order_from(raw, cid, market))
         return orders
 
@@ -377,14 +463,26 @@ class CcxtExchange:
             self._client_ids_by_order[order.exchange_order_id] = order.client_order_id
 
     async def _order_from(self, raw: RawOrder, cid: str, market: Market) -> Order:
-        """Parse a reply; a venue whose order replies carry no fee gets it from the trades."""
+        """Parse a reply; a venue whose order replies carry no fee gets it from the trades; a
+        triggered stop whose working order is separate (okx) reports that order's state."""
+        if self.venue.stops is not None and self.venue.stops.child_order_field:
+            child = await self._stops.child_order(raw, cid, market)
+            if child is not None:
+                return child
         fee = None
         filled = dec(raw.get("filled")) or 0
         price_hint = dec(raw.get("average")) or dec(raw.get("price"))
         known = fees_in_quote(order_fees(raw), market, price_hint)
         if filled > 0 and known is None and self.venue.trades_by_order_param and raw.get("id"):
             fee = await self._fee_from_trades(market, str(raw["id"]))
-        order = to_order(raw, client_order_id=cid, market=market, now=self._clock(), fee=fee)
+        order = to_order(
+            raw,
+            client_order_id=cid,
+            market=market,
+            now=self._clock(),
+            fee=fee,
+            untriggered=self._untriggered,
+        )
         self._remember(order)
         return order
 
@@ -425,6 +523,7 @@ class CcxtExchange:
                     reason=exc.reason,
                 )
                 return None
-            if found.get("clientOrderId"):
-                self._client_ids_by_order[order_id] = str(found["clientOrderId"])
+            found_cid = self._stops.client_id_of(found)
+            if found_cid:
+                self._client_ids_by_order[order_id] = found_cid
         return self._client_ids_by_order.get(order_id)

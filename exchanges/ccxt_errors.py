@@ -14,6 +14,8 @@ HTTP 418/429 carry the Retry-After hint, any 5xx is "venue unavailable" whatever
 | InsufficientFunds                        | InsufficientFunds (all)                              |
 | DuplicateOrderId or venue duplicate text | DuplicateClientOrderId (all)                         |
 | OrderNotFound or venue "unknown order"   | OrderNotFound (all)                                  |
+| OrderImmediatelyFillable ("stop price   | ExchangeError  | StopWouldTrigger    | OrderRejected |
+|   would trigger immediately")           |                |                     |               |
 | any other venue "no" (InvalidOrder, ...) | ExchangeError  | OrderRejected       | OrderRejected |
 
 Throttling refuses a request before it is processed, so even a placement is known not to have
@@ -43,6 +45,7 @@ from exchanges.errors import (
     OrderRejected,
     RateLimited,
     RetryableError,
+    StopWouldTrigger,
 )
 from exchanges.venues import VenueSpec
 
@@ -170,6 +173,8 @@ def translate(
         return OrderNotFound(reason, client_order_id=cid)
     if isinstance(exc, ccxt_errors.NotSupported):
         return ExchangeConfigError(reason, client_order_id=cid)
+    if action is Action.PLACE and isinstance(exc, ccxt_errors.OrderImmediatelyFillable):
+        return StopWouldTrigger(reason, client_order_id=cid)
     if action is not Action.READ and isinstance(exc, ccxt_errors.ExchangeError):
         return OrderRejected(reason, client_order_id=cid)
     if action is Action.PLACE:

@@ -6,7 +6,7 @@ ccxt hands numbers over as floats; they become Decimals through their shortest r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -153,6 +153,29 @@ def order_fees(o: Mapping[str, Any]) -> list[Mapping[str, Any] | None]:
     return list(fees) if fees else [o.get("fee")]
 
 
+Markers = Sequence[tuple[str, Sequence[str]]]
+
+
+def _matches(info: Mapping[str, Any], markers: Markers) -> bool | None:
+    """Whether any marker field holds one of its values; None if no marker field is present."""
+    seen = False
+    for name, values in markers:
+        if name in info and info[name] is not None:
+            seen = True
+            if str(info[name]).lower() in values:
+                return True
+    return False if seen else None
+
+
+def stop_trigger(o: Mapping[str, Any]) -> Decimal | None:
+    """The trigger price of a ccxt order dict, None for a plain order (ccxt reports 0 or None)."""
+    for key in ("triggerPrice", "stopLossPrice", "stopPrice"):
+        value = dec(o.get(key))
+        if value:
+            return value
+    return None
+
+
 def to_order(
     o: Mapping[str, Any],
     *,
@@ -161,19 +184,31 @@ def to_order(
     now: datetime,
     request: OrderRequest | None = None,
     fee: Decimal | None = None,
+    untriggered: Markers = (),
 ) -> Order:
     """`client_order_id` is ours: venues echo something else on some replies (a Binance cancel
     reply carries the cancel's own id). `request` fills what an ACK-style reply leaves out;
-    `fee` (quote) overrides the reply's fees when known from elsewhere."""
+    `fee` (quote) overrides the reply's fees when known from elsewhere.
+
+    A reply with a trigger price (or for a stop `request`) is a STOP_LIMIT; it counts as
+    triggered once it has fills, or when the raw reply (`info`) carries a field of
+    `untriggered` whose value is not listed there."""
     raw_type = str(o.get("type") or (request.type if request else "limit")).lower()
-    order_type = OrderType.MARKET if raw_type == "market" else OrderType.LIMIT
+    trigger = stop_trigger(o)
+    if trigger is None and request is not None:
+        trigger = request.trigger_price
+    if trigger is not None and raw_type != "market":
+        order_type = OrderType.STOP_LIMIT
+    else:
+        order_type = OrderType.MARKET if raw_type == "market" else OrderType.LIMIT
+        trigger = None
     side = Side(str(o.get("side") or (request.side if request else "")).lower())
     amount = dec(o.get("amount"))
     if amount is None:
         amount = request.amount if request else Decimal(0)
     filled = dec(o.get("filled")) or Decimal(0)
-    price = dec(o.get("price")) if order_type is OrderType.LIMIT else None
-    if price is None and request is not None and order_type is OrderType.LIMIT:
+    price = dec(o.get("price")) if order_type.has_limit_price else None
+    if not price and request is not None and order_type.has_limit_price:
         price = request.price
     average = dec(o.get("average")) if filled > 0 else None
     if average is None and filled > 0 and dec(o.get("cost")):
@@ -185,6 +220,10 @@ def to_order(
     status = _STATUS.get(str(o.get("status") or "").lower(), OrderStatus.OPEN)
     if status is OrderStatus.OPEN and amount > 0 and filled >= amount:
         status = OrderStatus.CLOSED
+    triggered = False
+    if order_type.is_stop:
+        waiting = _matches(o.get("info") or {}, untriggered)
+        triggered = filled > 0 or status is OrderStatus.CLOSED or waiting is False
     return Order(
         client_order_id=client_order_id,
         exchange_order_id=None if o.get("id") is None else str(o["id"]),
@@ -199,6 +238,8 @@ def to_order(
         fee=fee or Decimal(0),
         created_at=created,
         updated_at=from_ms(updated_ms, created),
+        trigger_price=trigger,
+        triggered=triggered,
     )
 
 

@@ -8,6 +8,12 @@ Every adapter (paper, ccxt) raises only these. Callers decide by class:
 - `OrderRejected` (and `InsufficientFunds`, `DuplicateClientOrderId`): the venue said no;
   retrying the same request cannot help.
 - `OrderNotFound`, `AuthenticationFailed`, `ExchangeConfigError`: not retried either.
+
+Stop orders add three (see `exchanges.stops`):
+
+- `StopWouldTrigger` (an `OrderRejected`): the market is already at or through the trigger.
+- `StopTriggered`: `replace_stop` refused to touch a stop that has triggered or partly filled.
+- `StopReplaceFailed`: `replace_stop` broke off; `protected` says whether a stop is resting.
 """
 
 from __future__ import annotations
@@ -74,6 +80,39 @@ class ExchangeConfigError(ExchangeError):
     """Configuration the adapter cannot work with, e.g. "kraken has no testnet"."""
 
 
+class StopWouldTrigger(OrderRejected):
+    """A stop whose trigger the market has already reached (a sell stop at or above the best
+    bid): venues refuse it ("Stop price would trigger immediately"). Nothing was placed."""
+
+
+class StopTriggered(ExchangeError):
+    """`replace_stop` found the old stop triggered or partly filled: it is executing, so it was
+    left alone and nothing new was placed. Sync fills; cancel it explicitly if it must go."""
+
+
+class StopReplaceFailed(ExchangeError):
+    """`replace_stop` broke off part-way. `protected` tells what is resting now:
+
+    - True: the old stop is still resting, unchanged (nothing was replaced);
+    - False: no stop is resting (the old one is gone, the new one was not placed): the position
+      is unprotected until the caller places a stop or sells;
+    - None: unknown (the venue did not answer): look up both client order ids.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        protected: bool | None,
+        old_client_order_id: str,
+        new_client_order_id: str,
+    ) -> None:
+        super().__init__(reason, client_order_id=new_client_order_id)
+        self.protected = protected
+        self.old_client_order_id = old_client_order_id
+        self.new_client_order_id = new_client_order_id
+
+
 __all__ = [
     "AuthenticationFailed",
     "DuplicateClientOrderId",
@@ -85,4 +124,7 @@ __all__ = [
     "OrderRejected",
     "RateLimited",
     "RetryableError",
+    "StopReplaceFailed",
+    "StopTriggered",
+    "StopWouldTrigger",
 ]

@@ -30,6 +30,8 @@ Fill rules (each pinned by a test of the same id in tests/unit/exchanges/test_pa
       base amount; a market buy needs cost + fee of its simulated fills free. The reservation
       is released as the order fills, and the rest when it closes or is canceled.
 
+Stop-limit orders follow rules S1-S3, SC1-SC3 and R1, listed in `exchanges.paper_stops`.
+
 Rejected orders are not recorded (as on real venues): their client id may be used again.
 """
 
@@ -62,11 +64,30 @@ from exchanges.errors import (
 )
 from exchanges.market_data import MarketDataSource
 from exchanges.paper_accounting import ZERO, cancel, settle
-from exchanges.paper_ledger import AssetBalance, PaperLedger, PaperOrder
+from exchanges.paper_ledger import AssetBalance, LedgerChange, PaperLedger, PaperOrder
 from exchanges.paper_matching import Execution, candle_fill_price, priority_key
 from exchanges.paper_orders import Liquidity, accept_order, resting_executions, trade_ids
+from exchanges.paper_stops import trigger_on_candle, trigger_on_poll
+from exchanges.stops import (
+    ReplaceMethod,
+    StopReplacement,
+    VenueCapabilities,
+    check_replaceable,
+    check_stop_request,
+)
+
+PAPER_CAPABILITIES = VenueCapabilities(
+    stop_orders=True,
+    stop_order_type=OrderType.STOP_LIMIT,
+    replace_method=ReplaceMethod.CANCEL_REPLACE,
+    stop_reserves_base=True,
+    trigger_reference="best bid (sell) / best ask (buy), or the candle's range",
+    note="simulated: rules S1-S3, SC1-SC3, R1 in exchanges.paper",
+)
 
 log = structlog.get_logger(__name__)
+
+_EMPTY = AssetBalance(free=ZERO, used=ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +165,20 @@ class PaperExchange:
 
     # -- orders -------------------------------------------------------------------------------
 
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        return PAPER_CAPABILITIES
+
     async def create_order(self, req: OrderRequest) -> Order:
+        _, change = await self._accept(req)
+        self._store.apply(change)
+        return self._accepted(req, change)
+
+    async def _accept(
+        self, req: OrderRequest, replacing: str | None = None
+    ) -> tuple[LedgerChange | None, LedgerChange]:
+        """Check and price `req`; with `replacing`, as if that stop were canceled first (R1).
+        Returns (the cancel, the acceptance), not applied yet."""
         cid = req.client_order_id
         if not cid:
             raise OrderRejected(f"client order id is required for {req.symbol}")
@@ -152,10 +186,15 @@ class PaperExchange:
         self._ensure_new(cid, req.symbol)
         amount = market.round_amount(req.amount)
         price: Decimal | None = None
-        if req.type is OrderType.LIMIT:
+        trigger: Decimal | None = None
+        if req.type.is_stop:
+            check_stop_request(req)
+            assert req.trigger_price is not None
+            trigger = market.round_price(req.trigger_price)
+        if req.type.has_limit_price:
             if req.price is None:
                 raise OrderRejected(
-                    f"limit order on {req.symbol} needs a price", client_order_id=cid
+                    f"{req.type.value} order on {req.symbol} needs a price", client_order_id=cid
                 )
             price = market.round_price(req.price)
         liquidity = await self._liquidity(req.symbol)
@@ -173,34 +212,78 @@ class PaperExchange:
                     f"step {format_decimal(market.amount_step)})"
                 )
             raise OrderRejected(reason, client_order_id=cid)
+        # From here on no await: the state read below is the state the change applies to.
         # Re-checked: another order may have taken this id while market data was awaited.
         self._ensure_new(cid, req.symbol)
+        now = self._clock()
+        held = self._store.balances()
+        released: LedgerChange | None = None
+        if replacing is not None:
+            old = self._store.get_order(replacing)
+            check_replaceable(None if old is None else old.order, req.symbol, replacing, req)
+            assert old is not None
+            released = cancel(old, held, now)
+            held = {**held, **released.balances}
         change = accept_order(
             req,
             market,
             amount,
             price,
             liquidity,
-            self._relevant_balances(market),
+            {asset: held.get(asset, _EMPTY) for asset in (market.base, market.quote)},
             seq=self._store.order_count() + 1,
             first_trade_seq=self._store.fill_count() + 1,
             slippage=self.config.slippage,
-            now=self._clock(),
+            now=now,
+            trigger_price=trigger,
         )
-        self._store.apply(change)
+        return released, change
+
+    def _accepted(self, req: OrderRequest, change: LedgerChange) -> Order:
         order = change.order.order
         log.info(
             "paper_order_accepted",
-            client_order_id=cid,
-            symbol=req.symbol,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
             side=req.side.value,
             type=req.type.value,
-            amount=str(amount),
-            price=None if price is None else str(price),
+            amount=str(order.amount),
+            price=None if order.price is None else str(order.price),
+            trigger_price=None if order.trigger_price is None else str(order.trigger_price),
             status=order.status.value,
             filled=str(order.filled),
         )
         return order
+
+    async def replace_stop(
+        self,
+        symbol: str,
+        old_client_order_id: str,
+        new_request: OrderRequest,
+        *,
+        position_amount: Decimal | None = None,
+    ) -> StopReplacement:
+        """Rule R1; semantics in `exchanges.stops`. `position_amount` is not needed here: the
+        paper venue never has both stops live."""
+        old_cid = old_client_order_id
+        paper = self._store.get_order(old_cid)
+        check_replaceable(None if paper is None else paper.order, symbol, old_cid, new_request)
+        released, change = await self._accept(new_request, replacing=old_cid)
+        assert released is not None
+        self._store.apply_all([released, change])
+        log.info(
+            "paper_stop_replaced",
+            old_client_order_id=old_cid,
+            client_order_id=new_request.client_order_id,
+            symbol=symbol,
+            trigger_price=str(change.order.order.trigger_price),
+        )
+        self._accepted(new_request, change)
+        return StopReplacement(
+            order=change.order.order,
+            previous=released.order.order,
+            method=ReplaceMethod.CANCEL_REPLACE,
+        )
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
         paper = self._store.get_order(client_order_id)
@@ -221,7 +304,8 @@ class PaperExchange:
     # -- matching -----------------------------------------------------------------------------
 
     async def match_resting(self, symbol: str | None = None) -> list[Fill]:
-        """Poll market data and fill resting limit orders (rules L2, L3); returns new fills."""
+        """Poll market data: trigger stops (S2, S3), then fill resting limit orders (L2, L3);
+        returns the new fills."""
         symbols = sorted({p.order.symbol for p in self._store.open_orders(symbol)})
         fills: list[Fill] = []
         for sym in symbols:
@@ -234,7 +318,22 @@ class PaperExchange:
                 continue
             # Open orders are read after the awaits: some may have been canceled meanwhile.
             now = self._clock()
-            for paper, execution in resting_executions(self._by_priority(sym), liquidity):
+            stops = [p for p in self._store.open_orders(sym) if p.order.waiting_for_trigger]
+            bid, ask = liquidity.bid, liquidity.ask
+            fired, liquidity = trigger_on_poll(stops, liquidity, market, self.config.slippage, now)
+            for paper, executions in fired:
+                log.info(
+                    "paper_stop_triggered",
+                    client_order_id=paper.order.client_order_id,
+                    symbol=sym,
+                    trigger_price=str(paper.order.trigger_price),
+                    bid=None if bid is None else str(bid),
+                    ask=None if ask is None else str(ask),
+                )
+                fills.extend(self._settle(paper, executions, market, now))
+            done = {p.order.client_order_id for p, _ in fired}
+            resting = [p for p in self._by_priority(sym) if p.order.client_order_id not in done]
+            for paper, execution in resting_executions(resting, liquidity):
                 fills.extend(self._settle(paper, [execution], market, now))
         return fills
 
@@ -247,7 +346,8 @@ class PaperExchange:
         close: Decimal,
         ts: datetime,
     ) -> list[Fill]:
-        """Fill resting orders of `symbol` on one candle (rules C1, C2); `ts` is its open time.
+        """Fill resting orders of `symbol` on one candle (rules C1, C2, SC1-SC3); `ts` is its
+        open time.
 
         Synchronous and free of market-data I/O, for backtests; needs `load_markets()` done.
         """
@@ -255,9 +355,20 @@ class PaperExchange:
             raise OrderRejected(f"unknown symbol {symbol} (load_markets first)")
         market = self._markets[symbol]
         fills: list[Fill] = []
+        stops = [
+            p
+            for p in self._store.open_orders(symbol)
+            if p.order.waiting_for_trigger and p.order.created_at <= ts
+        ]
+        fired = trigger_on_candle(stops, open, high, low, ts)
+        for paper, executions in fired:
+            fills.extend(self._settle(paper, executions, market, ts))
+        done = {p.order.client_order_id for p, _ in fired}
         for paper in self._by_priority(symbol):
             order = paper.order
-            if order.created_at > ts or order.price is None:
+            if order.created_at > ts or order.price is None or order.waiting_for_trigger:
+                continue
+            if order.client_order_id in done:
                 continue
             fill_price = candle_fill_price(order.side, order.price, open, high, low)
             if fill_price is not None:

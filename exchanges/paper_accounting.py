@@ -59,6 +59,7 @@ def new_order(
     reserved: Decimal,
     reserve_fee: Decimal,
     now: datetime,
+    trigger_price: Decimal | None = None,
 ) -> PaperOrder:
     order = Order(
         client_order_id=req.client_order_id,
@@ -74,6 +75,7 @@ def new_order(
         fee=ZERO,
         created_at=now,
         updated_at=now,
+        trigger_price=trigger_price,
     )
     return PaperOrder(
         order=order,

@@ -8,7 +8,7 @@ must make it durable all-or-nothing. `InMemoryPaperLedger` is the backtest ledge
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -75,6 +75,15 @@ def check_transition(before: PaperOrder | None, after: PaperOrder) -> None:
         )
 
 
+def check_transitions(orders: Mapping[str, PaperOrder], changes: Sequence[LedgerChange]) -> None:
+    """Check a batch of changes in order, each against the state the previous ones leave."""
+    seen: dict[str, PaperOrder] = {}
+    for change in changes:
+        cid = change.order.order.client_order_id
+        check_transition(seen.get(cid, orders.get(cid)), change.order)
+        seen[cid] = change.order
+
+
 class PaperLedger(Protocol):
     def seed_balances(self, balances: Mapping[str, Decimal]) -> bool:
         """Set starting balances if the ledger has never been used; True if it did."""
@@ -99,6 +108,11 @@ class PaperLedger(Protocol):
     def apply(self, change: LedgerChange) -> None:
         """Make the change durable all-or-nothing; IllegalTransition if the status move is
         not allowed."""
+        ...
+
+    def apply_all(self, changes: Sequence[LedgerChange]) -> None:
+        """Several changes (of different orders) durable together, all-or-nothing: a stop
+        replaced by cancel + accept never survives a crash half-done."""
         ...
 
 
@@ -160,8 +174,12 @@ class InMemoryPaperLedger:
         return len(self._fills)
 
     def apply(self, change: LedgerChange) -> None:
-        check_transition(self._orders.get(change.order.order.client_order_id), change.order)
-        self.restore(change)
+        self.apply_all([change])
+
+    def apply_all(self, changes: Sequence[LedgerChange]) -> None:
+        check_transitions(self._orders, changes)
+        for change in changes:
+            self.restore(change)
 
     def restore(self, change: LedgerChange) -> None:
         """Apply without the transition check: for a persistent ledger after its own check

@@ -98,3 +98,49 @@ def candle_fill_price(
 def priority_key(side: Side, price: Decimal, seq: int) -> tuple[Decimal, int]:
     """Price-time priority: best price first (highest buy, lowest sell), then oldest."""
     return (-price if side is Side.BUY else price, seq)
+
+
+@dataclass(frozen=True, slots=True)
+class CandleStop:
+    """What one candle does to a stop-limit (rules SC1/SC2): it triggered; `execution` is its
+    fill on this candle, or None when the triggered limit rests on."""
+
+    execution: Execution | None
+
+
+def candle_stop(
+    side: Side,
+    trigger: Decimal,
+    limit: Decimal,
+    amount: Decimal,
+    open_: Decimal,
+    high: Decimal,
+    low: Decimal,
+) -> CandleStop | None:
+    """Rules SC1/SC2 for one untriggered stop-limit on one candle; None if not triggered.
+
+    SC1: a sell triggers if low <= trigger (buy: high >= trigger), at the open when the candle
+    opened through the trigger, else at the trigger. SC2: the triggered limit fills at once, as
+    taker, at that trigger-moment price if it is no worse than the limit (a gap fills at the
+    open); a gap beyond the limit fills at the limit, as maker, only if the candle comes back
+    to it (sell: high >= limit); otherwise it rests.
+    """
+    if side is Side.SELL:
+        if low > trigger:
+            return None
+        gapped = open_ <= trigger
+        at = open_ if gapped else trigger
+        if at >= limit:
+            return CandleStop(Execution(price=at, amount=amount, is_maker=False))
+        back = gapped and high >= limit
+    else:
+        if high < trigger:
+            return None
+        gapped = open_ >= trigger
+        at = open_ if gapped else trigger
+        if at <= limit:
+            return CandleStop(Execution(price=at, amount=amount, is_maker=False))
+        back = gapped and low <= limit
+    if back:
+        return CandleStop(Execution(price=limit, amount=amount, is_maker=True))
+    return CandleStop(None)

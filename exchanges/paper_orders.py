@@ -1,5 +1,5 @@
 """Pure decisions of the paper engine: how a new order executes and reserves funds, and which
-resting orders the current market fills (rules M1-M3, L1-L3, F2 in `exchanges.paper`)."""
+resting orders the current market fills (rules M1-M3, L1-L3, S1-S3, F2 in `exchanges.paper`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from exchanges.base import Level, Market, OrderRequest, Side, format_decimal
+from exchanges.errors import StopWouldTrigger
 from exchanges.paper_accounting import ZERO, new_order, reserve, settle
 from exchanges.paper_ledger import AssetBalance, LedgerChange, PaperOrder
 from exchanges.paper_matching import (
@@ -18,6 +19,7 @@ from exchanges.paper_matching import (
     ticker_price,
     walk_book,
 )
+from exchanges.stops import stop_reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,15 @@ class Liquidity:
     def best(self, side: Side) -> Decimal | None:
         return self.ask if side is Side.BUY else self.bid
 
+    def after(self, side: Side, limit: Decimal, amount: Decimal) -> Liquidity:
+        """The liquidity left once an order of `side` took `amount` at prices reaching `limit`
+        (rule S3: what triggered stops took is gone for the resting orders)."""
+        if side is Side.BUY:
+            asks = tuple(consume(self.asks, side, limit, amount))
+            return Liquidity(self.bids, asks, self.bid, asks[0][0] if asks else self.ask)
+        bids = tuple(consume(self.bids, side, limit, amount))
+        return Liquidity(bids, self.asks, bids[0][0] if bids else self.bid, self.ask)
+
 
 def trade_ids(first_seq: int, count: int) -> list[str]:
     return [f"paper-t{first_seq + i}" for i in range(count)]
@@ -53,13 +64,25 @@ def accept_order(
     first_trade_seq: int,
     slippage: Decimal,
     now: datetime,
+    trigger_price: Decimal | None = None,
 ) -> LedgerChange:
     """Accept a checked order: reserve funds (F2), execute what the market allows now (M1-M3
-    for `price=None`, L1 for a limit) and return the resulting change.
+    for `price=None`, L1 for a limit, nothing for a stop: S1) and return the resulting change.
 
-    Raises InsufficientFunds when the reservation does not fit the free balance.
+    Raises InsufficientFunds when the reservation does not fit the free balance, and
+    StopWouldTrigger for a stop the market has already reached.
     """
     side = req.side
+    if trigger_price is not None and stop_reached(
+        side, trigger_price, liquidity.bid, liquidity.ask
+    ):
+        best = liquidity.bid if side is Side.SELL else liquidity.ask
+        raise StopWouldTrigger(
+            f"stop {side.value} {market.symbol} at {format_decimal(trigger_price)} would trigger "
+            f"immediately: best {'bid' if side is Side.SELL else 'ask'} "
+            f"{format_decimal(best or ZERO)}",
+            client_order_id=req.client_order_id,
+        )
     if price is None:
         executions = _market_executions(side, amount, liquidity, market, slippage)
         what = f"{side.value} {format_decimal(amount)} {market.symbol} at market"
@@ -70,7 +93,11 @@ def accept_order(
         else:
             needed, asset = amount, market.base
     else:
-        executions = _limit_executions(side, amount, price, liquidity, market, slippage)
+        executions = (
+            []
+            if trigger_price is not None
+            else limit_executions(side, amount, price, liquidity, market, slippage)
+        )
         what = f"{side.value} {format_decimal(amount)} {market.symbol} at {format_decimal(price)}"
         if side is Side.BUY:
             reserve_fee = max(market.maker_fee, market.taker_fee)
@@ -89,6 +116,7 @@ def accept_order(
         reserved=needed,
         reserve_fee=reserve_fee,
         now=now,
+        trigger_price=trigger_price,
     )
     ids = trade_ids(first_trade_seq, len(executions))
     return settle(paper, executions, working, market, now, ids)
@@ -105,7 +133,7 @@ def resting_executions(
     result: list[tuple[PaperOrder, Execution]] = []
     for paper in by_priority:
         order = paper.order
-        if order.price is None:
+        if order.price is None or order.waiting_for_trigger:
             continue
         levels = books[order.side]
         if liquidity.levels(order.side):
@@ -135,7 +163,7 @@ def _market_executions(
     return [Execution(price=price, amount=amount, is_maker=False)]
 
 
-def _limit_executions(
+def limit_executions(
     side: Side,
     amount: Decimal,
     limit: Decimal,

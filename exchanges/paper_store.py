@@ -8,7 +8,7 @@ The full state is cached in memory at construction; one process owns a ledger at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,7 +23,7 @@ from exchanges.paper_ledger import (
     LedgerChange,
     PaperLedger,
     PaperOrder,
-    check_transition,
+    check_transitions,
 )
 
 
@@ -60,6 +60,8 @@ class PaperOrderRow(SQLModel, table=True):
     reserved: str
     reserve_fee: str
     filled_cost: str
+    trigger_price: str | None = None
+    triggered: bool = False
 
 
 class PaperFillRow(SQLModel, table=True):
@@ -82,9 +84,40 @@ class PaperFillRow(SQLModel, table=True):
 PAPER_TABLES = (PaperBalanceRow, PaperOrderRow, PaperFillRow)
 
 
+# Columns added after the paper tables were first released (stop orders): (name, DDL type).
+_ADDED_ORDER_COLUMNS = (
+    ("trigger_price", "VARCHAR"),
+    ("triggered", "BOOLEAN NOT NULL DEFAULT FALSE"),
+)
+
+
 def create_paper_tables(engine: Engine) -> None:
     """Create the paper_* tables only (SQLModel's metadata is shared with the bot's store)."""
     SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in PAPER_TABLES])  # type: ignore[attr-defined]
+    upgrade_paper_tables(engine)
+
+
+def upgrade_paper_tables(bind: Engine | sa.Connection) -> list[str]:
+    """Add the stop-order columns to a `paper_order` table created before them; idempotent.
+    Returns the columns added. A schema migration step can call it with its connection."""
+    inspector = sa.inspect(bind)
+    if "paper_order" not in inspector.get_table_names():
+        return []
+    present = {c["name"] for c in inspector.get_columns("paper_order")}
+    missing = [(name, ddl) for name, ddl in _ADDED_ORDER_COLUMNS if name not in present]
+    if not missing:
+        return []
+
+    def add(conn: sa.Connection) -> None:
+        for name, ddl in missing:
+            conn.execute(sa.text(f"ALTER TABLE paper_order ADD COLUMN {name} {ddl}"))
+
+    if isinstance(bind, sa.Connection):
+        add(bind)
+    else:
+        with bind.begin() as conn:
+            add(conn)
+    return [name for name, _ in missing]
 
 
 def _opt(value: Decimal | None) -> str | None:
@@ -121,6 +154,8 @@ def _order_row(p: PaperOrder) -> PaperOrderRow:
         reserved=str(p.reserved),
         reserve_fee=str(p.reserve_fee),
         filled_cost=str(p.filled_cost),
+        trigger_price=_opt(o.trigger_price),
+        triggered=o.triggered,
     )
 
 
@@ -139,6 +174,8 @@ def _paper_order(row: PaperOrderRow) -> PaperOrder:
         fee=Decimal(row.fee),
         created_at=_utc(row.created_at),
         updated_at=_utc(row.updated_at),
+        trigger_price=_dec(row.trigger_price),
+        triggered=bool(row.triggered),
     )
     return PaperOrder(
         order=order,
@@ -189,6 +226,8 @@ class SqlPaperLedger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._cache = InMemoryPaperLedger()
+        # A database from before stop orders lacks their columns; adding them is harmless.
+        upgrade_paper_tables(engine)
         self._load()
 
     def _load(self) -> None:
@@ -234,17 +273,32 @@ class SqlPaperLedger:
         return self._cache.fill_count()
 
     def apply(self, change: LedgerChange) -> None:
-        check_transition(self._cache.get_order(change.order.order.client_order_id), change.order)
-        first_seq = self._cache.fill_count() + 1
+        self.apply_all([change])
+
+    def apply_all(self, changes: Sequence[LedgerChange]) -> None:
+        check_transitions(
+            {
+                c.order.order.client_order_id: o
+                for c in changes
+                if (o := self._cache.get_order(c.order.order.client_order_id)) is not None
+            },
+            changes,
+        )
+        seq = self._cache.fill_count() + 1
         with Session(self._engine) as session, session.begin():
-            session.merge(_order_row(change.order))
-            session.add_all(_fill_row(f, first_seq + i) for i, f in enumerate(change.fills))
-            for asset, balance in change.balances.items():
-                session.merge(
-                    PaperBalanceRow(asset=asset, free=str(balance.free), used=str(balance.used))
-                )
+            for change in changes:
+                session.merge(_order_row(change.order))
+                session.add_all(_fill_row(f, seq + i) for i, f in enumerate(change.fills))
+                seq += len(change.fills)
+                for asset, balance in change.balances.items():
+                    session.merge(
+                        PaperBalanceRow(asset=asset, free=str(balance.free), used=str(balance.used))
+                    )
+                # Same-session merges of one order twice: flush keeps them in sequence.
+                session.flush()
         # Only after the commit: a failed transaction leaves the cache as the database is.
-        self._cache.restore(change)
+        for change in changes:
+            self._cache.restore(change)
 
 
 __all__ = [
@@ -255,4 +309,5 @@ __all__ = [
     "PaperOrderRow",
     "SqlPaperLedger",
     "create_paper_tables",
+    "upgrade_paper_tables",
 ]

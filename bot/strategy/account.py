@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from bot.risk_params import risk_params
 from bot.strategy.run import EntryRun
-from exchanges.base import OrderType, Side
+from exchanges.base import Side
 from risk import EntryAllowance, allowed_entry, roll_equity_marks
 
 _ZERO = Decimal(0)
@@ -39,7 +39,7 @@ async def entry_allowance(run: EntryRun, symbol: str, quote: Decimal) -> EntryAl
     for record in orders.repo.active():
         if record.side is not Side.BUY:
             continue
-        price = record.price if record.type is OrderType.LIMIT else None
+        price = record.price if record.type.has_limit_price else None
         price = price or prices.get(record.symbol) or await run.price(record.symbol)
         pending[record.symbol] = pending.get(record.symbol, _ZERO) + record.remaining * price
     balances = await run.exchange.fetch_balances()

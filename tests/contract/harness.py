@@ -11,7 +11,9 @@ The venue the harness builds must be Binance-like:
 - symbol ``BTC/USDT``: amount step 0.00001, price tick 0.01, min amount 0.00001,
   min notional (min_cost) 5 USDT; maker/taker fees of the venue's choice (scenarios read them
   from ``load_markets()``), fees charged in USDT or BTC (scenarios read ``Fill.fee_asset``);
-- the account starts with 10000 USDT and 0.5 BTC free, nothing used, no orders, no fills.
+- the account starts with 10000 USDT and 0.5 BTC free, nothing used, no orders, no fills;
+- it rests protective stops (`capabilities.stop_orders`, STOP_LIMIT, `replace_stop`; see
+  `exchanges.stops`): a sell stop triggers once the best bid is at or below its trigger.
 
 `set_market` replaces the market of `symbol`: `levels` bid levels at ``bid, bid - 1, bid - 2 ...``
 and `levels` ask levels at ``ask, ask + 1, ask + 2 ...`` (one quote unit apart), each holding

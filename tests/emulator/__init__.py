@@ -5,6 +5,9 @@ standalone with `python -m tests.emulator --port N`. Point a ccxt client at it b
 every `urls['api']` entry to the emulator URL + the original path (the ccxt adapter's
 `rest_url`). Credentials: api key "emu-key", secret "emu-secret" unless configured.
 
+Orders: MARKET, LIMIT and STOP_LOSS_LIMIT (protective stops: trigger on the scripted best bid,
+see engine.py), cancel, and POST /api/v3/order/cancelReplace (replace.py).
+
 Client-side choice for load_markets: the ccxt adapter restricts binance to spot markets
 (`options.fetchMarkets.types = ['spot']`) and skips currencies (`has.fetchCurrencies = False`),
 so only /api/v3/exchangeInfo is called. An unrestricted ccxt client also works: the emulator

@@ -12,6 +12,15 @@ Fill rules (each pinned by a test in tests/integration/test_emulator.py):
   as fills consume it and when the order ends.
 - newClientOrderId must be unique among OPEN orders, as on Binance (`unique_client_ids="open"`);
   "all" makes any reuse a duplicate.
+- STOP_LOSS_LIMIT (stopPrice, price, timeInForce, quantity) rests NEW and untriggered, locking
+  funds like a LIMIT order; one the book has already reached is refused (-2010 "Stop price
+  would trigger immediately."). It triggers when a scripted book has the best bid at or below
+  stopPrice (a buy: best ask at or above), then trades like a LIMIT order arriving then: the
+  crossing part fills at once as taker at book prices, the rest rests. (Binance compares the
+  last trade price; the emulator uses the book so tests script one thing.)
+- POST /api/v3/order/cancelReplace cancels then places in one request; with STOP_ON_FAILURE a
+  failed cancel places nothing (-2022), a failed placement after the cancel leaves no order
+  (-2021, HTTP 409), each half reported in `data` as Binance does.
 """
 
 from __future__ import annotations
@@ -30,9 +39,11 @@ from tests.emulator.records import BinanceError, EmuOrder, EmuTrade
 CLIENT_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 NUMBER_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 INSUFFICIENT = "Account has insufficient balance for requested action."
+LIMIT_TYPES = ("LIMIT", "STOP_LOSS_LIMIT")
+ORDER_TYPES = ("LIMIT", "MARKET", "STOP_LOSS_LIMIT")
 
 
-def _mandatory(params: Mapping[str, str], name: str) -> str:
+def mandatory(params: Mapping[str, str], name: str) -> str:
     value = params.get(name)
     if not value:
         raise BinanceError(
@@ -42,7 +53,7 @@ def _mandatory(params: Mapping[str, str], name: str) -> str:
 
 
 def _number(params: Mapping[str, str], name: str) -> Decimal:
-    raw = _mandatory(params, name)
+    raw = mandatory(params, name)
     if not NUMBER_RE.match(raw):
         raise BinanceError(
             -1100,
@@ -124,12 +135,12 @@ class Engine:
 
     def place_order(self, params: Mapping[str, str], now_ms: int) -> EmuOrder:
         with self.lock:
-            spec = self.spec(_mandatory(params, "symbol"))
-            side = _mandatory(params, "side").upper()
+            spec = self.spec(mandatory(params, "symbol"))
+            side = mandatory(params, "side").upper()
             if side not in ("BUY", "SELL"):
                 raise BinanceError(-1117, "Invalid side.")
-            order_type = _mandatory(params, "type").upper()
-            if order_type not in ("LIMIT", "MARKET"):
+            order_type = mandatory(params, "type").upper()
+            if order_type not in ORDER_TYPES:
                 raise BinanceError(-1116, "Invalid orderType.")
             client_id = params.get("newClientOrderId") or f"emu{next(self._generated_ids):019d}"
             if not CLIENT_ID_RE.match(client_id):
@@ -139,14 +150,20 @@ class Engine:
                     "'^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
                 )
             book = self.books[spec.symbol]
-            if order_type == "LIMIT":
-                tif = _mandatory(params, "timeInForce").upper()
+            stop_price = Decimal(0)
+            if order_type in LIMIT_TYPES:
+                tif = mandatory(params, "timeInForce").upper()
                 price = _number(params, "price")
                 qty = _number(params, "quantity")
                 self._check_price(spec, price)
                 self._check_qty(spec, qty)
+                if order_type == "STOP_LOSS_LIMIT":
+                    stop_price = _number(params, "stopPrice")
+                    self._check_price(spec, stop_price)
                 if qty * price < spec.min_notional:
                     raise BinanceError(-1013, "Filter failure: NOTIONAL")
+                if order_type == "STOP_LOSS_LIMIT" and stop_reached(side, stop_price, book):
+                    raise BinanceError(-2010, "Stop price would trigger immediately.")
             else:
                 tif, price = "GTC", Decimal(0)
                 qty = self._market_qty(spec, book, side, params)
@@ -162,8 +179,13 @@ class Engine:
                 orig_qty=qty,
                 time_ms=now_ms,
                 update_ms=now_ms,
+                stop_price=stop_price,
             )
-            plan = self._taker_plan(book, side, qty, price if order_type == "LIMIT" else None)
+            if order.waiting_for_trigger:
+                plan = []
+            else:
+                limit = price if order_type in LIMIT_TYPES else None
+                plan = self._taker_plan(book, side, qty, limit)
             if tif == "FOK" and sum((take for _, take in plan), Decimal(0)) < qty:
                 plan = []  # fill-or-kill: all or nothing
             self._reserve(spec, order, plan)
@@ -205,14 +227,14 @@ class Engine:
 
     def all_orders(self, params: Mapping[str, str]) -> list[EmuOrder]:
         with self.lock:
-            wanted = self.spec(_mandatory(params, "symbol")).symbol
+            wanted = self.spec(mandatory(params, "symbol")).symbol
             start = int(params.get("startTime", 0))
             rows = [o for o in self.orders.values() if o.symbol == wanted and o.time_ms >= start]
             return rows[-int(params.get("limit", 500)) :]
 
     def my_trades(self, params: Mapping[str, str]) -> list[EmuTrade]:
         with self.lock:
-            wanted = self.spec(_mandatory(params, "symbol")).symbol
+            wanted = self.spec(mandatory(params, "symbol")).symbol
             start = int(params.get("startTime", 0))
             end = int(params.get("endTime", 2**62))
             from_id = int(params.get("fromId", 0))
@@ -310,7 +332,7 @@ class Engine:
             wallet = self._wallet(spec.quote)
             need = (
                 order.orig_qty * order.price
-                if order.type == "LIMIT"
+                if order.type in LIMIT_TYPES
                 else sum((lv[0] * take for lv, take in plan), Decimal(0))
             )
         else:
@@ -335,7 +357,7 @@ class Engine:
         base, quote = self._wallet(spec.base), self._wallet(spec.quote)
         notional = price * qty
         if order.side == "BUY":
-            spent = qty * order.price if order.type == "LIMIT" else notional
+            spent = qty * order.price if order.type in LIMIT_TYPES else notional
             quote[1] -= spent
             quote[0] += spent - notional  # price improvement on a crossing limit buy
             order.reserved -= spent
@@ -371,6 +393,8 @@ class Engine:
     def _finish_taker(self, order: EmuOrder) -> None:
         if order.remaining <= 0:
             order.status = "FILLED"
+        elif order.waiting_for_trigger:
+            pass  # IOC/FOK apply once the stop has triggered
         elif order.type == "MARKET" or order.time_in_force in ("IOC", "FOK"):
             order.status = "EXPIRED"
         if not order.is_open:
@@ -388,6 +412,10 @@ class Engine:
         for order in sorted(self.orders.values(), key=lambda o: o.order_id):
             if order.symbol != spec.symbol or not order.is_open:
                 continue
+            if order.waiting_for_trigger:
+                if stop_reached(order.side, order.stop_price, book):
+                    self._trigger(spec, order, book, now_ms)
+                continue
             for level, take in self._taker_plan(book, order.side, order.remaining, order.price):
                 self._fill(spec, order, order.price, take, now_ms, is_maker=True)
                 level[1] -= take
@@ -395,8 +423,18 @@ class Engine:
             if not order.is_open:
                 self._release(order)
 
+    def _trigger(self, spec: SymbolSpec, order: EmuOrder, book: Book, now_ms: int) -> None:
+        """The stop becomes a LIMIT order arriving now: the crossing part fills as taker."""
+        order.working_ms = now_ms
+        order.update_ms = now_ms
+        for level, take in self._taker_plan(book, order.side, order.remaining, order.price):
+            self._fill(spec, order, level[0], take, now_ms, is_maker=False)
+            level[1] -= take
+        book.prune()
+        self._finish_taker(order)
+
     def _find(self, params: Mapping[str, str]) -> EmuOrder:
-        symbol = self.spec(_mandatory(params, "symbol")).symbol
+        symbol = self.spec(mandatory(params, "symbol")).symbol
         order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
         if not order_id and not client_id:
             raise BinanceError(
@@ -435,3 +473,11 @@ class Engine:
 
 def _opt_dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def stop_reached(side: str, stop_price: Decimal, book: Book) -> bool:
+    """A sell stop is reached when the best bid is at or below it, a buy when the best ask is
+    at or above it."""
+    if side == "SELL":
+        return book.best_bid is not None and book.best_bid <= stop_price
+    return book.best_ask is not None and book.best_ask >= stop_price

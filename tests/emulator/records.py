@@ -10,16 +10,23 @@ from tests.emulator.catalog import fmt
 
 
 class BinanceError(Exception):
-    """An error reply in Binance's shape: HTTP `status` with body {"code": code, "msg": msg}."""
+    """An error reply in Binance's shape: HTTP `status` with body {"code": code, "msg": msg},
+    plus `data` when given (cancelReplace reports both halves there)."""
 
-    def __init__(self, code: int, msg: str, status: int = 400) -> None:
+    def __init__(
+        self, code: int, msg: str, status: int = 400, data: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(msg)
         self.code = code
         self.msg = msg
         self.status = status
+        self.data = data
 
     def body(self) -> dict[str, Any]:
-        return {"code": self.code, "msg": self.msg}
+        body: dict[str, Any] = {"code": self.code, "msg": self.msg}
+        if self.data is not None:
+            body["data"] = self.data
+        return body
 
 
 OPEN_STATUSES = frozenset({"NEW", "PARTIALLY_FILLED"})
@@ -72,13 +79,16 @@ class EmuTrade:
 
 @dataclass(slots=True)
 class EmuOrder:
-    """`reserved` is what the order still locks: quote for a resting buy, base for a sell."""
+    """`reserved` is what the order still locks: quote for a resting buy, base for a sell.
+
+    A STOP_LOSS_LIMIT carries `stop_price`; until it triggers it is NEW with `isWorking` false
+    and `workingTime` -1 (as Binance shows a pending stop), then `working_ms` is set."""
 
     order_id: int
     client_order_id: str
     symbol: str
     side: str  # "BUY" | "SELL"
-    type: str  # "LIMIT" | "MARKET"
+    type: str  # "LIMIT" | "MARKET" | "STOP_LOSS_LIMIT"
     time_in_force: str
     price: Decimal  # 0 for market orders, as Binance reports them
     orig_qty: Decimal
@@ -89,6 +99,22 @@ class EmuOrder:
     cumm_quote: Decimal = Decimal(0)
     reserved: Decimal = Decimal(0)
     trades: list[EmuTrade] = field(default_factory=list)
+    stop_price: Decimal = Decimal(0)
+    working_ms: int | None = None
+
+    @property
+    def is_stop(self) -> bool:
+        return self.type == "STOP_LOSS_LIMIT"
+
+    @property
+    def waiting_for_trigger(self) -> bool:
+        return self.is_stop and self.working_ms is None
+
+    @property
+    def working_time(self) -> int:
+        if self.is_stop:
+            return -1 if self.working_ms is None else self.working_ms
+        return self.time_ms
 
     @property
     def remaining(self) -> Decimal:
@@ -129,7 +155,9 @@ class EmuOrder:
         """POST /api/v3/order reply for newOrderRespType RESULT, or FULL with `with_fills`."""
         body = self._common()
         body["transactTime"] = self.time_ms
-        body["workingTime"] = self.time_ms
+        body["workingTime"] = self.working_time
+        if self.is_stop:
+            body["stopPrice"] = fmt(self.stop_price)
         if with_fills:
             body["fills"] = [t.as_fill() for t in self.trades]
         return body
@@ -139,12 +167,12 @@ class EmuOrder:
         body = self._common()
         body.update(
             {
-                "stopPrice": fmt(Decimal(0)),
+                "stopPrice": fmt(self.stop_price),
                 "icebergQty": fmt(Decimal(0)),
                 "time": self.time_ms,
                 "updateTime": self.update_ms,
-                "isWorking": True,
-                "workingTime": self.time_ms,
+                "isWorking": not self.waiting_for_trigger,
+                "workingTime": self.working_time,
             }
         )
         return body
@@ -153,6 +181,8 @@ class EmuOrder:
         """DELETE /api/v3/order reply: `clientOrderId` is the cancel request's own id and the
         order's id moves to `origClientOrderId`, as on Binance."""
         body = self._common()
+        if self.is_stop:
+            body["stopPrice"] = fmt(self.stop_price)
         body["origClientOrderId"] = self.client_order_id
         body["clientOrderId"] = cancel_client_id
         body["transactTime"] = now_ms

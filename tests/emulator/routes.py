@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from tests.emulator.catalog import SYMBOLS, exchange_info, fmt, symbol_id
 from tests.emulator.engine import Engine
 from tests.emulator.records import BinanceError
+from tests.emulator.replace import cancel_replace
 
 Params = Mapping[str, str]
 Reply = tuple[int, Any]
@@ -104,6 +105,7 @@ class Routes:
         self.signed: dict[tuple[str, str], Callable[[Params], Reply]] = {
             ("POST", "/api/v3/order"): self.create_order,
             ("POST", "/api/v3/order/test"): self.test_order,
+            ("POST", "/api/v3/order/cancelReplace"): self.cancel_replace,
             ("GET", "/api/v3/order"): self.get_order,
             ("DELETE", "/api/v3/order"): self.cancel_order,
             ("GET", "/api/v3/openOrders"): self.open_orders,
@@ -236,6 +238,17 @@ class Routes:
         if resp_type == "ACK":
             return 200, order.as_ack()
         return 200, order.as_result(with_fills=resp_type == "FULL")
+
+    def cancel_replace(self, p: Params) -> Reply:
+        canceled, cancel_id, new = cancel_replace(self.engine, p, self.now_ms())
+        resp_type = p.get("newOrderRespType", "FULL").upper()
+        new_body = new.as_ack() if resp_type == "ACK" else new.as_result(resp_type == "FULL")
+        return 200, {
+            "cancelResult": "SUCCESS",
+            "newOrderResult": "SUCCESS",
+            "cancelResponse": canceled.as_cancel(cancel_id, self.now_ms()),
+            "newOrderResponse": new_body,
+        }
 
     def test_order(self, p: Params) -> Reply:
         self.engine.spec(p.get("symbol", ""))

@@ -1,7 +1,8 @@
 """HTTP front of the emulator: a ThreadingHTTPServer on loopback.
 
 Control endpoints (JSON in, JSON out; never faulted, never signed):
-    GET    /_emu/state     orders, trades, balances, books, request log, create counts, faults
+    GET    /_emu/state     orders, trades, balances, books, request log, create counts (orders
+                           and cancelReplace placements by newClientOrderId), faults
     POST   /_emu/market    {symbol, bid, ask, levels?, qty?, gap?, last?} or {symbol, bids, asks}
     POST   /_emu/balances  {"USDT": "1000", ...}  sets free balances
     POST   /_emu/faults    one fault or a list (see faults.py);  DELETE /_emu/faults clears
@@ -29,6 +30,7 @@ from tests.emulator.routes import Routes, check_auth
 DEFAULT_API_KEY = "emu-key"
 DEFAULT_API_SECRET = "emu-secret"
 ORDER_PATH = "/api/v3/order"
+REPLACE_PATH = "/api/v3/order/cancelReplace"
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -112,7 +114,7 @@ class EmulatorServer:
         entry: dict[str, Any] = {"method": method, "path": path, "time": self.now_ms()}
         if fault is not None:
             entry["fault"] = str(fault.kind)
-        if method == "POST" and path == ORDER_PATH:
+        if method == "POST" and path in (ORDER_PATH, REPLACE_PATH):
             client_id = params.get("newClientOrderId", "")
             entry["client_order_id"] = client_id
             with self._log_lock:

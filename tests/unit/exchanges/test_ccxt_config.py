@@ -130,7 +130,7 @@ def _bybit_order(cid: str, status: str) -> dict[str, Any]:
     }
 
 
-def test_bybit_finds_client_ids_by_searching_open_then_closed_orders() -> None:
+def test_bybit_finds_client_ids_by_searching_open_then_closed_orders_then_stops() -> None:
     calls: list[tuple[str, dict[str, Any]]] = []
     adapter = CcxtExchange("bybit", "testnet", "key", "secret")
     client = adapter.client
@@ -171,4 +171,7 @@ def test_bybit_finds_client_ids_by_searching_open_then_closed_orders() -> None:
         ("closed", {"orderLinkId": "qtbot-known"}),
         ("open", {"orderLinkId": "qtbot-unknown"}),
         ("closed", {"orderLinkId": "qtbot-unknown"}),
+        # Not a plain order: maybe a TP/SL stop, which bybit lists only under its own filter.
+        ("open", {"orderLinkId": "qtbot-unknown", "orderFilter": "tpslOrder"}),
+        ("closed", {"orderLinkId": "qtbot-unknown", "orderFilter": "tpslOrder"}),
     ]
