@@ -126,6 +126,21 @@ def run_daemon(settings: Settings, once: bool = False) -> int:
         lock.release()
 
 
+def _warn_without_exchange_stops(ctx: Context) -> None:
+    from exchanges.stops import capabilities_of
+
+    if not ctx.settings.risk.exchange_stop:
+        return
+    caps = capabilities_of(ctx.services["exchange"])
+    if not caps.stop_orders:
+        message = (
+            f"{ctx.settings.exchange.id} takes no stop orders through qtbot: positions are "
+            "protected only by the daemon's own stop while it runs"
+        )
+        log.warning("exchange_stop_unsupported", exchange=ctx.settings.exchange.id)
+        ctx.store.journal(ctx.started_at, "exchange_stop_unsupported", message, level="warning")
+
+
 async def _run(ctx: Context, once: bool) -> int:
     settings = ctx.settings
     view = public_view(settings)
@@ -147,6 +162,7 @@ async def _run(ctx: Context, once: bool) -> int:
     )
     from bot.web import Operations
 
+    _warn_without_exchange_stops(ctx)
     ops = Operations.for_context(ctx)
     jobs = ops.wrap_jobs(registered_jobs(ctx))
     watcher = None if once else build_watcher(settings, ctx.store)

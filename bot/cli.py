@@ -147,6 +147,17 @@ def _print_positions(positions: list[dict[str, Any]]) -> None:
             f"pnl {pnl}; next {tier}; trailing {p['trailing_stop'] or 'not armed'}; "
             f"hard stop {p['hard_stop'] or 'off'}"
         )
+        stop = p["exchange_stop"]
+        resting = (
+            f"sell {stop['amount']} at {stop['trigger_price']} (limit {stop['limit_price']}, "
+            f"{stop['client_order_id']}, last moved {stop['last_replaced'][:19]})"
+            if stop
+            else "none"
+        )
+        flag = f"  MISMATCH: {p['stop_mismatch']}" if p["stop_mismatch"] else ""
+        typer.echo(
+            f"             daemon stop {p['daemon_stop'] or 'none'}; exchange stop {resting}{flag}"
+        )
 
 
 def _print_plans(plans: list[dict[str, Any]]) -> None:

@@ -192,6 +192,18 @@ class RiskSettings(SettingsSection):
         False, description="also sell everything when the loss limit or drawdown trips"
     )
     risk_off: bool = Field(False, description="stop new entries; exits keep running")
+    exchange_stop: bool = Field(
+        True, description="keep a stop order resting on the exchange where it supports them"
+    )
+    exchange_stop_limit_offset_pct: float = Field(
+        0.5, ge=0, le=20, description="limit price of that stop this % below its trigger"
+    )
+    exchange_stop_step_pct: float = Field(
+        1.0, ge=0, le=50, description="move it up when the daemon's stop rose by more than this %"
+    )
+    exchange_stop_min_interval_seconds: int = Field(
+        60, ge=1, le=86400, description="at most one move of that stop per this many seconds"
+    )
     check_seconds: int = Field(60, ge=1, le=3600, description="risk job interval")
 
     @field_validator("take_profit_tiers")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from bot.config import Settings, public_view
@@ -67,12 +67,51 @@ def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
                     "price": _text(position.avg_entry_price * (1 + next_tier[1].gain), 4),
                     "sell_pct": _text(next_tier[1].sell_fraction * 100, 2),
                 },
+                **_stop_view(settings, store, position, mark, params),
                 "high_water_mark": _text(mark.high_water_mark, 4) if mark else None,
                 "trailing_stop": _text(mark.trailing_stop, 4) if mark else None,
                 "hard_stop": _text(stop.price, 4) if stop else None,
             }
         )
     return rows
+
+
+def _stop_view(
+    settings: Settings, store: Store, position: Any, mark: Any, params: Any
+) -> dict[str, Any]:
+    """The daemon's stop level next to the stop resting on the exchange, mismatch flagged."""
+    from bot.protective_stops import KIND, daemon_stop_level
+
+    level = daemon_stop_level(position, mark, params)
+    resting = [
+        r
+        for r in OrderRepo(store.engine).active()
+        if r.symbol == position.symbol and r.kind == KIND
+    ]
+    stop = max(resting, key=lambda r: r.created_at) if resting else None
+    mismatch = None
+    if settings.risk.exchange_stop and level is not None:
+        step = Decimal(str(settings.risk.exchange_stop_step_pct)) / 100
+        if stop is None:
+            mismatch = "no stop resting on the exchange"
+        elif stop.amount != position.size.quantize(stop.amount, rounding=ROUND_DOWN):
+            mismatch = f"exchange stop sells {stop.amount}, position is {position.size}"
+        elif stop.trigger_price is not None and abs(stop.trigger_price - level) > level * step:
+            mismatch = f"exchange stop at {stop.trigger_price}, daemon stop at {_text(level, 4)}"
+    return {
+        "daemon_stop": _text(level, 4),
+        "exchange_stop": None
+        if stop is None
+        else {
+            "client_order_id": stop.client_order_id,
+            "trigger_price": _text(stop.trigger_price, 4),
+            "limit_price": _text(stop.price, 4),
+            "amount": _text(stop.amount),
+            "last_replaced": stop.updated_at.isoformat(),
+            "status": stop.status.value,
+        },
+        "stop_mismatch": mismatch,
+    }
 
 
 def orders_view(store: Store) -> list[dict[str, Any]]:

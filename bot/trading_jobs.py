@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import structlog
 
+from bot import protective_stops
 from bot.context import Context
 from bot.orders.intents import OrderIntent
 from bot.orders.manager import OrderManager
@@ -16,7 +17,7 @@ from bot.risk_params import risk_params
 from bot.store.repo import EQUITY_MARKS_KEY
 from exchanges.base import ExchangeAdapter, Market, OrderType, Side
 from exchanges.errors import ExchangeError
-from risk import Action, EquityMarks, Position, evaluate, roll_equity_marks
+from risk import Action, EquityMarks, Position, RiskParams, evaluate, roll_equity_marks
 from risk.limits import global_block_reasons, kill_switch_reasons, rearm_after_kill
 
 log = structlog.get_logger("bot.jobs")
@@ -146,13 +147,19 @@ async def risk_check(ctx: Context, now: datetime) -> None:
         )
     _record_block_state(ctx, reasons, now)
     for action in decision.actions:
-        await _execute(ctx, action, book.markets[action.symbol], now)
-    for symbol in {a.symbol for a in decision.actions}:
+        await _execute(ctx, action, book, params, now)
+    acted = {a.symbol for a in decision.actions}
+    for symbol in acted:
         await orders.sync_fills(symbol, now)
+    # Positions that just traded are looked at again next tick, with their fills recorded.
+    await protective_stops.sync_stops(ctx, book.positions, book.markets, params, now, acted)
 
 
-async def _execute(ctx: Context, action: Action, market: Market, now: datetime) -> None:
+async def _execute(
+    ctx: Context, action: Action, book: Book, params: RiskParams, now: datetime
+) -> None:
     orders = _orders(ctx)
+    market = book.markets[action.symbol]
     amount = market.round_amount(action.amount)
     if amount <= 0:
         log.warning("exit_below_step", symbol=action.symbol, amount=str(action.amount))
@@ -177,9 +184,15 @@ async def _execute(ctx: Context, action: Action, market: Market, now: datetime) 
             tier=action.tier,
         )
     if action.is_exit:
+        if not await protective_stops.before_exit(ctx, action.symbol, now):
+            return  # the exchange stop is selling this position already
         # Whatever else rests on this symbol (a tranche buy, a tier sale) would fight the exit:
         # a buy re-enters what we are leaving, a sale could oversell.
         await cancel_other_orders(ctx, action.symbol, action.key, now)
+    elif not orders.repo.by_cause(action.key):
+        await protective_stops.before_sale(
+            ctx, book.positions[action.symbol], amount, market, params, now
+        )
     await orders.submit(
         OrderIntent(
             cause=action.key,

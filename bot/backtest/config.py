@@ -88,9 +88,10 @@ def effective_allocation(settings: Settings, symbols: Sequence[str]) -> str:
 
 
 def backtest_settings(settings: Settings, symbols: Sequence[str]) -> Settings:
-    """The settings with the allocation fitted to the candle symbols (see above)."""
+    """The settings with the allocation fitted to the candle symbols (see above), and no stop
+    orders resting on the simulated venue: they mirror the daemon's own stop, which the replay
+    already evaluates at the exact bar, so they would only add bars to hand over."""
     allocation = effective_allocation(settings, symbols)
-    if allocation == settings.strategy.allocation:
-        return settings
     strategy = settings.strategy.model_copy(update={"allocation": allocation})
-    return settings.model_copy(update={"strategy": strategy})
+    risk = settings.risk.model_copy(update={"exchange_stop": False})
+    return settings.model_copy(update={"strategy": strategy, "risk": risk})

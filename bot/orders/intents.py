@@ -92,6 +92,7 @@ class OrderIntent:
     reason: str
     price: Decimal | None = None
     tier: int | None = None
+    trigger_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class OrderRecord:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    trigger_price: Decimal | None = None
 
     @property
     def remaining(self) -> Decimal:

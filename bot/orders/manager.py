@@ -20,6 +20,7 @@ fills it has not seen and journals each discrepancy it repairs.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -45,6 +46,8 @@ from exchanges.errors import (
     OrderOutcomeUnknown,
     OrderRejected,
     RetryableError,
+    StopReplaceFailed,
+    StopTriggered,
 )
 from risk import Position, position_from_fills
 
@@ -53,6 +56,19 @@ log = structlog.get_logger("bot.orders")
 # Trades are re-read with this overlap so a fill reported late is still picked up.
 FILL_SYNC_OVERLAP = timedelta(minutes=30)
 FILL_CURSOR_KEY = "fills.cursor."
+
+
+@dataclass(frozen=True)
+class StopReplaceOutcome:
+    """What `replace_stop` did: the stop resting now (None: none), whether it moved, and
+    whether the position was left without a venue stop."""
+
+    resting: OrderRecord | None
+    moved: bool = False
+    unprotected: bool = False
+    method: str = ""
+    unprotected_ms: int | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -114,6 +130,7 @@ class OrderManager:
             type=record.type,
             amount=record.amount,
             price=record.price,
+            trigger_price=record.trigger_price,
         )
         bound = log.bind(client_order_id=record.client_order_id, symbol=record.symbol)
         try:
@@ -191,6 +208,90 @@ class OrderManager:
             symbol=record.symbol,
         )
 
+    async def replace_stop(
+        self,
+        record: OrderRecord,
+        intent: OrderIntent,
+        request_for: Callable[[str], OrderRequest],
+        position_amount: Decimal,
+        now: datetime,
+    ) -> StopReplaceOutcome:
+        """Move a resting stop through the venue's replace: the new intent is recorded before
+        anything is sent; the venue's answer updates both records."""
+        async with self.lock:
+            new = self.repo.insert_intent(
+                self.client_id(record.cause, len(self.repo.by_cause(record.cause))), intent, now
+            )
+            try:
+                result = await self.adapter.replace_stop(  # type: ignore[attr-defined]
+                    record.symbol,
+                    record.client_order_id,
+                    request_for(new.client_order_id),
+                    position_amount=position_amount,
+                )
+            except StopTriggered:
+                self.repo.update(
+                    new.client_order_id,
+                    now,
+                    IntentStatus.CANCELED,
+                    error="not sent: the resting stop is executing",
+                )
+                return StopReplaceOutcome(record)
+            except StopReplaceFailed as exc:
+                if exc.protected is None:  # look both up before anything else
+                    self.repo.update(
+                        new.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
+                    )
+                    self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN)
+                    return StopReplaceOutcome(None, error=str(exc))
+                self.repo.update(
+                    new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+                )
+                if exc.protected:
+                    return StopReplaceOutcome(record, error=str(exc))
+                self.repo.update(record.client_order_id, now, IntentStatus.CANCELED)
+                return StopReplaceOutcome(None, unprotected=True, error=str(exc))
+            except OrderOutcomeUnknown as exc:
+                self.repo.update(
+                    new.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
+                )
+                return StopReplaceOutcome(await self._resolve(record, now), error=str(exc))
+            except ExchangeError as exc:  # refused before anything changed at the venue
+                self.repo.update(
+                    new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+                )
+                return StopReplaceOutcome(record, error=str(exc))
+            unprotected_ms = (
+                None
+                if result.unprotected_for is None
+                else int(result.unprotected_for.total_seconds() * 1000)
+            )
+            if result.order.client_order_id == record.client_order_id:  # amended in place
+                self.repo.update(
+                    new.client_order_id,
+                    now,
+                    IntentStatus.CANCELED,
+                    error="not used: the venue amended the resting stop",
+                )
+                current = self.repo.amend(record.client_order_id, now, intent)
+            else:
+                self.repo.update(
+                    record.client_order_id,
+                    now,
+                    from_venue(result.previous.status),
+                    order=result.previous,
+                )
+                current = self.repo.update(
+                    new.client_order_id,
+                    now,
+                    from_venue(result.order.status),
+                    order=result.order,
+                    sent=True,
+                )
+            return StopReplaceOutcome(
+                current, moved=True, method=result.method.value, unprotected_ms=unprotected_ms
+            )
+
     async def refresh(self, record: OrderRecord, now: datetime) -> OrderRecord:
         """Ask the venue for the current state of one order and store it."""
         async with self.lock:
@@ -255,6 +356,17 @@ class OrderManager:
         if new:
             self._positions = {k: v for k, v in self._positions.items() if k[0] != symbol}
         for fill in new:
+            record = self.repo.get(fill.client_order_id or "")
+            if record is not None and record.kind == "exchange_stop":
+                self.store.journal(
+                    now,
+                    "exchange_stop_filled",
+                    f"the stop resting on the exchange sold {fill.amount} {symbol} at "
+                    f"{fill.price} (trigger {record.trigger_price})",
+                    level="warning",
+                    symbol=symbol,
+                    client_order_id=fill.client_order_id,
+                )
             log.info(
                 "fill_recorded",
                 symbol=symbol,

@@ -12,7 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import SQLModel
@@ -36,10 +46,21 @@ def _v1_initial(conn: Connection) -> None:
 
 
 def _v2_orders(conn: Connection) -> None:
+    # Created as it was at v2; v6 adds trigger_price.
+    table = models.OrderIntentRow.__table__  # type: ignore[attr-defined]
+    v2_intents = Table(
+        table.name,
+        MetaData(),
+        *[
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, index=c.index)
+            for c in table.columns
+            if c.name != "trigger_price"
+        ],
+    )
+    v2_intents.create(conn)
     SQLModel.metadata.create_all(
         conn,
         tables=[
-            models.OrderIntentRow.__table__,  # type: ignore[attr-defined]
             models.FillRow.__table__,  # type: ignore[attr-defined]
             models.PositionMarksRow.__table__,  # type: ignore[attr-defined]
         ],
@@ -68,6 +89,13 @@ def _v5_strategy(conn: Connection) -> None:
     create_strategy_tables(conn)
 
 
+def _v6_stop_orders(conn: Connection) -> None:
+    from exchanges.paper_store import upgrade_paper_tables
+
+    conn.execute(text("ALTER TABLE order_intent ADD COLUMN trigger_price VARCHAR"))
+    upgrade_paper_tables(conn)
+
+
 # Append new steps; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "heartbeat, journal, kv", _v1_initial),
@@ -75,6 +103,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (3, "paper engine balances, orders, fills", _v3_paper),
     (4, "hourly liquidation bars", _v4_liquidations),
     (5, "strategy plans and tranches", _v5_strategy),
+    (6, "stop orders: trigger prices", _v6_stop_orders),
 ]
 
 

@@ -119,6 +119,7 @@ class OrderIntentRow(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    trigger_price: str | None = None  # stop orders resting on the venue (schema v6)
 
 
 class FillRow(SQLModel, table=True):

@@ -50,6 +50,7 @@ def _record(row: OrderIntentRow) -> OrderRecord:
         last_error=row.last_error,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        trigger_price=decimal_or_none(row.trigger_price),
     )
 
 
@@ -74,6 +75,7 @@ class OrderRepo:
             price=None if intent.price is None else str(intent.price),
             tier=intent.tier,
             reason=intent.reason,
+            trigger_price=text_or_none(intent.trigger_price),
             status=IntentStatus.PENDING.value,
             created_at=now,
             updated_at=now,
@@ -161,6 +163,22 @@ class OrderRepo:
                 row.last_error = error
             if sent:
                 row.attempts += 1
+            row.updated_at = now
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return _record(row)
+
+    def amend(self, client_order_id: str, now: datetime, intent: OrderIntent) -> OrderRecord:
+        """The venue changed a resting order in place: store its new amount and prices."""
+        with Session(self.engine) as session:
+            row = session.get(OrderIntentRow, client_order_id)
+            if row is None:
+                raise KeyError(client_order_id)
+            row.amount = str(intent.amount)
+            row.price = text_or_none(intent.price)
+            row.trigger_price = text_or_none(intent.trigger_price)
+            row.reason = intent.reason
             row.updated_at = now
             session.add(row)
             session.commit()

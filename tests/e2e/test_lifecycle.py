@@ -71,8 +71,12 @@ def test_paper_run_builds_tranches_takes_tiers_and_trails_the_rest(tmp_path: Pat
     sells = [(i[0], i[1]) for i in filled if i[2] == "sell"]
     assert len(buys) >= 4, intents
     assert [status for _, status in tranches] == ["filled"] * 4, tranches
-    assert sells == [("take_profit", 1), ("take_profit", 2), ("trailing_stop", None)], intents
-    for kind in ("plan_started", "tranche_filled", "plan_complete", "take_profit", "trailing_stop"):
+    assert sells[:2] == [("take_profit", 1), ("take_profit", 2)], intents
+    # The rest goes at the trailing level: sold by the daemon, or by the stop it keeps
+    # resting on the venue at that level, whichever sees the fall first; never both.
+    assert len(sells) == 3 and sells[2][0] in ("trailing_stop", "exchange_stop"), intents
+    for kind in ("plan_started", "tranche_filled", "plan_complete", "take_profit"):
         assert kind in journal, kind
+    assert "exchange_stop_placed" in journal
     status = json.loads(run_qtbot("status", "--json", cwd=tmp_path, env=env).stdout)
     assert status["positions"] == []

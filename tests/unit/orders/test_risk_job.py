@@ -16,7 +16,9 @@ from tests.unit.orders.venue import db_url, later, make_venue
 
 
 def _context(tmp_path: Path, **risk: object) -> tuple[Context, object]:
-    settings = Settings(risk={"trailing_stop_pct": 15, "stop_loss_pct": 20, **risk})
+    # The daemon's own rules under test; exchange-resting stops have their own tests.
+    risk = {"trailing_stop_pct": 15, "stop_loss_pct": 20, "exchange_stop": False, **risk}
+    settings = Settings(risk=risk)
     store = Store.open(db_url(tmp_path))
     venue = make_venue(store.engine)
     ctx = Context(settings=settings, store=store, clock=venue.clock, started_at=venue.clock.now())
