@@ -133,6 +133,12 @@ _BUILDERS: dict[str, Callable[[JournalView], NotificationEvent | None]] = {
     "trailing_stop": _exit(NotificationKind.TRAILING_STOP, Severity.WARNING, "trailing stop"),
     "stop_loss": _exit(NotificationKind.STOP_LOSS, Severity.FAILURE, "stop loss"),
     "flatten": _exit(NotificationKind.FLATTEN, Severity.FAILURE, "flatten (kill switch)"),
+    "exchange_stop_filled": _exit(
+        NotificationKind.STOP_LOSS, Severity.FAILURE, "exchange stop filled"
+    ),
+    "exchange_stop_missing": _warning("no stop resting on the exchange"),
+    "exchange_stop_unsupported": _warning("exchange takes no stop orders"),
+    "kill_switch_rearmed": _warning("kill switch re-armed"),
     "panic": _panic,
     "entries_blocked": _entries_blocked,
     "job_failed": _job_failed,

@@ -177,3 +177,16 @@ def test_take_profit_body_carries_amount_and_price() -> None:
 )
 def test_routine_rows_are_not_news(entry: JournalView) -> None:
     assert event_from_journal(entry) is None
+
+
+def test_exchange_stop_fills_and_missing_stops_are_news() -> None:
+    from datetime import UTC, datetime
+
+    from bot.notify.journal_map import event_from_journal
+    from bot.store.repo import JournalView
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    filled = JournalView(1, at, "exchange_stop_filled", "warning", "BTC/USDT", "sold 1", {})
+    missing = JournalView(2, at, "exchange_stop_missing", "warning", "BTC/USDT", "none", {})
+    assert event_from_journal(filled) is not None
+    assert event_from_journal(missing) is not None
