@@ -171,7 +171,10 @@ def make_bench(
     bench = Bench(
         path=tmp_path / "bot.sqlite",
         strategy=strategy or params(),
-        settings=Settings(risk={"trailing_stop_pct": 15, "stop_loss_pct": 20, **risk}),
+        # Entries under test: venue-resting stops (tests/unit/orders) stay out of the way.
+        settings=Settings(
+            risk={"trailing_stop_pct": 15, "stop_loss_pct": 20, "exchange_stop": False, **risk}
+        ),
         clock=clock,
         data=StaticMarketData(MARKETS),
         signals=signals,
