@@ -115,9 +115,9 @@ class OrderManager:
             if latest.status is IntentStatus.NOT_FOUND:
                 record = self.repo.update(latest.client_order_id, now, IntentStatus.PENDING)
                 return await self._send(record, now)
-            if latest.filled > 0:
-                # Canceled/expired after a partial fill: the decision must be re-made with the
-                # position as it is now; a blind retry of the old amount could oversell.
+            if latest.filled > 0 and not self.repo.fills_recorded(history):
+                # Canceled/expired after a partial fill: a new attempt is safe only once those
+                # fills are in the store, so the caller's amount already counts them.
                 return latest
         record = self.repo.insert_intent(self.client_id(intent.cause, len(history)), intent, now)
         return await self._send(record, now)

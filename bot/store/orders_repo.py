@@ -232,6 +232,22 @@ class OrderRepo:
             session.commit()
         return new
 
+    def fills_recorded(self, records: list[OrderRecord]) -> bool:
+        """Whether every fill the venue reported for these orders is in the fill table."""
+        reported = {r.client_order_id: r.filled for r in records if r.filled > 0}
+        if not reported:
+            return True
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(FillRow.client_order_id, FillRow.amount).where(
+                    col(FillRow.client_order_id).in_(list(reported))
+                )
+            ).all()
+        recorded: dict[str, Decimal] = {}
+        for client_order_id, amount in rows:
+            recorded[client_order_id] = recorded.get(client_order_id, Decimal(0)) + Decimal(amount)
+        return all(recorded.get(cid, Decimal(0)) >= filled for cid, filled in reported.items())
+
     def fill_count(self) -> int:
         with Session(self.engine) as session:
             return len(session.exec(select(FillRow.trade_id)).all())

@@ -163,3 +163,23 @@ def test_same_millisecond_fills_keep_the_venue_order(tmp_path: Path) -> None:
     repo.record_fills([fill("paper-t10", Side.SELL), fill("paper-t9", Side.BUY)], START)
     assert [f.fill_id for f in repo.position_fills("BTC/USDT")] == ["paper-t9", "paper-t10"]
     ctx.store.close()
+
+
+def test_exit_that_expires_half_filled_is_completed_on_the_next_tick(tmp_path: Path) -> None:
+    ctx, venue = _context(tmp_path)
+    orders: OrderManager = ctx.services["orders"]
+
+    async def scenario() -> None:
+        await orders.submit(buy(amount="1"), venue.clock.now())
+        await risk_check(ctx, later(venue.clock))
+        # A thin book: 5 levels of 0.1 BTC take only half of the 1 BTC stop-loss sale (M3).
+        venue.set_price(Decimal(79), depth=Decimal("0.1"))
+        await risk_check(ctx, later(venue.clock))
+        assert orders.position("BTC/USDT").size == Decimal("0.5")
+        venue.set_price(Decimal(78), depth=Decimal("10"))
+        await risk_check(ctx, later(venue.clock))
+
+    asyncio.run(scenario())
+    assert _sells(ctx) == [("stop_loss", Decimal("0.50000")), ("stop_loss", Decimal("0.50000"))]
+    assert not orders.position("BTC/USDT").is_open()
+    ctx.store.close()
