@@ -306,6 +306,28 @@ class StrategySettings(SettingsSection):
     def _consistent(self) -> StrategySettings:
         from bot.strategy.params import strategy_params_from_settings
 
+        both = sorted(set(self.start_regimes.split(",")) & set(self.pause_regimes.split(",")))
+        if both:
+            raise ValueError(
+                f"QTBOT_STRATEGY__START_REGIMES and QTBOT_STRATEGY__PAUSE_REGIMES both list "
+                f"{', '.join(both)}: a regime cannot both start plans and pause them"
+            )
+        core = {a.strip().upper() for a in self.core_assets.split(",") if a.strip()}
+        alts = sum(
+            (
+                w
+                for symbol, w in parse_allocation(self.allocation)
+                if symbol.split("/")[0] not in core
+            ),
+            Decimal(0),
+        )
+        if alts > Decimal(str(self.alt_cap_pct)):
+            raise ValueError(
+                f"QTBOT_STRATEGY__ALLOCATION gives alts {alts}% but QTBOT_STRATEGY__ALT_CAP_PCT "
+                f"is {self.alt_cap_pct:g}%: lower the alt weights or raise the cap (otherwise part "
+                "of the budget would silently never be deployed)"
+            )
+
         try:
             strategy_params_from_settings(self)
         except ValueError as exc:

@@ -136,7 +136,7 @@ def parse_candle_arg(arg: str) -> tuple[str | None, Path]:
 
 def parse_candles(text: str, symbol: str, source: str = "<text>") -> CandleSeries:
     """Parse the CSV (header required); rows must be strictly ascending in time."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     rows: list[tuple[int, float, float, float, float, float]] = []
     header_seen = False
     for line_no, row in enumerate(reader, start=1):
@@ -169,6 +169,10 @@ def parse_candles(text: str, symbol: str, source: str = "<text>") -> CandleSerie
     )
 
 
+# 2100-01-01 in ms: later stamps are seconds-vs-ms mistakes or garbage, not candles.
+LAST_MS = 4_102_444_800_000
+
+
 def _parse_row(
     row: list[str], source: str, line_no: int
 ) -> tuple[int, float, float, float, float, float]:
@@ -178,8 +182,12 @@ def _parse_row(
         ts = int(float(row[0]))
         o, h, low, c = (float(x) for x in row[1:5])
         volume = float(row[5]) if len(row) > 5 and row[5].strip() else 0.0
-    except ValueError:
+    except (ValueError, OverflowError):
         raise CandleFileError(f"{source} line {line_no}: not a number in {row!r}") from None
+    if not 0 <= ts <= LAST_MS:
+        raise CandleFileError(
+            f"{source} line {line_no}: timestamp {row[0]!r} is not milliseconds since 1970 (UTC)"
+        )
     if not (low <= min(o, c) and h >= max(o, c) and low > 0):
         raise CandleFileError(f"{source} line {line_no}: inconsistent OHLC {row[1:5]!r}")
     return ts, o, h, low, c, volume

@@ -104,7 +104,7 @@ class FomcCalendar:
 
 def parse_fomc_calendar(text: str, source: str = "<text>") -> FomcCalendar:
     """Parse the calendar CSV; errors name `source` and the line."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     fields = tuple(reader.fieldnames or ())
     missing = [c for c in _REQUIRED_COLUMNS if c not in fields]
     if missing:

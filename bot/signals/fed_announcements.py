@@ -82,7 +82,7 @@ class AnnouncementFileError(ValueError):
 
 def parse_announcements(text: str, source: str = "<text>") -> tuple[FedAnnouncement, ...]:
     """Parse the announcements CSV; rows come back sorted by effective date."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     rows: list[FedAnnouncement] = []
     header_seen = False
     for line_no, row in enumerate(reader, start=1):

@@ -150,7 +150,7 @@ def parse_fred_csv(text: str, series_id: str | None = None, source: str = "<text
     `.` or an empty cell is a missing value. Blank lines are ignored. Anything else that does
     not fit raises `FredParseError` naming `source`, the series and the 1-based line number.
     """
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     builder: _SeriesBuilder | None = None
     for line_no, row in enumerate(rows, start=1):
         if not row or all(not cell.strip() for cell in row):

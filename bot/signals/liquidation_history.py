@@ -40,7 +40,7 @@ def parse_liquidation_bars(
     text: str, symbol: str, duration: timedelta, source: str = "<text>"
 ) -> list[LiquidationBar]:
     """Parse the CSV; rows must be ascending, unique, non-negative and finite."""
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     bars: list[LiquidationBar] = []
     header_seen = False
     for line_no, row in enumerate(rows, start=1):
@@ -78,6 +78,10 @@ def _parse_row(
         short_usd = float(row[2])
     except ValueError:
         raise LiquidationFileError(f"{source} line {line_no}: not a number in {row!r}") from None
+    if not 0 <= millis <= 4_102_444_800_000:  # up to 2100-01-01
+        raise LiquidationFileError(
+            f"{source} line {line_no}: timestamp {row[0].strip()!r} is not milliseconds since 1970"
+        )
     for value in (long_usd, short_usd):
         if not math.isfinite(value) or value < 0:
             raise LiquidationFileError(

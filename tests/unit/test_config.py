@@ -251,3 +251,14 @@ def test_strategy_cross_field_rules_are_config_errors(monkeypatch: pytest.Monkey
         },
     )
     assert any("cannot both start plans and pause them" in p for p in problems)
+
+
+def test_alts_over_the_alt_cap_are_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = _problems(
+        monkeypatch,
+        {
+            "QTBOT_STRATEGY__ALLOCATION": "BTC/USDT:50,SOL/USDT:50",
+            "QTBOT_STRATEGY__ALT_CAP_PCT": "30",
+        },
+    )
+    assert any("gives alts 50%" in p and "QTBOT_STRATEGY__ALT_CAP_PCT" in p for p in problems)

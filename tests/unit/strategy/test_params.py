@@ -24,7 +24,7 @@ def test_settings_percent_become_fractions_and_the_rest_keeps_defaults() -> None
             "budget": "5000",
             "allocation": "BTC/USDT:50,ETH/USDT:30,SOL/USDT:10,AAVE/USDT:10",
             "core_assets": "btc, eth",
-            "alt_cap_pct": 15,
+            "alt_cap_pct": 25,
             "tranches": 6,
             "entry_window_days": 28,
         }
@@ -38,7 +38,7 @@ def test_settings_percent_become_fractions_and_the_rest_keeps_defaults() -> None
         ("AAVE/USDT", Decimal("0.1")),
     )
     assert p.core_assets == frozenset({"BTC", "ETH"})
-    assert p.alt_cap == Decimal("0.15")
+    assert p.alt_cap == Decimal("0.25")
     assert (p.tranches, p.entry_window_days) == (6, 28.0)
     assert p.order_type is OrderType.LIMIT and p.budget_mode is BudgetMode.FIXED
     assert p.quote == "USDT" and p.reference_symbol == "BTC/USDT"
