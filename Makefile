@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench lint check-python clean chaos
+.PHONY: run test bench lint check-python clean chaos soak
 
 check-python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "qtbot: $(PYTHON) not found; install Python 3.11+ (Debian/Ubuntu: sudo apt install python3 python3-venv make)"; exit 2; }
@@ -32,8 +32,14 @@ bench: check-python $(STAMP)
 	@for script in benchmarks/bench_*.py; do [ -f "$$script" ] || continue; $(BIN)/python "$$script" || exit 1; done
 
 chaos: check-python $(STAMP)
-	@echo "# crash campaign: SIGKILL a real qtbot at random moments, restart, check invariants"
+	@echo "# crash campaigns (testnet, paper), every bad setting via the CLI, venue fault campaign"
 	$(BIN)/python -m tests.chaos.campaign --runs $${RUNS:-200}
+	$(BIN)/python -m tests.chaos.campaign --mode paper --runs $${RUNS:-200}
+	$(BIN)/python -m tests.badinput.full
+	$(BIN)/python -m tests.chaos.faults --cycles $${CYCLES:-2} $${SKIP_KNOWN:+--skip-known}
+
+soak: check-python $(STAMP)
+	$(BIN)/python -m tests.soak.soak --days $${DAYS:-30}
 
 lint: check-python $(STAMP)
 	$(BIN)/ruff check .

@@ -1,18 +1,23 @@
 """Crash campaign: SIGKILL a real `qtbot run` at random moments, restart it, check nothing is lost.
 
-The bot runs in testnet mode against the loopback Binance emulator (a separate venue with its
-own books, balances and request log), with an accelerated clock anchored to the campaign's
-start so every restart continues one simulated timeline, and a market driver moving prices so
-that tranches fill, tiers fire and stops trail. After the runs, two reconcile-only passes
-settle the store, then the invariants are checked:
+Two modes, one timeline each: an accelerated clock anchored to the campaign's start (so every
+restart continues the same simulated time) and a market driver moving the loopback Binance
+emulator's prices so that tranches fill, tiers fire and stops trail.
 
-- no client order id was sent to the venue more than once;
-- every venue trade of our orders is recorded exactly once, and nothing else is;
-- each position (from the store's fills) equals the venue's balance change;
-- no tranche bought more than its share, no take-profit tier sold twice;
-- SQLite's integrity check passes.
+- `testnet`: the bot trades on the emulator (a separate venue with its own books, balances and
+  request log). Invariants: no client order id sent to the venue more than once; every venue
+  trade of our orders recorded exactly once, and nothing else; each position (from the store's
+  fills) equals the venue's balance change.
+- `paper`: the emulator only serves public market data; the paper engine's ledger (tables
+  paper_order / paper_fill / paper_balance in the same SQLite file) is the venue. Invariants in
+  `tests.chaos.paper_invariants`: no client id accepted twice, every paper fill recorded once
+  in `fill`, positions (and cash) equal paper balances.
 
-Run: `python -m tests.chaos.campaign --runs 200` (also `make chaos`); a slice runs in the suite.
+Both: no tranche bought more than its share, no take-profit tier sold twice, SQLite's integrity
+check passes. After the runs, two reconcile-only passes settle the store before the checks.
+
+Run: `python -m tests.chaos.campaign --runs 200 [--mode paper]` (also `make chaos`); slices
+run in the suite (tests/e2e/test_crash_restart.py, tests/chaos/test_paper_campaign.py).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tests.chaos.paper_invariants import check_paper_invariants
+from tests.chaos.shared_checks import check_causes, check_tranche_shares
 from tests.conftest import qtbot_cmd, subprocess_env
 from tests.emulator.client import EmulatorHandle, start_emulator
 
@@ -64,10 +71,11 @@ class MarketDriver(threading.Thread):
         self.emulator, self.t0 = emulator, t0
         self.rng = random.Random(seed)
         self.halt = threading.Event()
+        self.bias = 1.0  # a multiplier the fault campaign uses to push the market through limits
 
     def run(self) -> None:
         while not self.halt.wait(0.1):
-            factor = price_factor(time.monotonic() - self.t0)
+            factor = price_factor(time.monotonic() - self.t0) * self.bias
             for symbol, base in BASES.items():
                 noise = 1 + self.rng.uniform(-0.001, 0.001)
                 bid = (base * Decimal(str(factor * noise))).quantize(Decimal("0.01"))
@@ -83,15 +91,16 @@ class Report:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def bot_env(emulator: EmulatorHandle, anchor: datetime) -> dict[str, str]:
+MODES = ("testnet", "paper")
+
+
+def bot_env(emulator: EmulatorHandle, anchor: datetime, mode: str = "testnet") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QTBOT_")}
     env.update(subprocess_env())
     env.update(
         {
-            "QTBOT_EXCHANGE__MODE": "testnet",
+            "QTBOT_EXCHANGE__MODE": mode,
             "QTBOT_EXCHANGE__ID": "binance",
-            "QTBOT_EXCHANGE__API_KEY": emulator.api_key,
-            "QTBOT_EXCHANGE__SECRET": emulator.api_secret,
             "QTBOT_EXCHANGE__REST_URL": emulator.url,
             "QTBOT_EXCHANGE__TIMEOUT_SECONDS": "3",
             "QTBOT_SIGNALS__REGIME_OVERRIDE": "easing",
@@ -111,17 +120,30 @@ def bot_env(emulator: EmulatorHandle, anchor: datetime) -> dict[str, str]:
             "QTBOT_LOG__LEVEL": "WARNING",
         }
     )
+    if mode == "testnet":
+        env["QTBOT_EXCHANGE__API_KEY"] = emulator.api_key
+        env["QTBOT_EXCHANGE__SECRET"] = emulator.api_secret
+    else:
+        env["QTBOT_EXCHANGE__PAPER_STARTING_BALANCE"] = f"USDT:{START_USDT}"
+        env["QTBOT_EXCHANGE__PAPER_MATCH_SECONDS"] = "600"
+        # INFO: the paper engine's `paper_order_accepted` lines are one of the records checked.
+        env["QTBOT_LOG__LEVEL"] = "INFO"
+        env["QTBOT_DAEMON__HEARTBEAT_SECONDS"] = "3600"
     return env
 
 
-def run_campaign(runs: int, workdir: Path, seed: int = 7, verbose: bool = False) -> Report:
+def run_campaign(
+    runs: int, workdir: Path, seed: int = 7, verbose: bool = False, mode: str = "testnet"
+) -> Report:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     rng = random.Random(seed)
     emulator = start_emulator()
     emulator.set_balances(USDT=str(START_USDT), BTC="0", ETH="0", SOL="0")
     anchor = datetime.now(UTC)
     driver = MarketDriver(emulator, time.monotonic(), seed)
     driver.start()
-    env = bot_env(emulator, anchor)
+    env = bot_env(emulator, anchor, mode)
     report = Report()
     logs = workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -152,7 +174,7 @@ def run_campaign(runs: int, workdir: Path, seed: int = 7, verbose: bool = False)
         driver.halt.set()
         driver.join()
         settle = {**env, "QTBOT_RISK__RISK_OFF": "true"}
-        for _ in range(2):
+        for index in range(2):
             result = subprocess.run(
                 qtbot_cmd("run", "--once"),
                 cwd=workdir,
@@ -161,25 +183,34 @@ def run_campaign(runs: int, workdir: Path, seed: int = 7, verbose: bool = False)
                 text=True,
                 timeout=120,
             )
+            (logs / f"settle-{index}.log").write_text(result.stderr)
             if result.returncode != 0:
                 report.violations.append(f"settle run failed: {result.stderr[-800:]}")
-        check_invariants(emulator, workdir / "data" / "qtbot.sqlite", report)
+        db = workdir / "data" / "qtbot.sqlite"
+        if mode == "testnet":
+            check_invariants(emulator, db, report)
+        else:
+            check_paper_invariants(db, logs, report)
     finally:
         driver.halt.set()
         emulator.stop()
     return report
 
 
-def _decimal_sum(values: list[str]) -> Decimal:
-    return sum((Decimal(v) for v in values), Decimal(0))
-
-
-def check_invariants(emulator: EmulatorHandle, db: Path, report: Report) -> None:
+def check_invariants(
+    emulator: EmulatorHandle, db: Path, report: Report, resend_ok: bool = False
+) -> None:
+    """`resend_ok`: a client id may be sent again after the venue refused it unprocessed
+    (e.g. -1021); the caller then checks that the venue processed it at most once."""
     state = emulator.state()
     creates: Counter[str] = Counter(state["order_creates"])
     twice = [cid for cid, n in creates.items() if n > 1]
-    if twice:
+    if twice and not resend_ok:
         report.violations.append(f"client ids sent more than once: {twice}")
+    placed = Counter(o["clientOrderId"] for o in state["orders"])
+    placed_twice = sorted(cid for cid, n in placed.items() if n > 1)
+    if placed_twice:
+        report.violations.append(f"client ids placed more than once: {placed_twice[:5]}")
     conn = sqlite3.connect(db)
     try:
         if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
@@ -193,6 +224,7 @@ def check_invariants(emulator: EmulatorHandle, db: Path, report: Report) -> None
         fills = conn.execute(
             "SELECT trade_id, symbol, client_order_id, side, amount, fee, fee_asset FROM fill"
         ).fetchall()
+        check_tranche_shares(conn, report)
     finally:
         conn.close()
     ours = {o["orderId"]: o["clientOrderId"] for o in state["orders"]}
@@ -208,7 +240,7 @@ def check_invariants(emulator: EmulatorHandle, db: Path, report: Report) -> None
     if foreign:
         report.violations.append(f"orders at the venue with no recorded intent: {foreign[:5]}")
     _check_positions(state, fills, report)
-    _check_causes(intents, report)
+    check_causes(intents, report)
     report.figures.update(
         orders_sent=sum(creates.values()),
         intents=len(intents),
@@ -233,34 +265,23 @@ def _check_positions(state: dict[str, Any], fills: list[Any], report: Report) ->
             report.violations.append(f"{base}: store holds {held[base]}, venue {venue}")
 
 
-def _check_causes(intents: dict[str, tuple[Any, ...]], report: Report) -> None:
-    by_cause: dict[str, list[Decimal]] = defaultdict(list)
-    for cause, kind, _symbol, _side, filled in intents.values():
-        if kind == "take_profit":
-            by_cause[cause].append(Decimal(filled))
-    for cause, filled in by_cause.items():
-        if sum(1 for f in filled if f > 0) > 1:
-            report.violations.append(f"tier {cause} sold by more than one order")
-    tranches: dict[str, int] = defaultdict(int)
-    for cause, kind, *_rest, filled in intents.values():
-        if kind == "tranche" and Decimal(filled) > 0:
-            tranches[cause.split("|r")[0]] += 1
-    report.figures["tranches_filled"] = len(tranches)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--mode", choices=MODES, default="testnet")
     args = parser.parse_args()
     import tempfile
 
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="qtbot-chaos-"))
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    report = run_campaign(args.runs, workdir, args.seed, verbose=True)
+    report = run_campaign(args.runs, workdir, args.seed, verbose=True, mode=args.mode)
+    if not report.figures.get("orders_sent"):
+        report.violations.append("no order was placed: the campaign proved nothing")
     summary = {
+        "mode": args.mode,
         "runs": report.runs,
         "sigkills": report.kills,
         "clean_exits": report.clean_exits,
