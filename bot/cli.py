@@ -24,7 +24,7 @@ from bot.cli_common import (
 )
 from bot.cli_signals import liquidations, regime_app
 from bot.config import public_view
-from bot.lock import AlreadyRunning
+from bot.lock import AlreadyRunning, LockUnavailable
 from bot.status import status_view
 from bot.store import StoreError
 
@@ -54,7 +54,7 @@ def run(
         fail(str(exc), 1)
     except StoreError as exc:
         fail(f"database error: {exc}")
-    except (ExchangeConfigError, StartupError) as exc:
+    except (ExchangeConfigError, StartupError, LockUnavailable) as exc:
         fail(f"config error: {exc}")
     raise typer.Exit(status)
 
@@ -198,6 +198,8 @@ def panic(
         lines = run_panic(settings)
     except StoreError as exc:
         fail(f"database error: {exc}")
+    except LockUnavailable as exc:
+        fail(f"config error: {exc}")
     for line in lines or ["nothing to do: no open orders, no positions"]:
         typer.echo(f"qtbot: {line}")
 

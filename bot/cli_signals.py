@@ -28,6 +28,19 @@ regime_app = typer.Typer(
 )
 
 
+def _inputs_or_exit(settings: Any, store: Any, now: datetime) -> tuple[Any, str, list[str]]:
+    from bot.signals.calendar import CalendarFileError
+    from bot.signals.fed_announcements import AnnouncementFileError
+    from bot.signals.fred import FredParseError
+
+    try:
+        inputs, source, warnings = load_regime_inputs(settings, store, now)
+    except (FredParseError, AnnouncementFileError, CalendarFileError, OSError) as exc:
+        fail(f"fed data error: {exc}")
+    assert inputs is not None
+    return inputs, source, warnings
+
+
 def _current(env_file: Path) -> dict[str, Any]:
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
@@ -38,8 +51,7 @@ def _current(env_file: Path) -> dict[str, Any]:
             snapshot["note"] = "as last computed by the daemon's regime job"
             return snapshot
         now = datetime.now(UTC)
-        inputs, source, warnings = load_regime_inputs(settings, store, now)
-        assert inputs is not None
+        inputs, source, warnings = _inputs_or_exit(settings, store, now)
         override = settings.signals.regime_override
         snapshot = regime_snapshot(
             inputs, now, regime_params(settings), Regime(override) if override else None
@@ -95,10 +107,9 @@ def history(
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
     try:
-        inputs, source, warnings = load_regime_inputs(settings, store, datetime.now(UTC))
+        inputs, source, warnings = _inputs_or_exit(settings, store, datetime.now(UTC))
     finally:
         store.close()
-    assert inputs is not None
     periods = regime_history(inputs, regime_params(settings))
     shown = [p for p in periods if first is None or (p.end is None or p.end > first)]
     changes = [p for p in pivots(periods) if first is None or p.date >= first]

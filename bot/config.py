@@ -293,6 +293,18 @@ class StrategySettings(SettingsSection):
         parse_allocation(value)
         return value
 
+    @field_validator("limit_offsets_pct")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if not items:
+            raise ValueError("must list at least one offset, e.g. 0.2 or 0.2,0.5,1")
+        for item in items:
+            number = _number(item, value)
+            if not 0 <= number < 100:
+                raise ValueError(f"offset {item}% must be at least 0 and below 100")
+        return ",".join(items)
+
     @field_validator("start_regimes", "pause_regimes")
     @classmethod
     def _regimes(cls, value: str) -> str:
@@ -596,7 +608,11 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
     env_file = os.environ.get("QTBOT_ENV_FILE", env_file)
     present = list(os.environ)
     if env_file and Path(env_file).is_file():
-        present += list(DotEnvSettingsSource(Settings, env_file=env_file).env_vars)
+        try:
+            present += list(DotEnvSettingsSource(Settings, env_file=env_file).env_vars)
+        except (UnicodeDecodeError, OSError) as exc:
+            reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc
+            raise ConfigError([f"cannot read {env_file}: {reason}"]) from None
     problems = _unknown_names(present)
     try:
         settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]

@@ -13,6 +13,10 @@ class AlreadyRunning(Exception):
     """Another qtbot holds the lock for this database."""
 
 
+class LockUnavailable(Exception):
+    """The lock file cannot be created (a configuration problem, not another instance)."""
+
+
 class InstanceLock:
     """An flock on a file beside the state; released by the kernel even after SIGKILL."""
 
@@ -22,8 +26,14 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise LockUnavailable(
+                f"cannot create the lock file in {self.path.parent}: "
+                f"{exc.strerror or exc}; set QTBOT_DATA_DIR to a writable directory"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -31,6 +31,7 @@ branches on an exchange id. Stop orders (STOP_LIMIT, `replace_stop`) live in
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -66,7 +67,13 @@ from exchanges.ccxt_parse import (
     to_ticker,
 )
 from exchanges.ccxt_stops import CcxtStops
-from exchanges.errors import ExchangeConfigError, ExchangeError, OrderNotFound, OrderRejected
+from exchanges.errors import (
+    ExchangeConfigError,
+    ExchangeError,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+)
 from exchanges.retry import RetryPolicy, Sleep, retry_read
 from exchanges.stops import StopReplacement, VenueCapabilities, check_stop_request
 from exchanges.venues import ClientIdLookup, VenueSpec, venue_spec
@@ -118,6 +125,7 @@ class CcxtExchange:
         self.mode = mode
         self.name = f"ccxt:{exchange_id}:{mode}"
         self._clock = clock
+        self._quiet_until = 0.0  # time.monotonic() before which no request is sent
         self._sleep = sleep
         self._policy = retry_policy or RetryPolicy()
         self._markets_max_age = markets_max_age
@@ -173,6 +181,15 @@ class CcxtExchange:
     async def _call(
         self, action: Action, operation: Callable[[], Awaitable[T]], cid: str | None = None
     ) -> T:
+        # Honour a venue's Retry-After across calls: hammering a venue that asked for quiet
+        # (418 ban, maintenance) gets the key banned for longer. Wall time, not the clock.
+        wait = self._quiet_until - time.monotonic()
+        if wait > 0:
+            raise RateLimited(
+                f"{self.name}: the venue asked for quiet, {wait:.1f} s left",
+                retry_after=wait,
+                client_order_id=cid,
+            )
         try:
             return await operation()
         except asyncio.CancelledError:
@@ -181,6 +198,9 @@ class CcxtExchange:
             if isinstance(exc, ccxt_errors.InvalidNonce):
                 await self._resync_clock()
             error = translate(exc, action, self.venue, cid)
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after:
+                self._quiet_until = max(self._quiet_until, time.monotonic() + retry_after)
             if error is exc:
                 raise
             raise error from exc
@@ -189,9 +209,15 @@ class CcxtExchange:
         return await retry_read(
             lambda: self._call(Action.READ, operation),
             policy=self._policy,
-            sleep=self._sleep,
+            sleep=self._wait_out,
             what=f"{self.name} {what}",
         )
+
+    async def _wait_out(self, delay: float) -> None:
+        """The retry's own wait honours Retry-After (it is at least that long): it serves the
+        quiet period."""
+        await self._sleep(delay)
+        self._quiet_until = 0.0
 
     async def _resync_clock(self) -> None:
         try:

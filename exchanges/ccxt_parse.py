@@ -26,6 +26,7 @@ from exchanges.base import (
     Side,
     Ticker,
 )
+from exchanges.errors import MalformedReply
 
 log = structlog.get_logger(__name__)
 
@@ -115,6 +116,9 @@ def to_balances(b: Mapping[str, Any]) -> dict[str, Balance]:
     result: dict[str, Balance] = {}
     for asset in b.get("total") or {}:
         row = b.get(asset) or {}
+        if all(row.get(key) is None for key in ("free", "used", "total")):
+            # Zeros here would read as an emptied account and trip the kill switch.
+            raise MalformedReply(f"balance reply without amounts for {asset}")
         free = dec(row.get("free")) or Decimal(0)
         used = dec(row.get("used")) or Decimal(0)
         total = dec(row.get("total"))
@@ -217,6 +221,10 @@ def to_order(
         fee = fees_in_quote(order_fees(o), market, average or price)
     created = from_ms(o.get("timestamp"), now)
     updated_ms = o.get("lastUpdateTimestamp") or o.get("lastTradeTimestamp") or o.get("timestamp")
+    if not o.get("status") and request is None:
+        # Only a fresh placement may be assumed open; a looked-up order of unknown state may
+        # be filled or canceled already.
+        raise MalformedReply(f"order reply without a status for {client_order_id}")
     status = _STATUS.get(str(o.get("status") or "").lower(), OrderStatus.OPEN)
     if status is OrderStatus.OPEN and amount > 0 and filled >= amount:
         status = OrderStatus.CLOSED
@@ -247,14 +255,18 @@ def to_fill(
     t: Mapping[str, Any], *, client_order_id: str | None, market: Market, now: datetime
 ) -> Fill:
     fee = t.get("fee") or {}
+    amount, price = dec(t.get("amount")), dec(t.get("price"))
+    if not amount or not price or amount <= 0 or price <= 0:
+        # A zero fill stored under the venue's trade id would hide the real one for good.
+        raise MalformedReply(f"trade {t.get('id')} reply without amount or price")
     return Fill(
         trade_id=str(t["id"]),
         client_order_id=client_order_id,
         exchange_order_id=None if t.get("order") is None else str(t["order"]),
         symbol=market.symbol,
         side=Side(str(t["side"]).lower()),
-        amount=dec(t.get("amount")) or Decimal(0),
-        price=dec(t.get("price")) or Decimal(0),
+        amount=amount,
+        price=price,
         fee=dec(fee.get("cost")) or Decimal(0),
         fee_asset=str(fee.get("currency") or market.quote),
         timestamp=from_ms(t.get("timestamp"), now),

@@ -45,6 +45,11 @@ class RetryableError(ExchangeError):
         self.retry_after = retry_after
 
 
+class MalformedReply(RetryableError):
+    """The venue answered without a field that cannot be guessed (a trade's amount, an order's
+    status, a balance): the reply is refused, never filled in with zeros; read it again."""
+
+
 class RateLimited(RetryableError):
     """HTTP 429/418 or a venue rate-limit code; `retry_after` from the Retry-After header."""
 

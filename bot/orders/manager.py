@@ -30,6 +30,7 @@ import structlog
 from bot.orders.intents import (
     ACTIVE,
     UNRESOLVED,
+    IllegalTransition,
     IntentStatus,
     OrderIntent,
     OrderRecord,
@@ -196,7 +197,13 @@ class OrderManager:
                 after=new.value,
                 filled=str(order.filled),
             )
-        return self.repo.update(record.client_order_id, now, new, order=order)
+        try:
+            return self.repo.update(record.client_order_id, now, new, order=order)
+        except IllegalTransition as exc:
+            # A venue report that contradicts a final state (closed -> open) is kept out of the
+            # store; the journal says so and the next lookup tries again.
+            self._discrepancy(now, record, f"venue report ignored: {exc}")
+            return record
 
     def _discrepancy(self, now: datetime, record: OrderRecord, what: str) -> None:
         log.warning("reconcile_discrepancy", client_order_id=record.client_order_id, detail=what)

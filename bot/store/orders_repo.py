@@ -204,6 +204,9 @@ class OrderRepo:
             for fill in fills:
                 if (fill.trade_id, fill.symbol) in known:
                     continue
+                if fill.amount <= 0 or fill.price <= 0:
+                    continue  # a garbled report; recording it would hide the real trade
+
                 known.add((fill.trade_id, fill.symbol))
                 intent = (
                     session.get(OrderIntentRow, fill.client_order_id)

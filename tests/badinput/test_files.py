@@ -112,20 +112,14 @@ def _env_file_missing(tmp: Path) -> Scenario:
     return Scenario(("config", "--env-file", "missing.env"), {}, ("missing.env",))
 
 
-TRACEBACK_IN_REGIME = (
-    "bot/cli_signals.py _current does not catch FredParseError (nor OSError, "
-    "CalendarFileError): `qtbot regime` prints a traceback, exit 1"
-)
-
-
 def _param(setup: Setup, case_id: str, xfail: str | None = None) -> object:
     marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
     return pytest.param(setup, id=case_id, marks=marks)
 
 
 SCENARIOS = [
-    _param(lambda t: _fred_dir(t, "malformed_value.csv"), "fred_value", TRACEBACK_IN_REGIME),
-    _param(lambda t: _fred_dir(t, "not_csv.html"), "fred_html_page", TRACEBACK_IN_REGIME),
+    _param(lambda t: _fred_dir(t, "malformed_value.csv"), "fred_value"),
+    _param(lambda t: _fred_dir(t, "not_csv.html"), "fred_html_page"),
     _param(_corrupt_db, "corrupt_db_run"),
     _param(_corrupt_db_status, "corrupt_db_status"),
     _param(_truncated_db, "truncated_db_pause"),
@@ -133,17 +127,8 @@ SCENARIOS = [
     _param(_newer_schema, "db_from_a_newer_qtbot"),
     _param(_db_is_a_directory, "db_path_is_a_directory"),
     _param(lambda t: _data_dir_under_a_file(t, ("pause",)), "data_dir_uncreatable_pause"),
-    _param(
-        lambda t: _data_dir_under_a_file(t, ("run", "--once")),
-        "data_dir_uncreatable_run",
-        "bot/lock.py InstanceLock.acquire: mkdir raises NotADirectoryError before the store "
-        "is opened, nothing catches it: a traceback, exit 1",
-    ),
-    _param(
-        _env_file_not_utf8,
-        "env_file_not_utf8",
-        "bot/config.py load_settings: python-dotenv raises UnicodeDecodeError, uncaught",
-    ),
+    _param(lambda t: _data_dir_under_a_file(t, ("run", "--once")), "data_dir_uncreatable_run"),
+    _param(_env_file_not_utf8, "env_file_not_utf8"),
     _param(
         _env_file_junk_lines,
         "env_file_unparsable_lines",

@@ -56,11 +56,6 @@ async def _bought(adapter: CcxtExchange, cid: str = "qtbot-chaos-buy-1") -> None
     assert order.status is OrderStatus.CLOSED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exchanges/ccxt_parse.py to_fill reads a missing qty as amount 0; the zero fill is "
-    "stored under the venue's trade id and the real one is then ignored as already seen",
-)
 def test_trade_reply_without_quantity_is_not_read_as_a_zero_fill(venue: Any) -> None:
     server, handle = venue
 
@@ -77,11 +72,6 @@ def test_trade_reply_without_quantity_is_not_read_as_a_zero_fill(venue: Any) -> 
     assert all(amount > 0 for amount in amounts), amounts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exchanges/ccxt_parse.py to_balances reads missing free/locked as 0: equity drops "
-    "to the positions alone and the kill switch trips (with FLATTEN_ON_KILL it sells all)",
-)
 def test_account_reply_without_amounts_is_not_read_as_an_empty_account(venue: Any) -> None:
     server, handle = venue
 
@@ -97,12 +87,6 @@ def test_account_reply_without_amounts_is_not_read_as_an_empty_account(venue: An
     assert usdt is None or usdt == Decimal(10000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exchanges/ccxt_parse.py to_order defaults a missing status to OPEN: a filled or "
-    "canceled order reads as open, and the manager's update then raises IllegalTransition "
-    "out of the risk job (the exit it was placing is not sent)",
-)
 def test_order_reply_without_status_is_not_read_as_open(venue: Any) -> None:
     server, handle = venue
 
@@ -119,11 +103,6 @@ def test_order_reply_without_status_is_not_read_as_open(venue: Any) -> None:
     assert status in (None, OrderStatus.CLOSED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exchanges/ccxt_adapter.py keeps no cooldown: a Retry-After beyond the retry "
-    "policy's max_delay goes back to the caller and every later call hits the venue again",
-)
 def test_a_long_retry_after_holds_every_request_until_it_expires(venue: Any) -> None:
     server, handle = venue
 
