@@ -25,7 +25,7 @@ run: check-python $(STAMP)
 
 test: check-python $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: check-python $(STAMP)
 	@echo "# each figure: one line 'name: value unit'; method printed to stderr by each script"
