@@ -39,7 +39,7 @@ app = typer.Typer(
 @app.command()
 def run(
     once: Annotated[bool, typer.Option("--once", help="run every job once, then exit")] = False,
-    env_file: EnvFile = Path(".env"),
+    env_file: EnvFile = None,
 ) -> None:
     """Start the daemon (paper mode unless configured otherwise)."""
     settings = settings_or_exit(env_file)
@@ -60,7 +60,7 @@ def run(
 
 
 @app.command()
-def config(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> None:
+def config(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
     """Print the effective configuration, secrets masked."""
     view = public_view(settings_or_exit(env_file))
     if json_output:
@@ -90,7 +90,7 @@ def _age(at: datetime | None, now: datetime) -> str:
 
 
 @app.command()
-def status(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> None:
+def status(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
     """Show mode, exchange, heartbeat and recent events from the store (no daemon needed)."""
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings) if store_exists(settings) else None
@@ -185,7 +185,7 @@ def _print_orders(orders: list[dict[str, Any]]) -> None:
 @app.command()
 def panic(
     yes: Annotated[bool, typer.Option("--yes", help="confirm: cancel all, sell all")] = False,
-    env_file: EnvFile = Path(".env"),
+    env_file: EnvFile = None,
 ) -> None:
     """Cancel every open order and market-sell every position; stops new entries."""
     settings = settings_or_exit(env_file)
@@ -204,7 +204,7 @@ def panic(
         typer.echo(f"qtbot: {line}")
 
 
-def _switch_risk_off(on: bool, env_file: Path) -> None:
+def _switch_risk_off(on: bool, env_file: Path | None) -> None:
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
     try:
@@ -222,13 +222,13 @@ def _switch_risk_off(on: bool, env_file: Path) -> None:
 
 
 @app.command()
-def pause(env_file: EnvFile = Path(".env")) -> None:
+def pause(env_file: EnvFile = None) -> None:
     """Stop new entries (risk-off); exits keep running. Takes effect at the next job run."""
     _switch_risk_off(True, env_file)
 
 
 @app.command()
-def resume(env_file: EnvFile = Path(".env")) -> None:
+def resume(env_file: EnvFile = None) -> None:
     """Allow new entries again after `qtbot pause`."""
     _switch_risk_off(False, env_file)
 
@@ -261,7 +261,7 @@ def backtest(
         float | None,
         typer.Option("--every-hours", help="run the jobs this often (default: daily at 00:00)"),
     ] = None,
-    env_file: EnvFile = Path(".env"),
+    env_file: EnvFile = None,
 ) -> None:
     """Replay the bot (same jobs, strategy, risk, orders, paper engine) over candle files."""
     from datetime import timedelta
@@ -289,7 +289,7 @@ def thesis(
     candles: Annotated[list[str], typer.Option("--candles", help="BTC and ETH candle CSVs")],
     fed_data: Annotated[Path, typer.Option("--fed-data", help="directory of FRED CSVs")],
     json_output: JsonFlag = False,
-    env_file: EnvFile = Path(".env"),
+    env_file: EnvFile = None,
 ) -> None:
     """Did crypto rise 3-18 months after each Fed pivot the classifier finds? From data."""
     from bot.backtest.cli_commands import thesis_command

@@ -12,8 +12,8 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.store import Store, StoreError
 
 EnvFile = Annotated[
-    Path,
-    typer.Option("--env-file", help="dotenv file to read settings from", show_default=True),
+    Path | None,
+    typer.Option("--env-file", help="dotenv file to read settings from (default: ./.env)"),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
@@ -24,9 +24,11 @@ def fail(lines: list[str] | str, status: int = 2) -> NoReturn:
     raise typer.Exit(status)
 
 
-def settings_or_exit(env_file: Path) -> Settings:
+def settings_or_exit(env_file: Path | None) -> Settings:
+    if env_file is not None and not env_file.is_file():
+        fail(f"config error: --env-file {env_file} does not exist")
     try:
-        return load_settings(env_file)
+        return load_settings(env_file or Path(".env"))
     except ConfigError as exc:
         fail([f"config error: {p}" for p in exc.problems])
 

@@ -66,7 +66,7 @@ def _current(env_file: Path) -> dict[str, Any]:
 
 @regime_app.callback()
 def regime(
-    ctx: typer.Context, json_output: JsonFlag = False, env_file: EnvFile = Path(".env")
+    ctx: typer.Context, json_output: JsonFlag = False, env_file: EnvFile = None
 ) -> None:
     """Current regime, where it came from, as-of date and the last pivot."""
     if ctx.invoked_subcommand is not None:
@@ -97,7 +97,7 @@ def history(
         str | None, typer.Option("--from", help="first date shown, YYYY-MM-DD")
     ] = None,
     json_output: JsonFlag = False,
-    env_file: EnvFile = Path(".env"),
+    env_file: EnvFile = None,
 ) -> None:
     """Regime periods (start, end, regime, balance sheet, rate) and pivots."""
     try:
@@ -157,7 +157,7 @@ def history(
         typer.echo(f"warning: {warning}")
 
 
-def liquidations(json_output: JsonFlag = False, env_file: EnvFile = Path(".env")) -> None:
+def liquidations(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
     """Liquidation totals (1h, 24h, longs vs shorts) and the last flush."""
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)

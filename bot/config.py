@@ -88,12 +88,7 @@ class ExchangeSettings(SettingsSection):
             raise ValueError(f"is not an exchange ccxt knows{hint}")
         return value
 
-    @field_validator("rest_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8900")
-        return value.rstrip("/") if value else value
+    _rest_url = field_validator("rest_url")(classmethod(lambda cls, v: _http_url(v)))
 
     @field_validator("paper_starting_balance")
     @classmethod
@@ -120,6 +115,18 @@ class HttpSettings(SettingsSection):
     enabled: bool = Field(False, description="serve /healthz, /metrics and a status page")
     host: str = Field("127.0.0.1", description="bind address; keep loopback unless proxied")
     port: int = Field(8321, ge=1, le=65535, description="TCP port of the status server")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", value):
+                raise ValueError("must be an IP address or host name such as 127.0.0.1") from None
+        return value
 
 
 class DaemonSettings(SettingsSection):
@@ -293,6 +300,10 @@ class StrategySettings(SettingsSection):
         parse_allocation(value)
         return value
 
+    _codes = field_validator("core_assets", "alt_lag_reference")(
+        classmethod(lambda cls, v: _asset_codes(v))
+    )
+
     @field_validator("limit_offsets_pct")
     @classmethod
     def _offsets(cls, value: str) -> str:
@@ -408,6 +419,20 @@ class SignalsSettings(SettingsSection):
         72.0, ge=0, le=720, description="a flush stays active (and cannot repeat) this long"
     )
 
+    _fred_url = field_validator("fred_url")(classmethod(lambda cls, v: _http_url(v)))
+    _paths = field_validator("fed_data_dir", "fed_announcements_path", "fomc_calendar_path")(
+        classmethod(lambda cls, v: _existing(v))
+    )
+
+    @field_validator("liquidation_symbols")
+    @classmethod
+    def _perp_symbols(cls, value: str) -> str:
+        symbols = [v.strip() for v in value.split(",") if v.strip()]
+        bad = [s for s in symbols if not re.fullmatch(r"[A-Z0-9]+/[A-Z0-9]+(:[A-Z0-9]+)?", s)]
+        if bad or not symbols:
+            raise ValueError(f"{bad or value!r}: use ccxt perp symbols such as BTC/USDT:USDT")
+        return ",".join(symbols)
+
     @field_validator("liquidation_feeds")
     @classmethod
     def _feeds(cls, value: str) -> str:
@@ -464,6 +489,22 @@ class Settings(BaseSettings):
     signals: SignalsSettings = Field(default_factory=SignalsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
 
+    @field_validator("database_url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if value is not None:
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError(
+                    "is not a SQLAlchemy URL (e.g. sqlite:///data/qtbot.sqlite or "
+                    "postgresql+psycopg://user:pw@host/db)"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
         ex = self.exchange
@@ -486,6 +527,30 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'qtbot.sqlite').as_posix()}"
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ValueError("must be an http(s) URL such as http://127.0.0.1:8900")
+    return value.rstrip("/") if value else value
+
+
+def _existing(value: Path | None) -> Path | None:
+    try:
+        missing = value is not None and not value.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise ValueError(f"cannot be used as a path: {exc.strerror}") from None
+    if missing:
+        raise ValueError("does not exist; give an existing path or leave it empty")
+    return value
+
+
+def _asset_codes(value: str) -> str:
+    codes = [v.strip().upper() for v in value.split(",") if v.strip()]
+    bad = [c for c in codes if not re.fullmatch(r"[A-Z0-9]+", c)]
+    if bad or not codes:
+        raise ValueError(f"{bad or value!r} are not asset codes such as BTC,ETH")
+    return ",".join(codes)
 
 
 # --- human-friendly list forms -------------------------------------------------------------
@@ -603,11 +668,31 @@ def _describe(error: Mapping[str, Any], secret_paths: set[tuple]) -> str:
     return f"{name}={shown}: {message}"
 
 
+def _check_dotenv_lines(path: Path) -> None:
+    """python-dotenv skips lines it cannot parse with a warning; a skipped stop-loss line must
+    be an error instead."""
+    from dotenv.parser import parse_stream
+
+    try:
+        with path.open(encoding="utf-8") as stream:
+            bad = [
+                f"{path} line {b.original.line}: cannot read {b.original.string.strip()!r}; "
+                "write NAME=value"
+                for b in parse_stream(stream)
+                if b.error
+            ]
+    except UnicodeDecodeError:
+        raise ConfigError([f"cannot read {path}: it is not UTF-8 text"]) from None
+    if bad:
+        raise ConfigError(bad)
+
+
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Build `Settings` from the environment and `env_file`; `ConfigError` lists every problem."""
     env_file = os.environ.get("QTBOT_ENV_FILE", env_file)
     present = list(os.environ)
     if env_file and Path(env_file).is_file():
+        _check_dotenv_lines(Path(env_file))
         try:
             present += list(DotEnvSettingsSource(Settings, env_file=env_file).env_vars)
         except (UnicodeDecodeError, OSError) as exc:

@@ -27,12 +27,6 @@ from pydantic.fields import FieldInfo
 
 from bot.config import Settings, env_names
 
-NO_VALIDATOR = "config accepts any text here; nothing checks it before it is used"
-MISSING_PATH = "config accepts a path that does not exist; it fails later, inside a job"
-SECTION_ONLY = (
-    "the line names the section (QTBOT_STRATEGY) and an internal parameter, not the variable"
-)
-
 
 @dataclass(frozen=True)
 class BadCase:
@@ -57,7 +51,7 @@ class Curated:
 
 
 CURATED: dict[str, list[Curated]] = {
-    "QTBOT_DATABASE_URL": [Curated("not a url", "not_a_url", NO_VALIDATOR)],
+    "QTBOT_DATABASE_URL": [Curated("not a url", "not_a_url")],
     "QTBOT_EXCHANGE__ID": [
         Curated("notanexchange", "unknown_exchange"),
         Curated("bin ance", "space_in_id"),
@@ -71,7 +65,7 @@ CURATED: dict[str, list[Curated]] = {
         Curated("USDT:-5", "negative"),
         Curated("usdt:10", "lowercase_asset"),
     ],
-    "QTBOT_HTTP__HOST": [Curated("not a host!", "not_a_host", NO_VALIDATOR)],
+    "QTBOT_HTTP__HOST": [Curated("not a host!", "not_a_host")],
     "QTBOT_DAEMON__CLOCK_START": [Curated("yesterday", "not_iso")],
     "QTBOT_RISK__TAKE_PROFIT_TIERS": [
         Curated("20:60,50:60", "sells_over_100pct"),
@@ -83,24 +77,24 @@ CURATED: dict[str, list[Curated]] = {
         Curated("BTC/USDT:60,ETH/BTC:40", "two_quote_currencies"),
         Curated("BTCUSDT:100", "not_a_symbol"),
     ],
-    "QTBOT_STRATEGY__CORE_ASSETS": [Curated("btc;eth!", "not_asset_codes", NO_VALIDATOR)],
+    "QTBOT_STRATEGY__CORE_ASSETS": [Curated("btc;eth!", "not_asset_codes")],
     "QTBOT_STRATEGY__LIMIT_OFFSETS_PCT": [
         Curated("abc", "not_a_number", alone=True),
         Curated("150", "over_100pct", alone=True),
     ],
     "QTBOT_STRATEGY__START_REGIMES": [Curated("boom", "unknown_regime")],
     "QTBOT_STRATEGY__PAUSE_REGIMES": [Curated("boom", "unknown_regime")],
-    "QTBOT_STRATEGY__ALT_LAG_REFERENCE": [Curated("b-t-c!", "not_an_asset", NO_VALIDATOR)],
-    "QTBOT_SIGNALS__FED_DATA_DIR": [Curated("/nonexistent/fred", "missing", MISSING_PATH)],
-    "QTBOT_SIGNALS__FRED_URL": [Curated("notaurl", "not_a_url", NO_VALIDATOR)],
+    "QTBOT_STRATEGY__ALT_LAG_REFERENCE": [Curated("b-t-c!", "not_an_asset")],
+    "QTBOT_SIGNALS__FED_DATA_DIR": [Curated("/nonexistent/fred", "missing")],
+    "QTBOT_SIGNALS__FRED_URL": [Curated("notaurl", "not_a_url")],
     "QTBOT_SIGNALS__FED_ANNOUNCEMENTS_PATH": [
-        Curated("/nonexistent/fed.csv", "missing", MISSING_PATH)
+        Curated("/nonexistent/fed.csv", "missing")
     ],
     "QTBOT_SIGNALS__FOMC_CALENDAR_PATH": [
-        Curated("/nonexistent/fomc.csv", "missing", MISSING_PATH)
+        Curated("/nonexistent/fomc.csv", "missing")
     ],
     "QTBOT_SIGNALS__LIQUIDATION_FEEDS": [Curated("nosuchvenue", "unknown_feed")],
-    "QTBOT_SIGNALS__LIQUIDATION_SYMBOLS": [Curated("???", "not_symbols", NO_VALIDATOR)],
+    "QTBOT_SIGNALS__LIQUIDATION_SYMBOLS": [Curated("???", "not_symbols")],
     "QTBOT_NOTIFY__URLS": [Curated("notaurl-chaos-token", "not_apprise")],
     "QTBOT_NOTIFY__KINDS": [Curated("bogus", "unknown_kind")],
 }
