@@ -2,7 +2,7 @@
 
 How it measures: 1-minute candles for BTC/USDT and ETH/USDT from 2019-06-01 to 2020-05-31
 (527,040 bars each, 1,054,080 in all) are synthesised in memory: each real daily candle of
-/work/shared/data becomes a seeded Brownian bridge from its open to its close with its own
+../shared/data becomes a seeded Brownian bridge from its open to its close with its own
 volatility (a seeded random walk when the shared data is absent). The Fed regime comes from
 the series shipped in bot/data, point in time. `run_backtest` then replays them with the
 default settings and strategy (jobs once a day; every bar where a resting order, tier,
@@ -34,7 +34,7 @@ from bot.backtest.runner import run_backtest
 from bot.backtest.synthetic import minutes_from_daily, random_walk_minutes
 from bot.config import Settings
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 START = datetime(2019, 6, 1, tzinfo=UTC)
 END = datetime(2020, 6, 1, tzinfo=UTC)
 SYMBOLS = (("BTC/USDT", "BTC_USDT-1d.csv", 8500.0), ("ETH/USDT", "ETH_USDT-1d.csv", 250.0))

@@ -1,4 +1,4 @@
-"""The real BTC/ETH daily candles and Fed series in /work/shared/data (skipped when absent)."""
+"""The real BTC/ETH daily candles and Fed series in ../shared/data (skipped when absent)."""
 
 from __future__ import annotations
 
