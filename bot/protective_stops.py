@@ -28,6 +28,7 @@ import structlog
 from bot.context import Context
 from bot.orders.intents import IntentStatus, OrderIntent, OrderRecord
 from bot.orders.manager import OrderManager
+from bot.risk_params import fraction
 from exchanges.base import Market, OrderType, Side
 from exchanges.stops import capabilities_of, protective_stop, stop_limit_price
 from risk import Position, PositionMarks, RiskParams
@@ -36,7 +37,6 @@ from risk.stops import hard_stop_level
 log = structlog.get_logger("bot.stops")
 
 KIND = "exchange_stop"
-_HUNDRED = Decimal(100)
 
 
 def daemon_stop_level(
@@ -117,8 +117,8 @@ async def sync_stops(
     orders: OrderManager = ctx.services["orders"]
     settings = ctx.settings.risk
     marks = orders.repo.marks()
-    offset = Decimal(str(settings.exchange_stop_limit_offset_pct)) / _HUNDRED
-    step = Decimal(str(settings.exchange_stop_step_pct)) / _HUNDRED
+    offset = fraction(settings.exchange_stop_limit_offset_pct)
+    step = fraction(settings.exchange_stop_step_pct)
     interval = timedelta(seconds=settings.exchange_stop_min_interval_seconds)
     held = {s for s, p in positions.items() if p.size > 0}
     for record in orders.repo.active():
@@ -184,7 +184,7 @@ async def replace(
     why: str,
 ) -> OrderRecord | None:
     """Move the resting stop to `plan`; returns the stop resting afterwards (None if none)."""
-    offset = Decimal(str(ctx.settings.risk.exchange_stop_limit_offset_pct)) / _HUNDRED
+    offset = fraction(ctx.settings.risk.exchange_stop_limit_offset_pct)
     outcome = await orders.replace_stop(
         record,
         OrderIntent(
@@ -238,7 +238,7 @@ async def before_sale(
     record = resting_stop(orders, position.symbol)
     if record is None or record.status is not IntentStatus.OPEN:
         return
-    offset = Decimal(str(ctx.settings.risk.exchange_stop_limit_offset_pct)) / _HUNDRED
+    offset = fraction(ctx.settings.risk.exchange_stop_limit_offset_pct)
     remaining = position.size - sell_amount
     plan = plan_stop(
         position, orders.repo.marks().get(position.symbol), params, market, offset, remaining

@@ -11,8 +11,13 @@ from risk import RiskParams, parse_take_profit_tiers
 _HUNDRED = Decimal(100)
 
 
+def fraction(percent: float) -> Decimal:
+    """A percent setting (20 means 20 %) as the fraction the rules use (0.2), exactly."""
+    return Decimal(str(percent)) / _HUNDRED
+
+
 def _fraction(percent: float | None) -> Decimal | None:
-    return None if percent is None else Decimal(str(percent)) / _HUNDRED
+    return None if percent is None else fraction(percent)
 
 
 def risk_params(
@@ -28,8 +33,8 @@ def risk_params(
         trailing_activation_gain=_fraction(settings.trailing_activation_pct),
         stop_loss_pct=_fraction(settings.stop_loss_pct),
         breakeven_after_first_tier=settings.breakeven_after_first_tier,
-        max_asset_fraction=Decimal(str(settings.max_asset_pct)) / _HUNDRED,
-        max_total_fraction=Decimal(str(settings.max_total_pct)) / _HUNDRED,
+        max_asset_fraction=fraction(settings.max_asset_pct),
+        max_total_fraction=fraction(settings.max_total_pct),
         max_open_positions=settings.max_open_positions,
         daily_loss_limit=_fraction(settings.daily_loss_limit_pct),
         max_drawdown=_fraction(settings.max_drawdown_pct),

@@ -8,7 +8,8 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from bot.config import Settings, public_view
-from bot.risk_params import risk_params
+from bot.orders.intents import OrderRecord
+from bot.risk_params import fraction, risk_params
 from bot.signals.live import REGIME_KEY
 from bot.store import Store
 from bot.store.orders_repo import OrderRepo
@@ -32,6 +33,7 @@ def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
         s: Decimal(p) for s, p in json.loads(store.get_value(LAST_PRICES_KEY) or "{}").items()
     }
     marks = repo.marks()
+    active = repo.active()
     rows = []
     for symbol in repo.fill_symbols():
         position = position_from_fills(symbol, repo.position_fills(symbol))
@@ -67,7 +69,7 @@ def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
                     "price": _text(position.avg_entry_price * (1 + next_tier[1].gain), 4),
                     "sell_pct": _text(next_tier[1].sell_fraction * 100, 2),
                 },
-                **_stop_view(settings, store, position, mark, params),
+                **_stop_view(settings, active, position, mark, params),
                 "high_water_mark": _text(mark.high_water_mark, 4) if mark else None,
                 "trailing_stop": _text(mark.trailing_stop, 4) if mark else None,
                 "hard_stop": _text(stop.price, 4) if stop else None,
@@ -77,21 +79,17 @@ def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
 
 
 def _stop_view(
-    settings: Settings, store: Store, position: Any, mark: Any, params: Any
+    settings: Settings, active: list[OrderRecord], position: Any, mark: Any, params: Any
 ) -> dict[str, Any]:
     """The daemon's stop level next to the stop resting on the exchange, mismatch flagged."""
     from bot.protective_stops import KIND, daemon_stop_level
 
     level = daemon_stop_level(position, mark, params)
-    resting = [
-        r
-        for r in OrderRepo(store.engine).active()
-        if r.symbol == position.symbol and r.kind == KIND
-    ]
+    resting = [r for r in active if r.symbol == position.symbol and r.kind == KIND]
     stop = max(resting, key=lambda r: r.created_at) if resting else None
     mismatch = None
     if settings.risk.exchange_stop and level is not None:
-        step = Decimal(str(settings.risk.exchange_stop_step_pct)) / 100
+        step = fraction(settings.risk.exchange_stop_step_pct)
         if stop is None:
             mismatch = "no stop resting on the exchange"
         elif stop.amount != position.size.quantize(stop.amount, rounding=ROUND_DOWN):
