@@ -7,10 +7,12 @@ volatility (a seeded random walk when the shared data is absent). The Fed regime
 the series shipped in bot/data, point in time. `run_backtest` then replays them with the
 default settings and strategy (jobs once a day; every bar where a resting order, tier,
 trailing stop or stop-loss can trigger handed to the real paper engine and risk/entry jobs)
-and collects the results. The wall time of that call (after a one-week warm-up run that
-loads modules and warms SQLAlchemy's statement cache) gives bars/s. Peak memory is the
-process's peak resident set size (getrusage ru_maxrss) after the run: interpreter, imports,
-the candle arrays and the run together.
+and collects the results (metrics, equity curve, journal). The bot's state is kept in memory
+(`bot.store.memory`), as every backtest does. The wall time of that call (after a one-week
+warm-up run that loads modules) gives bars/s. Peak memory is the process's peak resident set
+size (getrusage ru_maxrss) after the run: interpreter, imports, the candle arrays and the run
+together. For comparison, stderr also reports the same run through the daemon's SQLite
+repositories (`BacktestConfig(database=True)`), measured after the main figures.
 
 Run from the repo root: `python benchmarks/bench_backtest.py`. stdout carries exactly two
 lines, `backtest_replay: <int> bars/s` and `backtest_peak_memory: <int> MB`; the method and
@@ -22,6 +24,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,6 +89,17 @@ def main() -> None:
     )
     print(f"backtest_replay: {int(rate)} bars/s")
     print(f"backtest_peak_memory: {int(peak_mb)} MB")
+    sys.stdout.flush()
+    began = time.perf_counter()
+    through_sql = run_backtest(replace(config, database=True))
+    sql_seconds = time.perf_counter() - began
+    same = through_sql.fills == result.fills and through_sql.orders == result.orders
+    print(
+        f"# measured: the same run through the SQLite repositories: {sql_seconds:.2f} s, "
+        f"{bars / sql_seconds:,.0f} bars/s ({through_sql.stats.job_seconds:.2f} s inside the "
+        f"jobs); same fills and orders: {same}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -65,9 +65,7 @@ def _current(env_file: Path) -> dict[str, Any]:
 
 
 @regime_app.callback()
-def regime(
-    ctx: typer.Context, json_output: JsonFlag = False, env_file: EnvFile = None
-) -> None:
+def regime(ctx: typer.Context, json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
     """Current regime, where it came from, as-of date and the last pivot."""
     if ctx.invoked_subcommand is not None:
         return

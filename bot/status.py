@@ -12,7 +12,6 @@ from bot.orders.intents import OrderRecord
 from bot.risk_params import fraction, risk_params
 from bot.signals.live import REGIME_KEY
 from bot.store import Store
-from bot.store.orders_repo import OrderRepo
 from bot.strategy.status import plan_status
 from bot.strategy.store import StrategyRepo
 from bot.trading_jobs import BLOCKED_KEY, LAST_PRICES_KEY
@@ -27,7 +26,7 @@ def _text(value: Decimal | None, places: int = 8) -> str | None:
 
 
 def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
-    repo = OrderRepo(store.engine)
+    repo = store.order_repo()
     params = risk_params(settings.risk)
     prices = {
         s: Decimal(p) for s, p in json.loads(store.get_value(LAST_PRICES_KEY) or "{}").items()
@@ -126,7 +125,7 @@ def orders_view(store: Store) -> list[dict[str, Any]]:
             "kind": r.kind,
             "since": r.created_at.isoformat(),
         }
-        for r in OrderRepo(store.engine).active()
+        for r in store.order_repo().active()
     ]
 
 

@@ -14,6 +14,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +57,10 @@ class CandleSeries:
     def quote(self) -> str:
         return self.symbol.partition("/")[2]
 
-    @property
+    @cached_property
     def end_ts(self) -> IntArray:
-        """Close times (ms): when each bar's close becomes known."""
+        """Close times (ms): when each bar's close becomes known (computed once: the replay
+        searches it on every step)."""
         return self.ts + self.timeframe_ms
 
     def time_of(self, index: int) -> datetime:

@@ -35,6 +35,8 @@ class BacktestConfig:
     hand_every_bar: hand every bar to the jobs (no skipping): slow, for verifying that
     skipping changes no decision.
     extra_services: added to the jobs' context services (e.g. "strategy_params").
+    database: keep the bot's state in an in-memory SQLite database through the daemon's own
+    repositories instead of `bot.store.memory` (slower; for checking the two agree).
     """
 
     series: Sequence[CandleSeries]
@@ -46,6 +48,7 @@ class BacktestConfig:
     job_every: timedelta | None = None
     hand_every_bar: bool = False
     extra_services: Mapping[str, object] = field(default_factory=dict)
+    database: bool = False
 
     def __post_init__(self) -> None:
         if not self.series:

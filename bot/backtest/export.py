@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,7 +16,15 @@ from bot.backtest.metrics import daily_points, drawdown
 from bot.backtest.report import fill_dict, order_dict, summary_json, trip_dict
 from bot.backtest.runner import BacktestResult
 
-FILES = ("trades.csv", "orders.csv", "round_trips.csv", "equity_daily.csv", "summary.json")
+FILES = (
+    "trades.csv",
+    "orders.csv",
+    "round_trips.csv",
+    "equity_daily.csv",
+    "journal.csv",
+    "summary.json",
+)
+JOURNAL_COLUMNS = ("at", "kind", "level", "symbol", "message", "data")
 
 
 def _write(path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -49,6 +58,22 @@ def daily_equity_rows(result: BacktestResult) -> list[dict[str, Any]]:
     return rows
 
 
+def journal_rows(result: BacktestResult) -> list[dict[str, Any]]:
+    """Every decision the jobs journaled (plans, gates, tranches, exits), as the daemon's
+    journal has them: why the run did what it did."""
+    return [
+        {
+            "at": entry.at.isoformat(),
+            "kind": entry.kind,
+            "level": entry.level,
+            "symbol": entry.symbol or "",
+            "message": entry.message,
+            "data": json.dumps(entry.data, sort_keys=True),
+        }
+        for entry in result.journal
+    ]
+
+
 def write_outputs(result: BacktestResult, directory: Path) -> list[Path]:
     """Write the files named in `FILES` into `directory` (created); returns their paths."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -61,5 +86,6 @@ def write_outputs(result: BacktestResult, directory: Path) -> list[Path]:
     _write(paths[1], orders, list(orders[0]) if orders else ["created", "symbol", "side"])
     _write(paths[2], trips, list(trips[0]) if trips else ["symbol", "opened", "closed"])
     _write(paths[3], equity, list(equity[0]) if equity else ["date", "strategy"])
-    paths[4].write_text(summary_json(result, details=False) + "\n", encoding="utf-8")
+    _write(paths[4], journal_rows(result), JOURNAL_COLUMNS)
+    paths[5].write_text(summary_json(result, details=False) + "\n", encoding="utf-8")
     return paths

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import structlog
 
@@ -30,6 +29,7 @@ from bot.backtest.results import (
 from bot.backtest.world import World, build_world
 from bot.config import Settings
 from bot.orders.intents import OrderRecord
+from bot.store.repo import JournalView
 from bot.strategy.allocation import allocate
 from bot.strategy.params import StrategyParams, strategy_params_from_settings
 
@@ -52,6 +52,7 @@ class BacktestResult:
     stats: ReplayStats
     final_balances: dict[str, Decimal]
     journal_kinds: dict[str, int]
+    journal: tuple[JournalView, ...]  # every decision the jobs journaled, oldest first
 
 
 @contextmanager
@@ -106,7 +107,15 @@ async def _replay(
     settings = backtest_settings(config.settings, [s.symbol for s in series])
     start, end = _span(series, config)
     cash = config.cash if config.cash is not None else settings.strategy.budget
-    world = build_world(settings, series, config.signals, start, cash, dict(config.extra_services))
+    world = build_world(
+        settings,
+        series,
+        config.signals,
+        start,
+        cash,
+        dict(config.extra_services),
+        database=config.database,
+    )
     replay = Replay(world, series, start, end, config.schedule, on_progress, config.hand_every_bar)
     stats = await replay.run()
     return world, stats, start, end, settings, cash
@@ -151,8 +160,9 @@ def _collect(
         start_ms, curve.times, curve.buy_hold, float(cash), None, bh_fees * float(fee)
     )
     balances = {a: b.total for a, b in world.ledger.balances().items() if b.total != 0}
-    kinds: dict[str, Any] = {}
-    for entry in world.ctx.store.recent_journal(limit=1_000_000):
+    journal = tuple(reversed(world.ctx.store.recent_journal(limit=1_000_000)))
+    kinds: dict[str, int] = {}
+    for entry in journal:
         kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
     return BacktestResult(
         settings=settings,
@@ -171,4 +181,5 @@ def _collect(
         stats=stats,
         final_balances=balances,
         journal_kinds=dict(sorted(kinds.items())),
+        journal=journal,
     )

@@ -3,8 +3,8 @@
 Everything is the production code wired as `bot.app.open_context` wires it, with three
 differences that belong to the composition, not to any decision code: the clock is a
 `SimulatedClock`, market data is `StaticMarketData` fed from the candles, and the paper ledger
-lives in memory (`InMemoryPaperLedger`). The bot's own store is an in-memory SQLite database
-created with the real migrations.
+lives in memory (`InMemoryPaperLedger`). The bot's own state is kept in memory too
+(`bot.store.memory`), behind the same repository interface as the daemon's database.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from bot.config import Settings
 from bot.context import Context
 from bot.orders.manager import OrderManager
 from bot.store import Store
+from bot.store.memory import MemoryStore
 from bot.strategy.inputs import MemoryPriceHistory, Signals
-from bot.strategy.store import create_strategy_tables
+from bot.strategy.store import PLANS_SERVICE, MemoryStrategyRepo, create_strategy_tables
 from exchanges.base import Market, Ticker
 from exchanges.market_data import StaticMarketData
 from exchanges.paper import PaperConfig, PaperExchange
@@ -77,7 +78,11 @@ def build_world(
     start: datetime,
     cash: Decimal,
     extra_services: dict[str, object] | None = None,
+    database: bool = False,
 ) -> World:
+    """The daemon's composition for a replay. The bot's state lives in memory (`MemoryStore`:
+    no database round trip per job run); `database=True` puts it in an in-memory SQLite
+    database through the real repositories instead (the equivalence test compares the two)."""
     exchange = settings.exchange
     fee = (
         DEFAULT_FEE
@@ -85,8 +90,11 @@ def build_world(
         else Decimal(str(exchange.paper_fee_pct)) / _HUNDRED
     )
     markets = {s.symbol: market_for(s, fee) for s in series}
-    store = Store.open("sqlite://")
-    create_strategy_tables(store.engine)
+    if database:
+        store = Store.open("sqlite://")
+        create_strategy_tables(store.engine)
+    else:
+        store = MemoryStore()
     clock = SimulatedClock(start)
     data = StaticMarketData(markets.values())
     ledger = InMemoryPaperLedger()
@@ -104,6 +112,8 @@ def build_world(
         for day, close in s.daily_closes():
             history.record(s.symbol, day, Decimal(repr(close)))
     ctx.services.update(exchange=venue, orders=orders, price_history=history)
+    if not database:
+        ctx.services[PLANS_SERVICE] = MemoryStrategyRepo()
     if signals is not None:
         ctx.services["signals"] = signals
     ctx.services.update(extra_services or {})

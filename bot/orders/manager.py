@@ -37,7 +37,6 @@ from bot.orders.intents import (
     from_venue,
 )
 from bot.store import Store
-from bot.store.orders_repo import OrderRepo
 from exchanges.base import ExchangeAdapter, Fill, Order, OrderRequest
 from exchanges.client_ids import client_order_id
 from exchanges.errors import (
@@ -83,7 +82,7 @@ class ReconcileReport:
 class OrderManager:
     def __init__(self, store: Store, adapter: ExchangeAdapter, exchange_id: str) -> None:
         self.store = store
-        self.repo = OrderRepo(store.engine)
+        self.repo = store.order_repo()
         self.adapter = adapter
         self.exchange_id = exchange_id
         # One decision at a time reaches the venue: the risk, entry and reconcile jobs share it.

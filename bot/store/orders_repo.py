@@ -29,7 +29,7 @@ from risk import PositionFill, PositionMarks
 from risk.position import FillSide
 
 
-def _record(row: OrderIntentRow) -> OrderRecord:
+def order_record(row: OrderIntentRow) -> OrderRecord:
     return OrderRecord(
         client_order_id=row.client_order_id,
         cause=row.cause,
@@ -64,42 +64,18 @@ class OrderRepo:
         self, client_order_id: str, intent: OrderIntent, now: datetime
     ) -> OrderRecord:
         """Record the intent (status pending) and its journal line in one transaction."""
-        row = OrderIntentRow(
-            client_order_id=client_order_id,
-            cause=intent.cause,
-            kind=intent.kind,
-            symbol=intent.symbol,
-            side=intent.side.value,
-            type=intent.type.value,
-            amount=str(intent.amount),
-            price=None if intent.price is None else str(intent.price),
-            tier=intent.tier,
-            reason=intent.reason,
-            trigger_price=text_or_none(intent.trigger_price),
-            status=IntentStatus.PENDING.value,
-            created_at=now,
-            updated_at=now,
-        )
+        row = intent_row(client_order_id, intent, now)
         with Session(self.engine) as session:
             session.add(row)
-            session.add(
-                JournalEntry(
-                    at=now,
-                    kind="order_intent",
-                    symbol=intent.symbol,
-                    message=f"{intent.side} {intent.amount} {intent.symbol} ({intent.kind}): "
-                    f"{intent.reason}",
-                    data=f'{{"client_order_id": "{client_order_id}"}}',
-                )
-            )
+            session.add(intent_journal_entry(client_order_id, intent, now))
             session.commit()
             session.refresh(row)
-            return _record(row)
+            return order_record(row)
 
     def get(self, client_order_id: str) -> OrderRecord | None:
         with Session(self.engine) as session:
             row = session.get(OrderIntentRow, client_order_id)
-            return _record(row) if row else None
+            return order_record(row) if row else None
 
     def by_cause(self, cause: str) -> list[OrderRecord]:
         with Session(self.engine) as session:
@@ -108,23 +84,25 @@ class OrderRepo:
                 .where(OrderIntentRow.cause == cause)
                 .order_by(col(OrderIntentRow.created_at), col(OrderIntentRow.client_order_id))
             ).all()
-            return [_record(r) for r in rows]
+            return [order_record(r) for r in rows]
 
     def active(self) -> list[OrderRecord]:
         with Session(self.engine) as session:
             rows = session.exec(
-                select(OrderIntentRow).where(
-                    col(OrderIntentRow.status).in_([s.value for s in ACTIVE])
-                )
+                select(OrderIntentRow)
+                .where(col(OrderIntentRow.status).in_([s.value for s in ACTIVE]))
+                .order_by(col(OrderIntentRow.created_at), col(OrderIntentRow.client_order_id))
             ).all()
-            return [_record(r) for r in rows]
+            return [order_record(r) for r in rows]
 
     def all(self, symbol: str | None = None) -> list[OrderRecord]:
         with Session(self.engine) as session:
-            query = select(OrderIntentRow).order_by(col(OrderIntentRow.created_at))
+            query = select(OrderIntentRow).order_by(
+                col(OrderIntentRow.created_at), col(OrderIntentRow.client_order_id)
+            )
             if symbol:
                 query = query.where(OrderIntentRow.symbol == symbol)
-            return [_record(r) for r in session.exec(query).all()]
+            return [order_record(r) for r in session.exec(query).all()]
 
     def client_ids(self, symbol: str) -> set[str]:
         with self.engine.connect() as conn:
@@ -152,22 +130,11 @@ class OrderRepo:
             row = session.get(OrderIntentRow, client_order_id)
             if row is None:
                 raise KeyError(client_order_id)
-            row.status = transition(IntentStatus(row.status), status).value
-            if order is not None:
-                row.exchange_order_id = order.exchange_order_id or row.exchange_order_id
-                # Filled amounts only grow: a stale venue report must not shrink them.
-                row.filled = str(max(Decimal(row.filled), order.filled))
-                row.average = None if order.average is None else str(order.average)
-                row.fee = str(order.fee)
-            if error is not None:
-                row.last_error = error
-            if sent:
-                row.attempts += 1
-            row.updated_at = now
+            apply_update(row, now, status, order=order, error=error, sent=sent)
             session.add(row)
             session.commit()
             session.refresh(row)
-            return _record(row)
+            return order_record(row)
 
     def amend(self, client_order_id: str, now: datetime, intent: OrderIntent) -> OrderRecord:
         """The venue changed a resting order in place: store its new amount and prices."""
@@ -175,15 +142,11 @@ class OrderRepo:
             row = session.get(OrderIntentRow, client_order_id)
             if row is None:
                 raise KeyError(client_order_id)
-            row.amount = str(intent.amount)
-            row.price = text_or_none(intent.price)
-            row.trigger_price = text_or_none(intent.trigger_price)
-            row.reason = intent.reason
-            row.updated_at = now
+            apply_amend(row, now, intent)
             session.add(row)
             session.commit()
             session.refresh(row)
-            return _record(row)
+            return order_record(row)
 
     # --- fills -----------------------------------------------------------------------------
 
@@ -204,33 +167,15 @@ class OrderRepo:
             for fill in fills:
                 if (fill.trade_id, fill.symbol) in known:
                     continue
-                if fill.amount <= 0 or fill.price <= 0:
-                    continue  # a garbled report; recording it would hide the real trade
-
+                if garbled(fill):
+                    continue
                 known.add((fill.trade_id, fill.symbol))
                 intent = (
                     session.get(OrderIntentRow, fill.client_order_id)
                     if fill.client_order_id
                     else None
                 )
-                session.add(
-                    FillRow(
-                        trade_id=fill.trade_id,
-                        symbol=fill.symbol,
-                        client_order_id=fill.client_order_id,
-                        exchange_order_id=fill.exchange_order_id,
-                        side=fill.side.value,
-                        amount=str(fill.amount),
-                        price=str(fill.price),
-                        fee=str(fill.fee),
-                        fee_asset=fill.fee_asset,
-                        is_maker=fill.is_maker,
-                        tier=intent.tier if intent else None,
-                        kind=intent.kind if intent else None,
-                        timestamp=fill.timestamp,
-                        recorded_at=now,
-                    )
-                )
+                session.add(fill_row(fill, intent, now))
                 new.append(fill)
             session.commit()
         return new
@@ -246,10 +191,7 @@ class OrderRepo:
                     col(FillRow.client_order_id).in_(list(reported))
                 )
             ).all()
-        recorded: dict[str, Decimal] = {}
-        for client_order_id, amount in rows:
-            recorded[client_order_id] = recorded.get(client_order_id, Decimal(0)) + Decimal(amount)
-        return all(recorded.get(cid, Decimal(0)) >= filled for cid, filled in reported.items())
+        return covers(reported, [(cid, amount) for cid, amount in rows])
 
     def fill_count(self) -> int:
         with Session(self.engine) as session:
@@ -259,10 +201,7 @@ class OrderRepo:
         """The symbol's fills as the risk rules see them, in venue time order."""
         with Session(self.engine) as session:
             rows = session.exec(select(FillRow).where(FillRow.symbol == symbol)).all()
-            # Same-millisecond fills keep the venue's order: trade ids grow, but as text
-            # "t10" < "t9", so compare by length first.
-            rows = sorted(rows, key=lambda r: (r.timestamp, len(r.trade_id), r.trade_id))
-            return [_position_fill(r) for r in rows]
+            return [position_fill(r) for r in sorted(rows, key=venue_order)]
 
     def fill_symbols(self) -> list[str]:
         with Session(self.engine) as session:
@@ -272,12 +211,7 @@ class OrderRepo:
 
     def marks(self) -> dict[str, PositionMarks]:
         with Session(self.engine) as session:
-            return {
-                r.symbol: PositionMarks(
-                    r.cycle_id, Decimal(r.high_water_mark), decimal_or_none(r.trailing_stop)
-                )
-                for r in session.exec(select(PositionMarksRow)).all()
-            }
+            return {r.symbol: position_marks(r) for r in session.exec(select(PositionMarksRow))}
 
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
         with Session(self.engine) as session:
@@ -285,21 +219,12 @@ class OrderRepo:
                 row = session.get(PositionMarksRow, symbol) or PositionMarksRow(
                     symbol=symbol, cycle_id=mark.cycle_id, high_water_mark="0", updated_at=now
                 )
-                changed = (
-                    row.cycle_id != mark.cycle_id
-                    or row.high_water_mark != str(mark.high_water_mark)
-                    or row.trailing_stop != text_or_none(mark.trailing_stop)
-                )
-                if changed:
-                    row.cycle_id = mark.cycle_id
-                    row.high_water_mark = str(mark.high_water_mark)
-                    row.trailing_stop = text_or_none(mark.trailing_stop)
-                    row.updated_at = now
+                if apply_marks(row, mark, now):
                     session.add(row)
             session.commit()
 
 
-def _position_fill(row: FillRow) -> PositionFill:
+def position_fill(row: FillRow) -> PositionFill:
     """A stored fill for the risk rules: fees in quote, amounts net of fees taken in base.
 
     Venues that charge a buy's fee in the base asset deliver less than the traded amount; the
@@ -321,3 +246,127 @@ def _position_fill(row: FillRow) -> PositionFill:
         tier=row.tier if row.side == "sell" else None,
         reason=row.kind,
     )
+
+
+# --- row logic shared with the in-memory repository (bot.store.memory) ------------------------
+
+
+def intent_row(client_order_id: str, intent: OrderIntent, now: datetime) -> OrderIntentRow:
+    return OrderIntentRow(
+        client_order_id=client_order_id,
+        cause=intent.cause,
+        kind=intent.kind,
+        symbol=intent.symbol,
+        side=intent.side.value,
+        type=intent.type.value,
+        amount=str(intent.amount),
+        price=None if intent.price is None else str(intent.price),
+        tier=intent.tier,
+        reason=intent.reason,
+        trigger_price=text_or_none(intent.trigger_price),
+        status=IntentStatus.PENDING.value,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def intent_journal_entry(client_order_id: str, intent: OrderIntent, now: datetime) -> JournalEntry:
+    return JournalEntry(
+        at=now,
+        kind="order_intent",
+        symbol=intent.symbol,
+        message=f"{intent.side} {intent.amount} {intent.symbol} ({intent.kind}): {intent.reason}",
+        data=f'{{"client_order_id": "{client_order_id}"}}',
+    )
+
+
+def apply_update(
+    row: OrderIntentRow,
+    now: datetime,
+    status: IntentStatus,
+    *,
+    order: Order | None,
+    error: str | None,
+    sent: bool,
+) -> None:
+    """Move `row` to `status`; the transition is checked before anything changes."""
+    row.status = transition(IntentStatus(row.status), status).value
+    if order is not None:
+        row.exchange_order_id = order.exchange_order_id or row.exchange_order_id
+        # Filled amounts only grow: a stale venue report must not shrink them.
+        row.filled = str(max(Decimal(row.filled), order.filled))
+        row.average = None if order.average is None else str(order.average)
+        row.fee = str(order.fee)
+    if error is not None:
+        row.last_error = error
+    if sent:
+        row.attempts += 1
+    row.updated_at = now
+
+
+def apply_amend(row: OrderIntentRow, now: datetime, intent: OrderIntent) -> None:
+    row.amount = str(intent.amount)
+    row.price = text_or_none(intent.price)
+    row.trigger_price = text_or_none(intent.trigger_price)
+    row.reason = intent.reason
+    row.updated_at = now
+
+
+def garbled(fill: Fill) -> bool:
+    """A report without a positive amount and price; recording it would hide the real trade."""
+    return fill.amount <= 0 or fill.price <= 0
+
+
+def fill_row(fill: Fill, intent: OrderIntentRow | None, now: datetime) -> FillRow:
+    return FillRow(
+        trade_id=fill.trade_id,
+        symbol=fill.symbol,
+        client_order_id=fill.client_order_id,
+        exchange_order_id=fill.exchange_order_id,
+        side=fill.side.value,
+        amount=str(fill.amount),
+        price=str(fill.price),
+        fee=str(fill.fee),
+        fee_asset=fill.fee_asset,
+        is_maker=fill.is_maker,
+        tier=intent.tier if intent else None,
+        kind=intent.kind if intent else None,
+        timestamp=fill.timestamp,
+        recorded_at=now,
+    )
+
+
+def covers(reported: dict[str, Decimal], recorded_rows: Iterable[tuple[str | None, str]]) -> bool:
+    """Whether the recorded fill amounts reach what the venue reported for each order."""
+    recorded: dict[str, Decimal] = {}
+    for client_order_id, amount in recorded_rows:
+        if client_order_id is not None:
+            recorded[client_order_id] = recorded.get(client_order_id, Decimal(0)) + Decimal(amount)
+    return all(recorded.get(cid, Decimal(0)) >= filled for cid, filled in reported.items())
+
+
+def venue_order(row: FillRow) -> tuple[datetime, int, str]:
+    """Same-millisecond fills keep the venue's order: trade ids grow, but as text "t10" < "t9",
+    so compare by length first."""
+    return (row.timestamp, len(row.trade_id), row.trade_id)
+
+
+def position_marks(row: PositionMarksRow) -> PositionMarks:
+    return PositionMarks(
+        row.cycle_id, Decimal(row.high_water_mark), decimal_or_none(row.trailing_stop)
+    )
+
+
+def apply_marks(row: PositionMarksRow, mark: PositionMarks, now: datetime) -> bool:
+    """Write `mark` into `row`; False (row untouched) when nothing changed."""
+    changed = (
+        row.cycle_id != mark.cycle_id
+        or row.high_water_mark != str(mark.high_water_mark)
+        or row.trailing_stop != text_or_none(mark.trailing_stop)
+    )
+    if changed:
+        row.cycle_id = mark.cycle_id
+        row.high_water_mark = str(mark.high_water_mark)
+        row.trailing_stop = text_or_none(mark.trailing_stop)
+        row.updated_at = now
+    return changed

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.db import integrity_ok, open_store
 from bot.store.models import Heartbeat, JournalEntry, KeyValue
+from bot.store.orders_repo import OrderRepo
 
 _KV_TABLE = KeyValue.__table__  # type: ignore[attr-defined]
 _KV_SELECT = select(_KV_TABLE.c.value).where(_KV_TABLE.c.key == bindparam("k"))
@@ -64,6 +65,10 @@ class Store:
     def integrity_ok(self) -> bool:
         return integrity_ok(self.engine)
 
+    def order_repo(self) -> OrderRepo:
+        """Order intents, fills and position marks kept beside this store's state."""
+        return OrderRepo(self.engine)
+
     # --- heartbeat ---------------------------------------------------------------------------
 
     def beat(
@@ -97,18 +102,7 @@ class Store:
     def heartbeat(self, name: str = "daemon") -> HeartbeatView | None:
         with Session(self.engine) as session:
             row = session.get(Heartbeat, name)
-            if row is None:
-                return None
-            return HeartbeatView(
-                row.name,
-                row.at,
-                row.pid,
-                row.host,
-                row.mode,
-                row.exchange,
-                row.started_at,
-                row.stopped_at,
-            )
+            return None if row is None else heartbeat_view(row)
 
     # --- journal -----------------------------------------------------------------------------
 
@@ -123,14 +117,7 @@ class Store:
         **data: Any,
     ) -> int:
         with Session(self.engine) as session:
-            entry = JournalEntry(
-                at=at,
-                kind=kind,
-                level=level,
-                symbol=symbol,
-                message=message,
-                data=json.dumps(data, default=str, sort_keys=True),
-            )
+            entry = journal_entry(at, kind, message, level, symbol, data)
             session.add(entry)
             session.commit()
             assert entry.id is not None
@@ -141,13 +128,7 @@ class Store:
             query = select(JournalEntry).order_by(col(JournalEntry.id).desc()).limit(limit)
             if kind is not None:
                 query = query.where(JournalEntry.kind == kind)
-            rows = session.exec(query).all()
-            return [
-                JournalView(
-                    r.id or 0, r.at, r.kind, r.level, r.symbol, r.message, json.loads(r.data)
-                )
-                for r in rows
-            ]
+            return [journal_view(r) for r in session.exec(query).all()]
 
     # --- key/value -----------------------------------------------------------------------------
 
@@ -179,13 +160,43 @@ class Store:
                 marks = session.get(KeyValue, EQUITY_MARKS_KEY)
                 if marks is not None:
                     session.delete(marks)
-            session.add(
-                JournalEntry(
-                    at=at,
-                    kind="risk_off" if on else "risk_on",
-                    level="warning" if on else "info",
-                    message=reason,
-                    data="{}",
-                )
-            )
+            session.add(risk_switch_entry(on, at, reason))
             session.commit()
+
+
+# --- row logic shared with the in-memory store (bot.store.memory) ----------------------------
+
+
+def journal_entry(
+    at: datetime, kind: str, message: str, level: str, symbol: str | None, data: dict[str, Any]
+) -> JournalEntry:
+    return JournalEntry(
+        at=at,
+        kind=kind,
+        level=level,
+        symbol=symbol,
+        message=message,
+        data=json.dumps(data, default=str, sort_keys=True),
+    )
+
+
+def journal_view(row: JournalEntry) -> JournalView:
+    return JournalView(
+        row.id or 0, row.at, row.kind, row.level, row.symbol, row.message, json.loads(row.data)
+    )
+
+
+def heartbeat_view(row: Heartbeat) -> HeartbeatView:
+    return HeartbeatView(
+        row.name, row.at, row.pid, row.host, row.mode, row.exchange, row.started_at, row.stopped_at
+    )
+
+
+def risk_switch_entry(on: bool, at: datetime, reason: str) -> JournalEntry:
+    return JournalEntry(
+        at=at,
+        kind="risk_off" if on else "risk_on",
+        level="warning" if on else "info",
+        message=reason,
+        data="{}",
+    )

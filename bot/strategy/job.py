@@ -3,8 +3,9 @@ cycles. `entry_job(ctx, now)` is scheduled hourly; every decision goes to the jo
 
 Services read from `ctx.services`: "orders" (OrderManager), "exchange" (ExchangeAdapter),
 "signals" (`bot.strategy.inputs.Signals`; without it no plan starts and tranches wait),
-"price_history" (`PriceHistory`; without it the anti-chase gate is not checked) and, for
-tests and backtests, "strategy_params" (a `StrategyParams` overriding the settings).
+"price_history" (`PriceHistory`; without it the anti-chase gate is not checked), "plans" (a
+`PlanRepo`; without it the store's database) and, for tests and backtests, "strategy_params"
+(a `StrategyParams` overriding the settings).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.strategy.params import StrategyParams, strategy_params_from_settings
 from bot.strategy.planner import new_plan, pull_forward
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus, plan_filled
 from bot.strategy.run import EntryRun, log
-from bot.strategy.store import StrategyRepo
+from bot.strategy.store import PLANS_SERVICE, PlanRepo, StrategyRepo
 from exchanges.errors import ExchangeError
 from risk import Position
 
@@ -37,13 +38,19 @@ def params_for(ctx: Context) -> StrategyParams:
     return override if override is not None else strategy_params_from_settings(ctx.settings)
 
 
+def plan_repo(ctx: Context) -> PlanRepo:
+    """The plans the composition chose (a backtest keeps them in memory), else the database's."""
+    repo = ctx.services.get(PLANS_SERVICE)
+    return repo if repo is not None else StrategyRepo(ctx.store.engine)
+
+
 async def entry_job(ctx: Context, now: datetime) -> None:
     """One pass of the entry planner at `now` (injected: live, paper and backtest alike)."""
     run = EntryRun(
         ctx=ctx,
         params=params_for(ctx),
         now=now,
-        repo=StrategyRepo(ctx.store.engine),
+        repo=plan_repo(ctx),
         orders=ctx.services["orders"],
         exchange=ctx.services["exchange"],
         signals=ctx.services.get("signals"),

@@ -13,7 +13,7 @@ from bot.context import Context
 from bot.orders.manager import OrderManager
 from bot.strategy.inputs import PriceHistory, RegimeView, Signals
 from bot.strategy.params import StrategyParams
-from bot.strategy.store import StrategyRepo
+from bot.strategy.store import PlanRepo
 from exchanges.base import ExchangeAdapter, Market, Ticker
 from exchanges.errors import ExchangeError
 
@@ -27,7 +27,7 @@ class EntryRun:
     ctx: Context
     params: StrategyParams
     now: datetime
-    repo: StrategyRepo
+    repo: PlanRepo
     orders: OrderManager
     exchange: ExchangeAdapter
     signals: Signals | None

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus, plan_filled
-from bot.strategy.store import StrategyRepo
+from bot.strategy.store import PlanRepo
 
 _CENT = Decimal("0.01")
 
@@ -101,7 +101,7 @@ def plan_progress(plan: Plan, tranches: tuple[Tranche, ...], now: datetime) -> P
     )
 
 
-def plan_status(repo: StrategyRepo, now: datetime, closed: int = 1) -> list[PlanProgress]:
+def plan_status(repo: PlanRepo, now: datetime, closed: int = 1) -> list[PlanProgress]:
     """Every running plan plus the last `closed` closed plans of each symbol, oldest first."""
     plans = repo.plans()
     shown: list[Plan] = []

@@ -238,3 +238,53 @@ class StrategyRepo:
                 .order_by(col(StrategyTrancheRow.number))
             ).all()
             return tuple(_tranche(r) for r in rows)
+
+
+class MemoryStrategyRepo:
+    """`StrategyRepo` in process memory, for backtests (see `bot.store.memory`): the same
+    answers, in the same order, without a database round trip per job run."""
+
+    def __init__(self) -> None:
+        self._plans: dict[str, Plan] = {}
+        self._tranches: dict[str, dict[int, Tranche]] = {}
+
+    def insert_plan(self, plan: Plan, tranches: Iterable[Tranche]) -> None:
+        if plan.plan_id in self._plans:
+            raise ValueError(f"plan {plan.plan_id} is already stored")
+        self._plans[plan.plan_id] = plan
+        self._tranches[plan.plan_id] = {t.number: t for t in tranches}
+
+    def save(self, plan: Plan | None = None, tranches: Iterable[Tranche] = ()) -> None:
+        if plan is not None:
+            self._plans[plan.plan_id] = plan
+        for tranche in tranches:
+            self._tranches.setdefault(tranche.plan_id, {})[tranche.number] = tranche
+
+    def plan(self, plan_id: str) -> Plan | None:
+        return self._plans.get(plan_id)
+
+    def plans(
+        self, symbol: str | None = None, statuses: Iterable[PlanStatus] | None = None
+    ) -> list[Plan]:
+        wanted = None if statuses is None else set(statuses)
+        found = [
+            p
+            for p in self._plans.values()
+            if (symbol is None or p.symbol == symbol) and (wanted is None or p.status in wanted)
+        ]
+        return sorted(found, key=lambda p: (p.created_at, p.plan_id))
+
+    def current_plan(self, symbol: str) -> Plan | None:
+        running = self.plans(symbol, (PlanStatus.ACTIVE, PlanStatus.COMPLETE))
+        return running[-1] if running else None
+
+    def latest_plan(self, symbol: str) -> Plan | None:
+        history = self.plans(symbol)
+        return history[-1] if history else None
+
+    def tranches(self, plan_id: str) -> tuple[Tranche, ...]:
+        return tuple(t for _, t in sorted(self._tranches.get(plan_id, {}).items()))
+
+
+PlanRepo = StrategyRepo | MemoryStrategyRepo
+PLANS_SERVICE = "plans"

@@ -8,9 +8,12 @@ bucket (a candle close; the newest bucket's point is replaced until the bucket e
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
+from typing import TypeVar
 
 from bot.store import Store
 
@@ -18,6 +21,7 @@ SERIES_KEY = "equity.series"
 CURRENT_KEY = "equity.current"
 DEFAULT_SPACING = timedelta(minutes=10)
 DEFAULT_MAX_POINTS = 1008  # one week at ten-minute spacing
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,16 +31,23 @@ class EquityPoint:
 
 
 def append_point(
-    points: list[EquityPoint],
-    point: EquityPoint,
+    points: list[P],
+    point: P,
     spacing: timedelta = DEFAULT_SPACING,
     max_points: int = DEFAULT_MAX_POINTS,
-) -> list[EquityPoint]:
-    """The series with `point` added (a point older than the last one is ignored)."""
-    if points and point.at < points[-1].at:
+    at: Callable[[P], datetime] = attrgetter("at"),
+) -> list[P]:
+    """The series with `point` added (a point older than the last one is ignored).
+
+    `at` reads a point's time: the stored series is appended to as raw JSON pairs, so a job
+    run parses one timestamp, not a thousand."""
+    if not points:
+        return [point]
+    last, new = at(points[-1]), at(point)
+    if new < last:
         return list(points)
     step = spacing.total_seconds()
-    if points and point.at.timestamp() // step == points[-1].at.timestamp() // step:
+    if new.timestamp() // step == last.timestamp() // step:
         updated = [*points[:-1], point]
     else:
         updated = [*points, point]
@@ -77,7 +88,11 @@ def record_equity(
     if cash is not None:
         current["cash"] = str(cash)
     store.set_value(CURRENT_KEY, json.dumps(current), now)
-    points = append_point(load_series(store), EquityPoint(now, equity))
-    store.set_value(
-        SERIES_KEY, json.dumps([[p.at.isoformat(), str(p.equity)] for p in points]), now
-    )
+    text = store.get_value(SERIES_KEY)
+    stored: list[list[str]] = json.loads(text) if text else []
+    points = append_point(stored, [now.isoformat(), str(equity)], at=_raw_time)
+    store.set_value(SERIES_KEY, json.dumps(points), now)
+
+
+def _raw_time(pair: list[str]) -> datetime:
+    return datetime.fromisoformat(pair[0])

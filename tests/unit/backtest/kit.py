@@ -12,6 +12,7 @@ import numpy as np
 from bot.backtest.candles import CandleSeries, to_ms
 from bot.backtest.config import BacktestConfig
 from bot.backtest.runner import BacktestResult, run_backtest
+from bot.backtest.synthetic import random_walk_minutes
 from bot.config import Settings
 from bot.strategy.inputs import RegimeView, StaticSignals
 from bot.strategy.params import StrategyParams
@@ -106,3 +107,54 @@ def hand_run(
 def sells(result: BacktestResult) -> list[tuple[str, int | None, Decimal, Decimal]]:
     """(kind, tier, amount, price) of every sell fill, in order."""
     return [(f.kind, f.tier, f.amount, f.price) for f in result.fills if f.side.value == "sell"]
+
+
+FOUR_HOURS = timedelta(hours=4)
+
+
+def walk_4h(symbol: str, price: float, seed: int, bars: int = 180) -> Any:
+    """4-hour candles cut from a seeded random walk (30 days)."""
+    minutes = random_walk_minutes(symbol, to_ms(START), bars * 240, price, seed, daily_vol=0.05)
+    rows = []
+    for i in range(bars):
+        o = float(minutes.open[i * 240])
+        h = float(minutes.high[i * 240 : (i + 1) * 240].max())
+        low = float(minutes.low[i * 240 : (i + 1) * 240].min())
+        c = float(minutes.close[(i + 1) * 240 - 1])
+        rows.append((o, h, low, c))
+    return series(rows, symbol=symbol, step=FOUR_HOURS)
+
+
+def exercising_config(**overrides: Any) -> BacktestConfig:
+    """30 days of 4-hour candles, two symbols, rules tight enough to take a stop loss, a
+    tier and a trailing stop: a scenario for comparing two ways of running the replay."""
+    settings = Settings(
+        risk={
+            "take_profit_tiers": "6:25,12:25",
+            "trailing_stop_pct": 4,
+            "stop_loss_pct": 6,
+            "max_asset_pct": 100,
+            # The equity kill switches sample equity only where bars are handed over; off
+            # here so that both replays see the same account limits.
+            "daily_loss_limit_pct": None,
+            "max_drawdown_pct": None,
+        },
+        strategy={"budget": "1000", "allocation": "BTC/USDT:60,ETH/USDT:40"},
+    )
+    params = StrategyParams(
+        budget=Decimal(1000),
+        allocation=(("BTC/USDT", Decimal("0.6")), ("ETH/USDT", Decimal("0.4"))),
+        tranches=3,
+        entry_window_days=4,
+        cycle_cooldown_days=2,
+        fomc_blackout_hours=0.0,
+    )
+    values: dict[str, Any] = {
+        "series": [walk_4h("BTC/USDT", 40000.0, 7), walk_4h("ETH/USDT", 2500.0, 11)],
+        "settings": settings,
+        "signals": easing_signals(),
+        "extra_services": {"strategy_params": params},
+        "job_every": timedelta(hours=12),
+    }
+    values.update(overrides)
+    return BacktestConfig(**values)

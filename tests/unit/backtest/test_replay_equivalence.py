@@ -10,66 +10,17 @@ from typing import Any
 import pytest
 
 from bot.backtest.candles import to_ms
-from bot.backtest.config import BacktestConfig
 from bot.backtest.report import summary_dict, summary_json
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.synthetic import random_walk_minutes
 from bot.config import Settings
 from bot.strategy.params import StrategyParams
-from tests.unit.backtest.kit import START, easing_signals, series
-
-FOUR_HOURS = timedelta(hours=4)
-
-
-def _walk(symbol: str, price: float, seed: int, bars: int = 180) -> Any:
-    """4-hour candles cut from a seeded random walk (30 days)."""
-    minutes = random_walk_minutes(symbol, to_ms(START), bars * 240, price, seed, daily_vol=0.05)
-    rows = []
-    for i in range(bars):
-        o = float(minutes.open[i * 240])
-        h = float(minutes.high[i * 240 : (i + 1) * 240].max())
-        low = float(minutes.low[i * 240 : (i + 1) * 240].min())
-        c = float(minutes.close[(i + 1) * 240 - 1])
-        rows.append((o, h, low, c))
-    return series(rows, symbol=symbol, step=FOUR_HOURS)
-
-
-def _config(**overrides: Any) -> BacktestConfig:
-    settings = Settings(
-        risk={
-            "take_profit_tiers": "6:25,12:25",
-            "trailing_stop_pct": 4,
-            "stop_loss_pct": 6,
-            "max_asset_pct": 100,
-            # The equity kill switches sample equity only where bars are handed over; off
-            # here so that both replays see the same account limits.
-            "daily_loss_limit_pct": None,
-            "max_drawdown_pct": None,
-        },
-        strategy={"budget": "1000", "allocation": "BTC/USDT:60,ETH/USDT:40"},
-    )
-    params = StrategyParams(
-        budget=Decimal(1000),
-        allocation=(("BTC/USDT", Decimal("0.6")), ("ETH/USDT", Decimal("0.4"))),
-        tranches=3,
-        entry_window_days=4,
-        cycle_cooldown_days=2,
-        fomc_blackout_hours=0.0,
-    )
-    values: dict[str, Any] = {
-        "series": [_walk("BTC/USDT", 40000.0, 7), _walk("ETH/USDT", 2500.0, 11)],
-        "settings": settings,
-        "signals": easing_signals(),
-        "extra_services": {"strategy_params": params},
-        "job_every": timedelta(hours=12),
-    }
-    values.update(overrides)
-    return BacktestConfig(**values)
+from tests.unit.backtest.kit import START, exercising_config
 
 
 @pytest.fixture(scope="module")
 def skipping() -> BacktestResult:
-    return run_backtest(_config())
+    return run_backtest(exercising_config())
 
 
 def _second(stamp: str | None) -> str | None:
@@ -88,7 +39,7 @@ def _decisions(result: BacktestResult) -> dict[str, Any]:
 
 
 def test_skipping_quiet_bars_changes_no_fill_order_or_balance(skipping: BacktestResult) -> None:
-    every_bar = run_backtest(_config(hand_every_bar=True))
+    every_bar = run_backtest(exercising_config(hand_every_bar=True))
     assert every_bar.stats.handed_bars == every_bar.stats.bars == 360
     assert skipping.stats.handed_bars < every_bar.stats.handed_bars / 4
     # The scenario must exercise the rules, or the comparison proves nothing.
@@ -98,14 +49,14 @@ def test_skipping_quiet_bars_changes_no_fill_order_or_balance(skipping: Backtest
 
 
 def test_same_inputs_give_byte_identical_json(skipping: BacktestResult) -> None:
-    again = run_backtest(_config())
+    again = run_backtest(exercising_config())
     assert summary_json(again) == summary_json(skipping)
 
 
 def test_skipping_is_exact_on_minute_bars() -> None:
     """Two days of 1-minute bars, tight rules (3 %/6 % tiers, 2 % trail, 4 % stop)."""
     minutes, seed = 2 * 1440, 3
-    config = _config(
+    config = exercising_config(
         series=[
             random_walk_minutes("BTC/USDT", to_ms(START), minutes, 40000.0, seed, 0.08),
             random_walk_minutes("ETH/USDT", to_ms(START), minutes, 2500.0, seed + 1, 0.08),
