@@ -73,6 +73,21 @@ class BalanceSheetTimeline:
         self._ann_dates = [a.effective for a in ordered]
         self._params = params
 
+    def change_days(self) -> list[date]:
+        """Every day `state` can answer differently from the day before: a series reading
+        whose state differs from the previous one, an announcement taking effect, or one
+        reaching the horizon. Between two of them the state is constant."""
+        days = {
+            r.date
+            for i, r in enumerate(self._readings)
+            if i == 0 or r.state is not self._readings[i - 1].state
+        }
+        days.update(self._ann_dates)
+        horizon = self._params.announcement_horizon_days
+        if horizon is not None:
+            days.update(d + timedelta(days=horizon) for d in self._ann_dates)
+        return sorted(days)
+
     @property
     def first_series_date(self) -> date | None:
         return self._reading_dates[0] if self._reading_dates else None

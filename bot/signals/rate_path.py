@@ -11,7 +11,7 @@ is then rounded to whole `dff_step`s (25 bp) so that noise does not accumulate.
 from __future__ import annotations
 
 import bisect
-from datetime import date
+from datetime import date, timedelta
 
 from bot.signals.fred import FredSeries
 from bot.signals.regime_types import Rate, RateChange, RegimeInputs, RegimeParams
@@ -101,6 +101,12 @@ class RateTimeline:
         self._dates = [c.date for c in changes]
         self._target = target
         self._window = params.rate_window_days
+
+    def change_days(self) -> list[date]:
+        """Every day `state` can answer differently from the day before: a change taking
+        effect, or its window running out."""
+        window = timedelta(days=self._window)
+        return sorted({c.date for c in self._changes} | {c.date + window for c in self._changes})
 
     def last_change(self, day: date) -> RateChange | None:
         i = bisect.bisect_right(self._dates, day) - 1

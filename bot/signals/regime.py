@@ -89,8 +89,10 @@ def regime_history(
     periods: list[RegimePeriod] = []
     current: tuple[Regime, BalanceSheet, Rate] | None = None
     current_start = start
-    day = start
-    while day <= end:
+    # Both inputs are constant between their change days: looking only there gives the
+    # day-by-day walk's periods in ~1/40 of the steps (pinned by test_regime_history).
+    changes = set(bs_line.change_days()) | set(rate_line.change_days())
+    for day in [start, *sorted(d for d in changes if start < d <= end)]:
         balance_sheet, _ = bs_line.state(day, use_announcements)
         if balance_sheet is None:
             balance_sheet = BalanceSheet.FLAT
@@ -100,7 +102,6 @@ def regime_history(
             if current is not None:
                 periods.append(RegimePeriod(current_start, day, *current))
             current, current_start = key, day
-        day += timedelta(days=1)
     if current is not None:
         periods.append(RegimePeriod(current_start, None, *current))
     return periods

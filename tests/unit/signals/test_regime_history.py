@@ -9,15 +9,26 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from bot.signals.fed_announcements import BalanceSheet
 from bot.signals.fed_inputs import inputs_from_directory, shipped_inputs
 from bot.signals.rate_path import rate_changes
-from bot.signals.regime import pivots, regime_at, regime_history, spans
+from bot.signals.regime import (
+    _first_day,
+    _timelines,
+    combine,
+    known_at,
+    pivots,
+    regime_at,
+    regime_history,
+    spans,
+)
 from bot.signals.regime_types import (
     BalanceSheetBasis,
+    CombineRule,
     Rate,
     Regime,
     RegimeInputs,
@@ -193,3 +204,48 @@ def test_dff_implied_changes_match_the_later_target_range() -> None:
     for (day, delta), (implied_day, implied_delta) in zip(later, implied, strict=True):
         assert implied_day == day
         assert implied_delta == pytest.approx(delta)
+
+
+def _day_by_day(inputs: RegimeInputs, params: RegimeParams, through: date) -> list[RegimePeriod]:
+    """The classifier's definition, walked one calendar day at a time (the reference for
+    `regime_history`, which only looks at the days where an input can change)."""
+    bs_line, rate_line = _timelines(inputs, params)
+    start = _first_day(inputs, bs_line)
+    assert start is not None
+    use_announcements = params.bs_basis is BalanceSheetBasis.ANNOUNCEMENTS_THEN_SERIES
+    periods: list[RegimePeriod] = []
+    current, current_start, day = None, start, start
+    while day <= through:
+        balance_sheet = bs_line.state(day, use_announcements)[0] or BalanceSheet.FLAT
+        rate = rate_line.state(day)
+        key = (combine(balance_sheet, rate, params.rule), balance_sheet, rate)
+        if key != current:
+            if current is not None:
+                periods.append(RegimePeriod(current_start, day, *current))
+            current, current_start = key, day
+        day += timedelta(days=1)
+    if current is not None:
+        periods.append(RegimePeriod(current_start, None, *current))
+    return periods
+
+
+PARAM_VARIANTS = [
+    pytest.param(RegimeParams(), id="defaults"),
+    pytest.param(RegimeParams(bs_basis=BalanceSheetBasis.SERIES_ONLY), id="series_only"),
+    pytest.param(RegimeParams(announcement_horizon_days=120), id="announcement_horizon"),
+    pytest.param(RegimeParams(rate_window_days=30, rule=CombineRule.RATE_FIRST), id="short_rate"),
+    pytest.param(
+        RegimeParams(rule=CombineRule.ANY_TIGHTENING, bs_window_weeks=4), id="any_tightening"
+    ),
+]
+
+
+@pytest.mark.parametrize("load", SOURCES)
+@pytest.mark.parametrize("params", PARAM_VARIANTS)
+def test_history_equals_the_day_by_day_walk(
+    load: Callable[[], RegimeInputs], params: RegimeParams
+) -> None:
+    inputs = load()
+    for as_of in (date(2019, 8, 2), date(2020, 3, 20), date(2025, 12, 15), date(2026, 9, 30)):
+        known = known_at(inputs, as_of, params)
+        assert regime_history(known, params, as_of) == _day_by_day(known, params, as_of)
