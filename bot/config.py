@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -220,6 +220,30 @@ class RiskSettings(SettingsSection):
 
         parse_take_profit_tiers(value)
         return value
+
+    @model_validator(mode="after")
+    def _trail_above_entry(self) -> RiskSettings:
+        """An explicit activation must arm the trailing stop above the entry price (the rule
+        freqtrade enforces as offset > trailing distance): a stop meant to lock in a gain must
+        not lock in a loss. Empty activation (after the last tier) is not checked: the tiers
+        and the break-even stop decide there."""
+        trail, activation = self.trailing_stop_pct, self.trailing_activation_pct
+        if trail is None or activation is None:
+            return self
+        hundred = Decimal(100)
+        armed_at = (1 + Decimal(str(activation)) / hundred) * (1 - Decimal(str(trail)) / hundred)
+        if armed_at < 1:
+            needed = ((1 / (1 - Decimal(str(trail)) / hundred) - 1) * hundred).quantize(
+                Decimal("0.01"), ROUND_CEILING
+            )
+            below = (1 - armed_at) * hundred
+            raise ValueError(
+                f"QTBOT_RISK__TRAILING_ACTIVATION_PCT={activation:g} arms the "
+                f"{trail:g}% trailing stop {below:.2f}% below the entry price, locking in a "
+                f"loss: set the activation to at least {needed}"
+                " (or leave it empty to arm after the last tier)"
+            )
+        return self
 
 
 class StrategySettings(SettingsSection):

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 
 class SettingsSection(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Infinity and NaN pass most range checks (inf >= 0) but are never a sensible setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

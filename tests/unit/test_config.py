@@ -85,6 +85,16 @@ def _problems(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> list[str]
             id="out_of_range",
         ),
         pytest.param(
+            {"QTBOT_SIGNALS__FLUSH_MIN_LONG_USD": "inf"},
+            "QTBOT_SIGNALS__FLUSH_MIN_LONG_USD='inf': Input should be a finite number",
+            id="infinite_number",
+        ),
+        pytest.param(
+            {"QTBOT_RISK__STOP_LOSS_PCT": "nan"},
+            "QTBOT_RISK__STOP_LOSS_PCT='nan'",
+            id="not_a_number",
+        ),
+        pytest.param(
             {"QTBOT_HTTP__PORT": "70000"}, "QTBOT_HTTP__PORT='70000'", id="port_out_of_range"
         ),
         pytest.param(
@@ -121,6 +131,17 @@ def _problems(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> list[str]
             {"QTBOT_RISK__TAKE_PROFIT_TIERS": "50:25,20:25"},
             "gains strictly increasing",
             id="tiers_not_increasing",
+        ),
+        pytest.param(
+            {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "5"},
+            "TRAILING_ACTIVATION_PCT=5 arms the 15% trailing stop 10.75% below the entry price, "
+            "locking in a loss: set the activation to at least 17.65",
+            id="trailing_armed_below_entry",
+        ),
+        pytest.param(
+            {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "17.64"},
+            "at least 17.65",
+            id="trailing_armed_just_below_entry",
         ),
         pytest.param(
             {"QTBOT_STRATEGY__ALLOCATION": "BTC/USDT:60,ETH/USDT:30"},
@@ -262,3 +283,25 @@ def test_alts_over_the_alt_cap_are_a_config_error(monkeypatch: pytest.MonkeyPatc
         },
     )
     assert any("gives alts 50%" in p and "QTBOT_STRATEGY__ALT_CAP_PCT" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "17.65"}, id="armed_above_entry"),
+        pytest.param(
+            {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "5", "QTBOT_RISK__TRAILING_STOP_PCT": "4"},
+            id="tight_trail_early_activation",
+        ),
+        pytest.param(
+            {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "5", "QTBOT_RISK__TRAILING_STOP_PCT": "off"},
+            id="no_trailing_stop",
+        ),
+    ],
+)
+def test_trailing_activation_that_arms_above_entry_is_accepted(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings(None).risk.trailing_activation_pct is not None

@@ -54,7 +54,7 @@ def test_open_position_gets_a_stop_at_the_hard_stop_sized_to_it(tmp_path: Path) 
 
 
 def test_trailing_stop_moves_the_exchange_stop_up_rate_limited(tmp_path: Path) -> None:
-    ctx, venue = _setup(tmp_path, trailing_activation_pct=5)
+    ctx, venue = _setup(tmp_path, trailing_activation_pct=17.65)
     orders = ctx.services["orders"]
 
     async def scenario() -> None:
