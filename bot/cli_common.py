@@ -34,10 +34,12 @@ def settings_or_exit(env_file: Path | None) -> Settings:
 
 
 def store_exists(settings: Settings) -> bool:
+    """Whether there is a database to open. Only a missing SQLite file is "not yet": anything
+    else at that path (a directory, say) is opened, so the user hears what is wrong with it."""
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return True
-    return Path(url.database).is_file()
+    return Path(url.database).exists()
 
 
 def open_store_or_exit(settings: Settings) -> Store:

@@ -87,9 +87,9 @@ def _newer_schema(tmp: Path) -> Scenario:
     return Scenario(("pause",), {}, ("schema version 999",))
 
 
-def _db_is_a_directory(tmp: Path) -> Scenario:
+def _db_is_a_directory(tmp: Path, command: tuple[str, ...]) -> Scenario:
     (tmp / "data" / "qtbot.sqlite").mkdir(parents=True)
-    return Scenario(("run", "--once"), {}, ("is a directory",))
+    return Scenario(command, {}, ("is a directory",))
 
 
 def _data_dir_under_a_file(tmp: Path, command: tuple[str, ...]) -> Scenario:
@@ -125,7 +125,8 @@ SCENARIOS = [
     _param(_truncated_db, "truncated_db_pause"),
     _param(_foreign_db, "foreign_db_status"),
     _param(_newer_schema, "db_from_a_newer_qtbot"),
-    _param(_db_is_a_directory, "db_path_is_a_directory"),
+    _param(lambda t: _db_is_a_directory(t, ("run", "--once")), "db_path_is_a_directory_run"),
+    _param(lambda t: _db_is_a_directory(t, ("status",)), "db_path_is_a_directory_status"),
     _param(lambda t: _data_dir_under_a_file(t, ("pause",)), "data_dir_uncreatable_pause"),
     _param(lambda t: _data_dir_under_a_file(t, ("run", "--once")), "data_dir_uncreatable_run"),
     _param(_env_file_not_utf8, "env_file_not_utf8"),
