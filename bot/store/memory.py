@@ -4,8 +4,9 @@ A backtest runs the daemon's jobs hundreds of times a simulated year; through SQ
 costs dozens of ORM round trips, most of the replay's time. `MemoryStore` and
 `MemoryOrderRepo` answer exactly as `Store` and `OrderRepo` do (the same row objects, changed
 by the same functions: `apply_update`, `fill_row`, `journal_entry`, ...), so the decision code
-cannot tell them apart; tests/unit/store/test_memory_contract.py runs one suite on both and
-tests/unit/backtest/test_store_equivalence.py replays a year through both, byte for byte.
+cannot tell them apart. tests/unit/test_store_contract.py runs one suite and a differential
+property test on both; tests/unit/backtest/test_store_equivalence.py replays two real years
+through both and compares the results byte for byte.
 Nothing here survives the process: the daemon never uses it.
 """
 
@@ -27,6 +28,8 @@ from bot.store.orders_repo import (
     garbled,
     intent_journal_entry,
     intent_row,
+    marks_differ,
+    new_marks_row,
     order_record,
     position_fill,
     position_marks,
@@ -129,6 +132,8 @@ class MemoryStore(Store):
         return self.add_journal(journal_entry(at, kind, message, level, symbol, data))
 
     def recent_journal(self, limit: int = 20, kind: str | None = None) -> list[JournalView]:
+        if limit < 0:
+            limit = len(self._journal)  # SQLite reads LIMIT -1 as no limit
         found: list[JournalView] = []
         for entry in reversed(self._journal):
             if len(found) >= limit:
@@ -223,16 +228,20 @@ class MemoryOrderRepo:
     # --- fills -----------------------------------------------------------------------------
 
     def record_fills(self, fills: Iterable[Fill], now: datetime) -> list[Fill]:
+        # All or nothing, like the SQL repository's one transaction: rows are built (and their
+        # times checked) before any is kept.
         new: list[Fill] = []
+        rows: dict[tuple[str, str], FillRow] = {}
         for fill in fills:
             key = (fill.trade_id, fill.symbol)
-            if key in self._fills or garbled(fill):
+            if key in self._fills or key in rows or garbled(fill):
                 continue
             intent = self._intents.get(fill.client_order_id) if fill.client_order_id else None
             row = fill_row(fill, intent, _utc(now))
             row.timestamp = _utc(row.timestamp)
-            self._fills[key] = row
+            rows[key] = row
             new.append(fill)
+        self._fills.update(rows)
         return new
 
     def fills_recorded(self, records: list[OrderRecord]) -> bool:
@@ -262,10 +271,15 @@ class MemoryOrderRepo:
         return {symbol: position_marks(row) for symbol, row in self._marks.items()}
 
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
+        changed = {
+            symbol: mark
+            for symbol, mark in marks.items()
+            if marks_differ(self._marks.get(symbol) or new_marks_row(symbol, mark, now), mark)
+        }
+        if not changed:
+            return  # nothing written, so (as in SQL) nothing to check `now` against
         now = _utc(now)
-        for symbol, mark in marks.items():
-            row = self._marks.get(symbol) or PositionMarksRow(
-                symbol=symbol, cycle_id=mark.cycle_id, high_water_mark="0", updated_at=now
-            )
-            if apply_marks(row, mark, now):
-                self._marks[symbol] = row
+        for symbol, mark in changed.items():
+            row = self._marks.get(symbol) or new_marks_row(symbol, mark, now)
+            apply_marks(row, mark, now)
+            self._marks[symbol] = row

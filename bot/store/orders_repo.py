@@ -216,9 +216,7 @@ class OrderRepo:
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
         with Session(self.engine) as session:
             for symbol, mark in marks.items():
-                row = session.get(PositionMarksRow, symbol) or PositionMarksRow(
-                    symbol=symbol, cycle_id=mark.cycle_id, high_water_mark="0", updated_at=now
-                )
+                row = session.get(PositionMarksRow, symbol) or new_marks_row(symbol, mark, now)
                 if apply_marks(row, mark, now):
                     session.add(row)
             session.commit()
@@ -357,13 +355,24 @@ def position_marks(row: PositionMarksRow) -> PositionMarks:
     )
 
 
-def apply_marks(row: PositionMarksRow, mark: PositionMarks, now: datetime) -> bool:
-    """Write `mark` into `row`; False (row untouched) when nothing changed."""
-    changed = (
+def marks_differ(row: PositionMarksRow, mark: PositionMarks) -> bool:
+    return (
         row.cycle_id != mark.cycle_id
         or row.high_water_mark != str(mark.high_water_mark)
         or row.trailing_stop != text_or_none(mark.trailing_stop)
     )
+
+
+def new_marks_row(symbol: str, mark: PositionMarks, now: datetime) -> PositionMarksRow:
+    """A symbol's first marks row, before `apply_marks` fills it in."""
+    return PositionMarksRow(
+        symbol=symbol, cycle_id=mark.cycle_id, high_water_mark="0", updated_at=now
+    )
+
+
+def apply_marks(row: PositionMarksRow, mark: PositionMarks, now: datetime) -> bool:
+    """Write `mark` into `row`; False (row untouched) when nothing changed."""
+    changed = marks_differ(row, mark)
     if changed:
         row.cycle_id = mark.cycle_id
         row.high_water_mark = str(mark.high_water_mark)

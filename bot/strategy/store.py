@@ -9,9 +9,10 @@ transaction, so a crash leaves either the old state or the new one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import fields, replace
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, Engine
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -19,6 +20,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from bot.store.models import UTCDateTime, decimal_or_none, text_or_none
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus
 from exchanges.base import OrderType
+
+_Row = TypeVar("_Row", Plan, Tranche)
 
 
 def _utc(nullable: bool, index: bool = False) -> Any:
@@ -240,9 +243,22 @@ class StrategyRepo:
             return tuple(_tranche(r) for r in rows)
 
 
+def _as_stored(item: _Row) -> _Row:
+    """`item` as the database returns it: every time in UTC; a naive time is refused."""
+    changes: dict[str, datetime] = {}
+    for f in fields(item):  # type: ignore[arg-type]
+        value = getattr(item, f.name)
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored; pass a UTC-aware time")
+            changes[f.name] = value.astimezone(UTC)
+    return replace(item, **changes)  # type: ignore[type-var]
+
+
 class MemoryStrategyRepo:
     """`StrategyRepo` in process memory, for backtests (see `bot.store.memory`): the same
-    answers, in the same order, without a database round trip per job run."""
+    answers, in the same order, the same refusals (naive times, a tranche without its plan,
+    one tranche number twice), and a refused write changes nothing."""
 
     def __init__(self) -> None:
         self._plans: dict[str, Plan] = {}
@@ -251,13 +267,30 @@ class MemoryStrategyRepo:
     def insert_plan(self, plan: Plan, tranches: Iterable[Tranche]) -> None:
         if plan.plan_id in self._plans:
             raise ValueError(f"plan {plan.plan_id} is already stored")
+        plan = _as_stored(plan)
+        rows: dict[tuple[str, int], Tranche] = {}
+        for tranche in tranches:
+            key = (tranche.plan_id, tranche.number)
+            if key in rows or tranche.number in self._tranches.get(tranche.plan_id, {}):
+                raise ValueError(f"tranche {tranche.number} of plan {tranche.plan_id} is stored")
+            if tranche.plan_id != plan.plan_id and tranche.plan_id not in self._plans:
+                raise KeyError(f"tranche {tranche.number} of unknown plan {tranche.plan_id}")
+            rows[key] = _as_stored(tranche)
         self._plans[plan.plan_id] = plan
-        self._tranches[plan.plan_id] = {t.number: t for t in tranches}
+        self._tranches[plan.plan_id] = {}
+        for (plan_id, number), tranche in rows.items():
+            self._tranches[plan_id][number] = tranche
 
     def save(self, plan: Plan | None = None, tranches: Iterable[Tranche] = ()) -> None:
-        if plan is not None:
-            self._plans[plan.plan_id] = plan
-        for tranche in tranches:
+        stored = None if plan is None else _as_stored(plan)
+        known = set(self._plans) | ({stored.plan_id} if stored else set())
+        rows = [_as_stored(t) for t in tranches]
+        for tranche in rows:
+            if tranche.plan_id not in known:
+                raise KeyError(f"tranche {tranche.number} of unknown plan {tranche.plan_id}")
+        if stored is not None:
+            self._plans[stored.plan_id] = stored
+        for tranche in rows:
             self._tranches.setdefault(tranche.plan_id, {})[tranche.number] = tranche
 
     def plan(self, plan_id: str) -> Plan | None:
