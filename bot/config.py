@@ -35,6 +35,7 @@ LIVE_CONFIRM_PHRASE = "I-UNDERSTAND"
 Mode = Literal["paper", "testnet", "live"]
 Regime = Literal["tightening", "neutral", "easing"]
 Pct = Annotated[float, Field(ge=0, le=100)]
+_MAX_ACTIVATION_PCT = 10000
 
 
 class ConfigError(Exception):
@@ -166,7 +167,10 @@ class RiskSettings(SettingsSection):
         15.0, gt=0, lt=100, description="trailing stop % below the high-water mark; off = none"
     )
     trailing_activation_pct: float | None = Field(
-        None, gt=0, le=10000, description="gain % arming the trailing stop; empty=after last tier"
+        None,
+        gt=0,
+        le=_MAX_ACTIVATION_PCT,
+        description="gain % arming the trailing stop; empty=after last tier",
     )
     stop_loss_pct: float | None = Field(
         20.0, gt=0, lt=100, description="hard stop % below average entry; off = no hard stop"
@@ -237,6 +241,12 @@ class RiskSettings(SettingsSection):
                 Decimal("0.01"), ROUND_CEILING
             )
             below = (1 - armed_at) * hundred
+            if needed > _MAX_ACTIVATION_PCT:
+                raise ValueError(
+                    f"QTBOT_RISK__TRAILING_STOP_PCT={trail:g} is so wide that no activation up "
+                    f"to {_MAX_ACTIVATION_PCT}% arms it above the entry price: narrow the "
+                    "trailing stop (or leave the activation empty to arm after the last tier)"
+                )
             raise ValueError(
                 f"QTBOT_RISK__TRAILING_ACTIVATION_PCT={activation:g} arms the "
                 f"{trail:g}% trailing stop {below:.2f}% below the entry price, locking in a "

@@ -13,6 +13,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -33,21 +34,23 @@ STOP_TIMEOUT_SECONDS = 30.0
 Background = Callable[[asyncio.Event], Awaitable[None]]
 
 
-class SkippedRunCounter(logging.Filter):
-    """Counts APScheduler's "skipped: maximum number of running instances" warnings instead of
-    letting them through. Installed only under an accelerated clock, where jobs routinely
-    outlast their shrunken intervals and the warning would fill the log; in real time a skipped
-    run means a job overran its interval, and the warning stays."""
+class SchedulerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """APScheduler's logger for one daemon. Under an accelerated clock (`count_skips`) jobs
+    routinely outlast their shrunken intervals and APScheduler would warn "skipped: maximum
+    number of running instances" on nearly every tick: those are counted, not logged. In real
+    time a skipped run means a job overran its interval, and the warning stays. An adapter, not
+    a filter on the shared logger, so nothing outlives this daemon."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
+    def __init__(self, count_skips: bool) -> None:
+        super().__init__(logging.getLogger("apscheduler.scheduler"), {})
+        self.count_skips = count_skips
+        self.skipped = 0
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "maximum number of running instances" in str(record.msg):
-            self.count += 1
-            return False
-        return True
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if self.count_skips and "maximum number of running instances" in str(msg):
+            self.skipped += 1
+            return
+        super().log(level, msg, *args, **kwargs)
 
 
 class Daemon:
@@ -138,10 +141,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, signal.Signals(sig).name)
         misfire = self.ctx.settings.daemon.misfire_grace_seconds
-        scheduler_log = logging.getLogger("apscheduler.scheduler")
-        skipped = SkippedRunCounter()
-        if self.clock_speed > 1:
-            scheduler_log.addFilter(skipped)
+        scheduler_log = SchedulerLog(count_skips=self.clock_speed > 1)
         scheduler = AsyncIOScheduler(
             logger=scheduler_log,
             timezone=UTC,
@@ -194,9 +194,10 @@ class Daemon:
                     task.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
-            scheduler_log.removeFilter(skipped)
-            self.skipped_runs = skipped.count
-            if skipped.count:
+            self.skipped_runs = scheduler_log.skipped
+            if scheduler_log.skipped:
                 log.info(
-                    "scheduler_runs_skipped", count=skipped.count, clock_speed=self.clock_speed
+                    "scheduler_runs_skipped",
+                    count=scheduler_log.skipped,
+                    clock_speed=self.clock_speed,
                 )

@@ -160,7 +160,7 @@ def _collect(
         start_ms, curve.times, curve.buy_hold, float(cash), None, bh_fees * float(fee)
     )
     balances = {a: b.total for a, b in world.ledger.balances().items() if b.total != 0}
-    journal = tuple(reversed(world.ctx.store.recent_journal(limit=1_000_000)))
+    journal = tuple(reversed(world.ctx.store.recent_journal(limit=sys.maxsize)))
     kinds: dict[str, int] = {}
     for entry in journal:
         kinds[entry.kind] = kinds.get(entry.kind, 0) + 1

@@ -85,7 +85,10 @@ class BalanceSheetTimeline:
         days.update(self._ann_dates)
         horizon = self._params.announcement_horizon_days
         if horizon is not None:
-            days.update(d + timedelta(days=horizon) for d in self._ann_dates)
+            # Capped at date.max: a horizon past it never ends, so it changes nothing.
+            days.update(
+                d + timedelta(days=min(horizon, (date.max - d).days)) for d in self._ann_dates
+            )
         return sorted(days)
 
     @property

@@ -105,8 +105,11 @@ class RateTimeline:
     def change_days(self) -> list[date]:
         """Every day `state` can answer differently from the day before: a change taking
         effect, or its window running out."""
-        window = timedelta(days=self._window)
-        return sorted({c.date for c in self._changes} | {c.date + window for c in self._changes})
+        ends = {
+            c.date + timedelta(days=min(self._window, (date.max - c.date).days))
+            for c in self._changes
+        }
+        return sorted({c.date for c in self._changes} | ends)
 
     def last_change(self, day: date) -> RateChange | None:
         i = bisect.bisect_right(self._dates, day) - 1

@@ -150,8 +150,10 @@ class MemoryStore(Store):
         self._kv[key] = value
 
     def set_risk_off(self, on: bool, at: datetime, reason: str) -> None:
-        entry = risk_switch_entry(on, at, reason)  # checks `at` before anything changes
-        self.set_value(RISK_OFF_KEY, "true" if on else "false", at)
+        entry = risk_switch_entry(on, at, reason)
+        self.set_value(  # refuses a naive `at` before anything changes
+            RISK_OFF_KEY, "true" if on else "false", at
+        )
         if not on:
             self._kv.pop(EQUITY_MARKS_KEY, None)
         self.add_journal(entry)
@@ -268,7 +270,7 @@ class MemoryOrderRepo:
     # --- position marks ----------------------------------------------------------------------
 
     def marks(self) -> dict[str, PositionMarks]:
-        return {symbol: position_marks(row) for symbol, row in self._marks.items()}
+        return {symbol: position_marks(self._marks[symbol]) for symbol in sorted(self._marks)}
 
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
         changed = {

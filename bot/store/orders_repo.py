@@ -211,7 +211,8 @@ class OrderRepo:
 
     def marks(self) -> dict[str, PositionMarks]:
         with Session(self.engine) as session:
-            return {r.symbol: position_marks(r) for r in session.exec(select(PositionMarksRow))}
+            rows = session.exec(select(PositionMarksRow).order_by(col(PositionMarksRow.symbol)))
+            return {r.symbol: position_marks(r) for r in rows}
 
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
         with Session(self.engine) as session:
@@ -287,12 +288,16 @@ def apply_update(
     error: str | None,
     sent: bool,
 ) -> None:
-    """Move `row` to `status`; the transition is checked before anything changes."""
-    row.status = transition(IntentStatus(row.status), status).value
-    if order is not None:
+    """Move `row` to `status`. Everything that can raise (the transition check, comparing a
+    garbled amount) runs before the row changes, so a refused update leaves it as it was in
+    memory too, not only in a rolled-back transaction."""
+    new_status = transition(IntentStatus(row.status), status).value
+    # Filled amounts only grow: a stale venue report must not shrink them.
+    filled = None if order is None else str(max(Decimal(row.filled), order.filled))
+    row.status = new_status
+    if order is not None and filled is not None:
         row.exchange_order_id = order.exchange_order_id or row.exchange_order_id
-        # Filled amounts only grow: a stale venue report must not shrink them.
-        row.filled = str(max(Decimal(row.filled), order.filled))
+        row.filled = filled
         row.average = None if order.average is None else str(order.average)
         row.fee = str(order.fee)
     if error is not None:

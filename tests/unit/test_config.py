@@ -144,6 +144,14 @@ def _problems(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> list[str]
             id="trailing_armed_just_below_entry",
         ),
         pytest.param(
+            {
+                "QTBOT_RISK__TRAILING_ACTIVATION_PCT": "10000",
+                "QTBOT_RISK__TRAILING_STOP_PCT": "99.5",
+            },
+            "QTBOT_RISK__TRAILING_STOP_PCT=99.5 is so wide that no activation up to 10000%",
+            id="trailing_too_wide_for_any_activation",
+        ),
+        pytest.param(
             {"QTBOT_STRATEGY__ALLOCATION": "BTC/USDT:60,ETH/USDT:30"},
             "weights sum to 90, they must sum to 100",
             id="allocation_not_100",

@@ -166,6 +166,16 @@ def test_an_illegal_transition_raises_and_leaves_the_record_unchanged(
     assert repo.get("qtb-1") == before
 
 
+def test_a_garbled_venue_report_raises_and_leaves_the_record_unchanged(backend: Backend) -> None:
+    repo = backend.orders
+    repo.insert_intent("qtb-1", intent(), NOW)
+    before = repo.get("qtb-1")
+    # A NaN amount (a float NaN in a ccxt reply becomes Decimal NaN) cannot be compared.
+    with pytest.raises(Exception):  # noqa: B017 - SQL and memory raise the same decimal error
+        repo.update("qtb-1", LATER, S.OPEN, order=report("qtb-1", "NaN", exchange_order_id="x-9"))
+    assert repo.get("qtb-1") == before
+
+
 def test_updating_or_amending_an_unknown_order_raises_key_error(backend: Backend) -> None:
     with pytest.raises(KeyError):
         backend.orders.update("qtb-x", NOW, S.OPEN)

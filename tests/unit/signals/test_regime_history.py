@@ -237,6 +237,10 @@ PARAM_VARIANTS = [
     pytest.param(
         RegimeParams(rule=CombineRule.ANY_TIGHTENING, bs_window_weeks=4), id="any_tightening"
     ),
+    pytest.param(
+        RegimeParams(announcement_horizon_days=3_000_000, rate_window_days=3_000_000),
+        id="windows_past_date_max",
+    ),
 ]
 
 
