@@ -182,7 +182,25 @@ def _tranche_row(t: Tranche) -> StrategyTrancheRow:
     )
 
 
-class StrategyRepo:
+class _PlanQueries:
+    """Queries built on `plans()`, one definition for both stores."""
+
+    def plans(
+        self, symbol: str | None = None, statuses: Iterable[PlanStatus] | None = None
+    ) -> list[Plan]:
+        raise NotImplementedError
+
+    def current_plan(self, symbol: str) -> Plan | None:
+        """The symbol's plan still running (active or complete), if any."""
+        running = self.plans(symbol, (PlanStatus.ACTIVE, PlanStatus.COMPLETE))
+        return running[-1] if running else None
+
+    def latest_plan(self, symbol: str) -> Plan | None:
+        history = self.plans(symbol)
+        return history[-1] if history else None
+
+
+class StrategyRepo(_PlanQueries):
     """Plans and tranches as domain types."""
 
     def __init__(self, engine: Engine) -> None:
@@ -224,15 +242,6 @@ class StrategyRepo:
                 query = query.where(col(StrategyPlanRow.status).in_([s.value for s in statuses]))
             return [_plan(r) for r in session.exec(query).all()]
 
-    def current_plan(self, symbol: str) -> Plan | None:
-        """The symbol's plan still running (active or complete), if any."""
-        running = self.plans(symbol, (PlanStatus.ACTIVE, PlanStatus.COMPLETE))
-        return running[-1] if running else None
-
-    def latest_plan(self, symbol: str) -> Plan | None:
-        history = self.plans(symbol)
-        return history[-1] if history else None
-
     def tranches(self, plan_id: str) -> tuple[Tranche, ...]:
         with Session(self.engine) as session:
             rows = session.exec(
@@ -255,7 +264,7 @@ def _as_stored(item: _Row) -> _Row:
     return replace(item, **changes)  # type: ignore[type-var]
 
 
-class MemoryStrategyRepo:
+class MemoryStrategyRepo(_PlanQueries):
     """`StrategyRepo` in process memory, for backtests (see `bot.store.memory`): the same
     answers, in the same order, the same refusals (naive times, a tranche without its plan,
     one tranche number twice), and a refused write changes nothing."""
@@ -306,14 +315,6 @@ class MemoryStrategyRepo:
             if (symbol is None or p.symbol == symbol) and (wanted is None or p.status in wanted)
         ]
         return sorted(found, key=lambda p: (p.created_at, p.plan_id))
-
-    def current_plan(self, symbol: str) -> Plan | None:
-        running = self.plans(symbol, (PlanStatus.ACTIVE, PlanStatus.COMPLETE))
-        return running[-1] if running else None
-
-    def latest_plan(self, symbol: str) -> Plan | None:
-        history = self.plans(symbol)
-        return history[-1] if history else None
 
     def tranches(self, plan_id: str) -> tuple[Tranche, ...]:
         return tuple(t for _, t in sorted(self._tranches.get(plan_id, {}).items()))
