@@ -13,12 +13,19 @@ Nothing here survives the process: the daemon never uses it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NoReturn
 
 from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord
 from bot.store.db import StoreError
-from bot.store.models import FillRow, Heartbeat, JournalEntry, OrderIntentRow, PositionMarksRow
+from bot.store.models import (
+    FillRow,
+    Heartbeat,
+    JournalEntry,
+    OrderIntentRow,
+    PositionMarksRow,
+    stored_utc,
+)
 from bot.store.orders_repo import (
     apply_amend,
     apply_marks,
@@ -41,6 +48,7 @@ from bot.store.repo import (
     HeartbeatView,
     JournalView,
     Store,
+    heartbeat_row,
     heartbeat_view,
     journal_entry,
     journal_view,
@@ -50,13 +58,6 @@ from exchanges.base import Fill, Order
 from risk import PositionFill, PositionMarks
 
 _ACTIVE = frozenset(s.value for s in ACTIVE)
-
-
-def _utc(at: datetime) -> datetime:
-    """As the database column does it: aware times only, kept in UTC."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetimes are not stored; pass a UTC-aware time")
-    return at.astimezone(UTC)
 
 
 def _intent_order(row: OrderIntentRow) -> tuple[datetime, str]:
@@ -97,24 +98,15 @@ class MemoryStore(Store):
         started_at: datetime,
         stopped: bool = False,
     ) -> None:
-        at = _utc(at)
-        self._beats[name] = Heartbeat(
-            name=name,
-            at=at,
-            pid=pid,
-            host=host,
-            mode=mode,
-            exchange=exchange,
-            started_at=_utc(started_at),
-            stopped_at=at if stopped else None,
-        )
+        at, started_at = stored_utc(at), stored_utc(started_at)
+        self._beats[name] = heartbeat_row(name, at, pid, host, mode, exchange, started_at, stopped)
 
     def heartbeat(self, name: str = "daemon") -> HeartbeatView | None:
         row = self._beats.get(name)
         return None if row is None else heartbeat_view(row)
 
     def add_journal(self, entry: JournalEntry) -> int:
-        entry.at = _utc(entry.at)
+        entry.at = stored_utc(entry.at)
         entry.id = len(self._journal) + 1
         self._journal.append(entry)
         return entry.id
@@ -146,7 +138,7 @@ class MemoryStore(Store):
         return self._kv.get(key)
 
     def set_value(self, key: str, value: str, at: datetime) -> None:
-        _utc(at)
+        stored_utc(at)
         self._kv[key] = value
 
     def set_risk_off(self, on: bool, at: datetime, reason: str) -> None:
@@ -175,7 +167,7 @@ class MemoryOrderRepo:
     ) -> OrderRecord:
         if client_order_id in self._intents:
             raise StoreError(f"order intent {client_order_id} is already recorded")
-        row = intent_row(client_order_id, intent, _utc(now))
+        row = intent_row(client_order_id, intent, stored_utc(now))
         self._store.add_journal(intent_journal_entry(client_order_id, intent, now))
         self._intents[client_order_id] = row
         return order_record(row)
@@ -219,12 +211,12 @@ class MemoryOrderRepo:
         sent: bool = False,
     ) -> OrderRecord:
         row = self._row(client_order_id)
-        apply_update(row, _utc(now), status, order=order, error=error, sent=sent)
+        apply_update(row, stored_utc(now), status, order=order, error=error, sent=sent)
         return order_record(row)
 
     def amend(self, client_order_id: str, now: datetime, intent: OrderIntent) -> OrderRecord:
         row = self._row(client_order_id)
-        apply_amend(row, _utc(now), intent)
+        apply_amend(row, stored_utc(now), intent)
         return order_record(row)
 
     # --- fills -----------------------------------------------------------------------------
@@ -239,8 +231,8 @@ class MemoryOrderRepo:
             if key in self._fills or key in rows or garbled(fill):
                 continue
             intent = self._intents.get(fill.client_order_id) if fill.client_order_id else None
-            row = fill_row(fill, intent, _utc(now))
-            row.timestamp = _utc(row.timestamp)
+            row = fill_row(fill, intent, stored_utc(now))
+            row.timestamp = stored_utc(row.timestamp)
             rows[key] = row
             new.append(fill)
         self._fills.update(rows)
@@ -280,7 +272,7 @@ class MemoryOrderRepo:
         }
         if not changed:
             return  # nothing written, so (as in SQL) nothing to check `now` against
-        now = _utc(now)
+        now = stored_utc(now)
         for symbol, mark in changed.items():
             row = self._marks.get(symbol) or new_marks_row(symbol, mark, now)
             apply_marks(row, mark, now)

@@ -10,6 +10,14 @@ from sqlalchemy import Column, DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
+def stored_utc(value: datetime) -> datetime:
+    """A time as the store keeps it: aware, in UTC; a naive time is refused (its zone is a
+    guess). The database columns and the backtest's in-memory store both go through this."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; pass a UTC-aware time")
+    return value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC, returns timezone-aware UTC on every backend (SQLite keeps no offset)."""
 
@@ -17,11 +25,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; pass a UTC-aware time")
-        return value.astimezone(UTC)
+        return None if value is None else stored_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:

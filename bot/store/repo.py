@@ -84,19 +84,7 @@ class Store:
         stopped: bool = False,
     ) -> None:
         with Session(self.engine) as session:
-            row = session.get(Heartbeat, name) or Heartbeat(
-                name=name,
-                at=at,
-                pid=pid,
-                host=host,
-                mode=mode,
-                exchange=exchange,
-                started_at=started_at,
-            )
-            row.at, row.pid, row.host, row.mode, row.exchange = at, pid, host, mode, exchange
-            row.started_at = started_at
-            row.stopped_at = at if stopped else None
-            session.add(row)
+            session.merge(heartbeat_row(name, at, pid, host, mode, exchange, started_at, stopped))
             session.commit()
 
     def heartbeat(self, name: str = "daemon") -> HeartbeatView | None:
@@ -183,6 +171,29 @@ def journal_entry(
 def journal_view(row: JournalEntry) -> JournalView:
     return JournalView(
         row.id or 0, row.at, row.kind, row.level, row.symbol, row.message, json.loads(row.data)
+    )
+
+
+def heartbeat_row(
+    name: str,
+    at: datetime,
+    pid: int,
+    host: str,
+    mode: str,
+    exchange: str,
+    started_at: datetime,
+    stopped: bool,
+) -> Heartbeat:
+    """The one row per daemon name, rewritten whole on every beat."""
+    return Heartbeat(
+        name=name,
+        at=at,
+        pid=pid,
+        host=host,
+        mode=mode,
+        exchange=exchange,
+        started_at=started_at,
+        stopped_at=at if stopped else None,
     )
 
 

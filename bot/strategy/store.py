@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from bot.store.models import UTCDateTime, decimal_or_none, text_or_none
+from bot.store.models import UTCDateTime, decimal_or_none, stored_utc, text_or_none
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus
 from exchanges.base import OrderType
 
@@ -258,9 +258,7 @@ def _as_stored(item: _Row) -> _Row:
     for f in fields(item):  # type: ignore[arg-type]
         value = getattr(item, f.name)
         if isinstance(value, datetime):
-            if value.tzinfo is None:
-                raise ValueError("naive datetimes are not stored; pass a UTC-aware time")
-            changes[f.name] = value.astimezone(UTC)
+            changes[f.name] = stored_utc(value)
     return replace(item, **changes)  # type: ignore[type-var]
 
 
