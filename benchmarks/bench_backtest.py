@@ -8,7 +8,7 @@ the series shipped in bot/data, point in time. `run_backtest` then replays them 
 default settings and strategy (jobs once a day; every bar where a resting order, tier,
 trailing stop or stop-loss can trigger handed to the real paper engine and risk/entry jobs)
 and collects the results (metrics, equity curve, journal). The bot's state is kept in memory
-(`bot.store.memory`), as every backtest does. The wall time of that call (after a one-week
+(`bot.state.memory`), as every backtest does. The wall time of that call (after a one-week
 warm-up run that loads modules) gives bars/s. Peak memory is the process's peak resident set
 size (getrusage ru_maxrss) after the run: interpreter, imports, the candle arrays and the run
 together. For comparison, stderr also reports the same run through the daemon's SQLite
@@ -31,11 +31,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.backtest.candles import CandleSeries, load_candles, to_ms
-from bot.backtest.cli_commands import build_signals
 from bot.backtest.config import BacktestConfig
 from bot.backtest.runner import run_backtest
 from bot.backtest.synthetic import minutes_from_daily, random_walk_minutes
-from bot.config import Settings
+from bot.cli.backtest import build_signals
+from bot.config.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 START = datetime(2019, 6, 1, tzinfo=UTC)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import structlog
 
 from exchanges.base import OrderRequest, OrderType, Side
-from exchanges.ccxt_adapter import CcxtExchange
+from exchanges.ccxt.adapter import CcxtExchange
 from tests.emulator import start_emulator
 
 SYMBOL = "BTC/USDT"

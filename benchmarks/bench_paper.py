@@ -20,8 +20,8 @@ import structlog
 
 from exchanges.base import Market, OrderRequest, OrderType, Side
 from exchanges.market_data import StaticMarketData, scripted_book
-from exchanges.paper import PaperConfig, PaperExchange
-from exchanges.paper_ledger import InMemoryPaperLedger
+from exchanges.paper.engine import PaperConfig, PaperExchange
+from exchanges.paper.ledger import InMemoryPaperLedger
 
 SYMBOL = "BTC/USDT"
 LEVELS = 50

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import structlog
 
 from exchanges.base import Level, Market, OrderBook, Ticker
-from exchanges.ccxt_client import rewrite_api_urls
+from exchanges.ccxt.client import rewrite_api_urls
 from exchanges.errors import ExchangeError, RateLimited, RetryableError
 
 log = structlog.get_logger(__name__)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.backtest.candles import CandleSeries
-from bot.config import Settings, parse_allocation
+from bot.config.settings import Settings, parse_allocation
 from bot.strategy.inputs import Signals
 
 DAY = timedelta(days=1)
@@ -36,7 +36,7 @@ class BacktestConfig:
     skipping changes no decision.
     extra_services: added to the jobs' context services (e.g. "strategy_params").
     database: keep the bot's state in an in-memory SQLite database through the daemon's own
-    repositories instead of `bot.store.memory` (slower; for checking the two agree).
+    repositories instead of `bot.state.memory` (slower; for checking the two agree).
     """
 
     series: Sequence[CandleSeries]

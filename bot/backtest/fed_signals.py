@@ -85,7 +85,7 @@ class PointInTimeRegime:
 
 @dataclass
 class RecordedSignals:
-    """`bot.strategy.inputs.Signals` for backtests, as `bot.signals.live.LiveSignals` answers
+    """`bot.strategy.inputs.Signals` for backtests, as `bot.feeds.live.LiveSignals` answers
     live: the regime as known that day (or the configured override), the FOMC calendar, and
     market-wide liquidation flushes (all recorded symbols together, one flush for every plan),
     each active for `flush_params.cooldown` after the window that fired it (only known then).

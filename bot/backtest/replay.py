@@ -45,9 +45,9 @@ import numpy as np
 from bot.backtest.candles import CandleSeries, ms_to_datetime, to_ms
 from bot.backtest.levels import Watch, exit_watch, first_flagged, next_crossing
 from bot.backtest.world import World
-from bot.risk_params import risk_params
-from bot.strategy.job import entry_job
-from bot.trading_jobs import risk_check
+from bot.config.risk_params import risk_params
+from bot.jobs.entry.job import entry_job
+from bot.jobs.risk_check import risk_check
 from exchanges.base import Side
 from risk import FillSide, Position, PositionFill, PositionMarks, position_from_fills
 

@@ -27,9 +27,9 @@ from bot.backtest.results import (
     tier_counts,
 )
 from bot.backtest.world import World, build_world
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.orders.intents import OrderRecord
-from bot.store.repo import JournalView
+from bot.state.store import JournalView
 from bot.strategy.allocation import allocate
 from bot.strategy.params import StrategyParams, strategy_params_from_settings
 

@@ -1,10 +1,10 @@
 """The daemon's pieces for a backtest: in-memory store, paper engine on candles, simulated clock.
 
-Everything is the production code wired as `bot.app.open_context` wires it, with three
+Everything is the production code wired as `bot.runtime.app.open_context` wires it, with three
 differences that belong to the composition, not to any decision code: the clock is a
 `SimulatedClock`, market data is `StaticMarketData` fed from the candles, and the paper ledger
 lives in memory (`InMemoryPaperLedger`). The bot's own state is kept in memory too
-(`bot.store.memory`), behind the same repository interface as the daemon's database.
+(`bot.state.memory`), behind the same repository interface as the daemon's database.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.backtest.candles import CandleSeries
-from bot.clock import SimulatedClock
-from bot.config import Settings
-from bot.context import Context
-from bot.orders.manager import OrderManager
-from bot.store import Store
-from bot.store.memory import MemoryStore
+from bot.config.settings import Settings
+from bot.execution.manager import OrderManager
+from bot.services.clock import SimulatedClock
+from bot.services.context import Context
+from bot.state.memory import MemoryStore
+from bot.state.plans_repo import PLANS_SERVICE, MemoryStrategyRepo, create_strategy_tables
+from bot.state.store import Store
 from bot.strategy.inputs import MemoryPriceHistory, Signals
-from bot.strategy.store import PLANS_SERVICE, MemoryStrategyRepo, create_strategy_tables
 from exchanges.base import Market, Ticker
 from exchanges.market_data import StaticMarketData
-from exchanges.paper import PaperConfig, PaperExchange
-from exchanges.paper_ledger import InMemoryPaperLedger
+from exchanges.paper.engine import PaperConfig, PaperExchange
+from exchanges.paper.ledger import InMemoryPaperLedger
 
 _HUNDRED = Decimal(100)
 DEFAULT_FEE = Decimal("0.001")

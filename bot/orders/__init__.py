@@ -1,4 +1,4 @@
-"""The order manager (`bot.orders.manager`): the only code that sends orders.
+"""The order manager (`bot.execution.manager`): the only code that sends orders.
 
 Intent -> deterministic client id -> recorded -> sent -> result recorded -> reconciled.
 """

@@ -1,7 +1,7 @@
 """Strategy parameters: fractions, days and hours inside the code (settings speak percent).
 
 `StrategyParams` is what every planner function and gate reads. `strategy_params_from_settings`
-builds it from `bot.config.StrategySettings`, once, at the composition root; fields with no
+builds it from `bot.config.settings.StrategySettings`, once, at the composition root; fields with no
 setting yet keep the defaults documented here.
 """
 
@@ -180,12 +180,12 @@ def _fraction(percent: float | Decimal) -> Decimal:
 def strategy_params_from_settings(settings: Any) -> StrategyParams:
     """`StrategyParams` from `Settings` (or its `strategy` section): percent -> fractions.
 
-    Reads the fields `bot.config.StrategySettings` has (budget, allocation, core_assets,
+    Reads the fields `bot.config.settings.StrategySettings` has (budget, allocation, core_assets,
     alt_cap_pct, tranches, entry_window_days) and, once the lead adds them, the optional ones
     below (same names, percent where the name ends in `_pct`); anything missing keeps the
     `StrategyParams` default.
     """
-    from bot.config import parse_allocation
+    from bot.config.settings import parse_allocation
 
     section = getattr(settings, "strategy", settings)
     values: dict[str, Any] = {

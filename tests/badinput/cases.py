@@ -1,4 +1,5 @@
-"""The bad-settings table, generated from `bot.config.env_names()` and each field's metadata.
+"""The bad-settings table, generated from `bot.config.settings.env_names()` and each field's
+metadata.
 
 Every accepted variable gets cases from its type (a word where a number belongs, a fraction
 where an integer belongs, an unknown choice for a Literal, `maybe` for a bool) and from its
@@ -25,7 +26,7 @@ import annotated_types
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-from bot.config import Settings, env_names
+from bot.config.settings import Settings, env_names
 
 
 @dataclass(frozen=True)

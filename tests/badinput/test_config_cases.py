@@ -1,6 +1,6 @@
 """Every setting, given a bad value, stops `qtbot config` with exit 2 and one line naming it.
 
-The table comes from `tests.badinput.cases` (generated from `bot.config.env_names()` and the
+The table comes from `tests.badinput.cases` (generated from `bot.config.settings.env_names()`
 fields' types and bounds). Each case runs through the CLI in-process (typer's runner: the same
 `app`, fast enough for a case each); the real `python -m bot config` subprocess runs the cases
 in rounds (each variable once per round, one line each) and every cross-field combination.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from tests.badinput.cases import CROSS, BadCase, all_cases, rounds, uncovered_names
 from tests.conftest import run_qtbot
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.config import ConfigError, Settings, env_names, load_settings
+from bot.config.settings import ConfigError, Settings, env_names, load_settings
 from bot.signals.calendar import CalendarFileError, parse_fomc_calendar
 from bot.signals.fred import FredParseError, parse_fred_api_json, parse_fred_csv
 from bot.signals.liquidation_history import LiquidationFileError, parse_liquidation_bars

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from exchanges.base import OrderRequest, OrderStatus, OrderType, Side
-from exchanges.ccxt_adapter import CcxtExchange
+from exchanges.ccxt.adapter import CcxtExchange
 from exchanges.errors import ExchangeError, RateLimited
 from tests.chaos.fault_emulator import FaultyEmulatorServer, start_faulty_emulator
 from tests.contract.ccxt_factory import build_adapter

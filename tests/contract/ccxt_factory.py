@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from exchanges.ccxt_adapter import CcxtExchange
+from exchanges.ccxt.adapter import CcxtExchange
 from exchanges.retry import RetryPolicy
 from tests.contract.harness import START_BTC, START_USDT
 from tests.emulator import EmulatorHandle, start_emulator

@@ -34,8 +34,8 @@ from sqlalchemy import create_engine
 
 from exchanges.base import Market
 from exchanges.market_data import StaticMarketData, scripted_book
-from exchanges.paper import PaperConfig, PaperExchange
-from exchanges.paper_store import SqlPaperLedger, create_paper_tables
+from exchanges.paper.engine import PaperConfig, PaperExchange
+from exchanges.paper.store import SqlPaperLedger, create_paper_tables
 from tests.contract.harness import (
     START_BTC,
     START_USDT,

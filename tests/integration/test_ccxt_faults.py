@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from exchanges.base import OrderRequest, OrderStatus, OrderType, Side
-from exchanges.ccxt_adapter import CcxtExchange
+from exchanges.ccxt.adapter import CcxtExchange
 from exchanges.errors import (
     AuthenticationFailed,
     OrderOutcomeUnknown,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from exchanges.base import OrderRequest, OrderStatus, OrderType, Side
-from exchanges.ccxt_adapter import CcxtExchange
+from exchanges.ccxt.adapter import CcxtExchange
 from exchanges.errors import StopReplaceFailed, StopTriggered, StopWouldTrigger
 from exchanges.stops import ReplaceMethod, capabilities_of
 from exchanges.venues import venue_spec

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.config import Settings, env_names
+from bot.config.settings import Settings, env_names
 from tests.badinput.cases import field_info
 from tests.conftest import qtbot_cmd, run_qtbot, subprocess_env
 from tests.emulator.client import EmulatorHandle, start_emulator

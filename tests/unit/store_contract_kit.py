@@ -15,11 +15,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from bot.orders.intents import IntentStatus, OrderIntent, OrderRecord
-from bot.store import Store
-from bot.store.memory import MemoryOrderRepo, MemoryStore
-from bot.store.orders_repo import OrderRepo
+from bot.state.memory import MemoryOrderRepo, MemoryStore
+from bot.state.orders_repo import OrderRepo
+from bot.state.plans_repo import MemoryStrategyRepo, StrategyRepo, create_strategy_tables
+from bot.state.store import Store
 from bot.strategy.plans import Plan, PlanStatus, Tranche
-from bot.strategy.store import MemoryStrategyRepo, StrategyRepo, create_strategy_tables
 from exchanges.base import Fill, Order, OrderStatus, OrderType, Side
 from risk import PositionMarks
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import (
+from bot.config.settings import (
     ConfigError,
     Settings,
     env_names,

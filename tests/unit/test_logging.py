@@ -9,7 +9,7 @@ import logging
 import pytest
 import structlog
 
-from bot.logs import configure_logging
+from bot.runtime.logs import configure_logging
 
 SECRET = "s3cr3t-VALUE-42abc"
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 
 from bot.orders.intents import IllegalTransition, IntentStatus, OrderRecord
-from bot.store import Store
+from bot.state.store import Store
 from exchanges.base import OrderType, Side
 from risk import PositionFill, PositionMarks
 from risk.position import FillSide

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.store import Store, StoreError
-from bot.store.db import schema_head
+from bot.state.db import StoreError, schema_head
+from bot.state.store import Store
 
 NOW = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.orders.intents import IntentStatus
-from bot.store.repo import EQUITY_MARKS_KEY, RISK_OFF_KEY, HeartbeatView
+from bot.state.store import EQUITY_MARKS_KEY, RISK_OFF_KEY, HeartbeatView
 from bot.strategy.plans import PlanStatus, TrancheStatus
 from exchanges.base import OrderType
 from tests.unit.store_contract_kit import (

@@ -13,7 +13,7 @@ from bot.backtest.candles import CandleSeries, to_ms
 from bot.backtest.config import BacktestConfig
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.synthetic import random_walk_minutes
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.strategy.inputs import RegimeView, StaticSignals
 from bot.strategy.params import StrategyParams
 from exchanges.base import OrderType

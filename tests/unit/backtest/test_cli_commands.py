@@ -11,9 +11,9 @@ import pytest
 from rich.console import Console
 
 from bot.backtest.candles import to_ms
-from bot.backtest.cli_commands import backtest_command, thesis_command
 from bot.backtest.export import FILES
-from bot.config import Settings
+from bot.cli.backtest import backtest_command, thesis_command
+from bot.config.settings import Settings
 
 # The shipped Fed data calls 2024-09-19 onwards neutral: plans may start.
 START = datetime(2024, 10, 1, tzinfo=UTC)

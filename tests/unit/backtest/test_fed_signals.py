@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.backtest.fed_signals import SETTLE_DAYS, PointInTimeRegime, recorded_signals
-from bot.signals.fed_inputs import shipped_inputs
+from bot.feeds.fed_inputs import shipped_inputs
 from bot.signals.flush import FlushParams
 from bot.signals.liquidation_history import load_shipped_liquidation_bars
 from bot.signals.regime import classify

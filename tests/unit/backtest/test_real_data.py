@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.backtest.candles import load_candles, to_ms
-from bot.backtest.cli_commands import build_signals, thesis_from_files
 from bot.backtest.config import BacktestConfig
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.thesis import Verdict
-from bot.config import Settings
+from bot.cli.backtest import build_signals, thesis_from_files
+from bot.config.settings import Settings
 from tests.unit.signals.data_paths import shared_file
 
 START = datetime(2019, 6, 1, tzinfo=UTC)

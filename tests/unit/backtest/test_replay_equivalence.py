@@ -13,7 +13,7 @@ from bot.backtest.candles import to_ms
 from bot.backtest.report import summary_dict, summary_json
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.synthetic import random_walk_minutes
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.strategy.params import StrategyParams
 from tests.unit.backtest.kit import START, exercising_config
 

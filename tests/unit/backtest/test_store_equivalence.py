@@ -1,6 +1,6 @@
 """The backtest's in-memory state must decide exactly as the daemon's database would.
 
-`bot.store.memory` replaces SQLite in backtests for speed. These replays run once with it and
+`bot.state.memory` replaces SQLite in backtests for speed. These replays run once with it and
 once with the real repositories over an in-memory SQLite database (`database=True`), and
 compare everything observable: the JSON summary byte for byte, every order record, every
 fill and every journal line.
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.backtest.candles import load_candles
-from bot.backtest.cli_commands import build_signals
 from bot.backtest.config import BacktestConfig
 from bot.backtest.report import summary_json
 from bot.backtest.runner import run_backtest
-from bot.config import Settings
+from bot.cli.backtest import build_signals
+from bot.config.settings import Settings
 from tests.unit.backtest.kit import exercising_config
 from tests.unit.signals.data_paths import shared_file
 

@@ -15,7 +15,7 @@ from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from exchanges.ccxt_adapter import CcxtExchange
+from exchanges.ccxt.adapter import CcxtExchange
 from exchanges.retry import RetryPolicy
 
 T0_MS = 1_764_590_400_000

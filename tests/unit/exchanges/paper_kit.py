@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from exchanges.base import Market, OrderRequest, OrderType, Side, Ticker
 from exchanges.market_data import StaticMarketData, scripted_book
-from exchanges.paper import PaperConfig, PaperExchange
-from exchanges.paper_ledger import InMemoryPaperLedger, PaperLedger
+from exchanges.paper.engine import PaperConfig, PaperExchange
+from exchanges.paper.ledger import InMemoryPaperLedger, PaperLedger
 
 T = TypeVar("T")
 D = Decimal

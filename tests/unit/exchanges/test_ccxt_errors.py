@@ -10,8 +10,8 @@ import pytest
 from ccxt.base import errors as ccxt_errors
 
 from exchanges import errors
-from exchanges.ccxt_errors import Action, VenueThrottled, VenueUnavailable, parse_retry_after
-from exchanges.ccxt_errors import translate as translate_error
+from exchanges.ccxt.errors import Action, VenueThrottled, VenueUnavailable, parse_retry_after
+from exchanges.ccxt.errors import translate as translate_error
 from exchanges.retry import RetryPolicy, backoff_delay, retry_read
 from exchanges.venues import venue_spec
 

@@ -12,8 +12,8 @@ import pytest
 from ccxt.base import errors as ccxt_errors
 
 from exchanges.base import OrderRequest, OrderStatus, OrderType, Side
-from exchanges.ccxt_adapter import CcxtExchange
-from exchanges.ccxt_errors import Action, translate
+from exchanges.ccxt.adapter import CcxtExchange
+from exchanges.ccxt.errors import Action, translate
 from exchanges.errors import OrderRejected, StopWouldTrigger
 from exchanges.stops import NO_STOP_ORDERS, ReplaceMethod, capabilities_of
 from exchanges.venues import venue_spec

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from exchanges.base import OrderBook, Ticker
-from exchanges.ccxt_client import rewrite_api_urls
+from exchanges.ccxt.client import rewrite_api_urls
 from exchanges.errors import ExchangeError, RetryableError
 from exchanges.market_data import (
     Candle,

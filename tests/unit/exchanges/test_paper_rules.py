@@ -1,4 +1,4 @@
-"""One test per fill rule of the paper engine (rule ids as in the `exchanges.paper` docstring)."""
+"""One test per fill rule of the paper engine (rule ids as in `exchanges.paper.engine`)."""
 
 from __future__ import annotations
 

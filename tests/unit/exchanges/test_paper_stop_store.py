@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from exchanges.base import OrderRequest, OrderStatus, OrderType, Side
-from exchanges.paper_ledger import IllegalTransition, InMemoryPaperLedger, LedgerChange
-from exchanges.paper_store import SqlPaperLedger, create_paper_tables, upgrade_paper_tables
+from exchanges.paper.ledger import IllegalTransition, InMemoryPaperLedger, LedgerChange
+from exchanges.paper.store import SqlPaperLedger, create_paper_tables, upgrade_paper_tables
 from tests.unit.exchanges.paper_kit import SYMBOL, D, StepClock, make_paper, run, set_book
 
 

@@ -1,5 +1,5 @@
 """One test per stop-order rule of the paper engine (S1-S3, SC1-SC3, R1 in
-`exchanges.paper_stops`)."""
+`exchanges.paper.stops`)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from exchanges.base import OrderStatus, Side
-from exchanges.paper import PaperExchange
-from exchanges.paper_ledger import AssetBalance, IllegalTransition, LedgerChange
-from exchanges.paper_store import SqlPaperLedger, create_paper_tables
+from exchanges.paper.engine import PaperExchange
+from exchanges.paper.ledger import AssetBalance, IllegalTransition, LedgerChange
+from exchanges.paper.store import SqlPaperLedger, create_paper_tables
 from tests.unit.exchanges.paper_kit import (
     SYMBOL,
     D,

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.clock import SimulatedClock
-from bot.config import Settings
-from bot.context import Context
+from bot.config.settings import Settings
+from bot.jobs.risk_check import EQUITY_MARKS_KEY, LAST_PRICES_KEY
+from bot.ops.web.series import SERIES_KEY, EquityPoint, append_point, record_equity
 from bot.orders.intents import IntentStatus, OrderIntent
-from bot.store import Store
-from bot.store.orders_repo import OrderRepo
-from bot.trading_jobs import EQUITY_MARKS_KEY, LAST_PRICES_KEY
-from bot.web.series import SERIES_KEY, EquityPoint, append_point, record_equity
+from bot.services.clock import SimulatedClock
+from bot.services.context import Context
+from bot.state.orders_repo import OrderRepo
+from bot.state.store import Store
 from exchanges.base import Fill, OrderType, Side
 
 NOW = datetime(2026, 3, 18, 14, 0, tzinfo=UTC)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import Context
-from bot.daemon import Daemon
-from bot.jobs import JobSpec
+from bot.runtime.daemon import Daemon
+from bot.runtime.registry import JobSpec
+from bot.services.context import Context
 from tests.unit.ops.seed import make_context
 
 SKIP_TEXT = "maximum number of running instances"

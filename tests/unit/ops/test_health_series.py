@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.repo import HeartbeatView
-from bot.web.health import evaluate_health, health_policy
-from bot.web.series import (
+from bot.ops.web.health import evaluate_health, health_policy
+from bot.ops.web.series import (
     EquityPoint,
     append_point,
     current_equity,
     load_series,
     record_equity,
 )
+from bot.state.store import HeartbeatView
 from tests.unit.ops.seed import NOW, make_context
 
 POLICY = health_policy(heartbeat_seconds=30, venue_probe_seconds=60)

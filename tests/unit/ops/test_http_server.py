@@ -12,10 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.context import Context
-from bot.jobs import JobSpec
-from bot.notify import NotifierStats
-from bot.web import OpsState, http_address, start_http, stop_http, track_jobs, venue_probe
+from bot.ops.notify.notifier import NotifierStats
+from bot.ops.web.server import http_address, start_http, stop_http
+from bot.ops.web.state import OpsState, track_jobs, venue_probe
+from bot.runtime.registry import JobSpec
+from bot.services.context import Context
 from tests.unit.ops.seed import NOW, make_context, seed_trading_state
 
 SAMPLE = re.compile(

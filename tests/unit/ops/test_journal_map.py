@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.notify.events import NotificationKind, Severity
-from bot.notify.journal_map import event_from_journal
-from bot.store.repo import JournalView
+from bot.ops.notify.events import NotificationKind, Severity
+from bot.ops.notify.journal_map import event_from_journal
+from bot.state.store import JournalView
 
 AT = datetime(2026, 3, 18, 14, 0, tzinfo=UTC)
 
@@ -182,8 +182,8 @@ def test_routine_rows_are_not_news(entry: JournalView) -> None:
 def test_exchange_stop_fills_and_missing_stops_are_news() -> None:
     from datetime import UTC, datetime
 
-    from bot.notify.journal_map import event_from_journal
-    from bot.store.repo import JournalView
+    from bot.ops.notify.journal_map import event_from_journal
+    from bot.state.store import JournalView
 
     at = datetime(2026, 1, 1, tzinfo=UTC)
     filled = JournalView(1, at, "exchange_stop_filled", "warning", "BTC/USDT", "sold 1", {})

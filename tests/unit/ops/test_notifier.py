@@ -8,14 +8,9 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 
-from bot.notify import (
-    AppriseNotifier,
-    NotificationEvent,
-    NotificationKind,
-    NullNotifier,
-    RateLimits,
-    Severity,
-)
+from bot.ops.notify.events import NotificationEvent, NotificationKind, Severity
+from bot.ops.notify.notifier import AppriseNotifier, NullNotifier
+from bot.ops.notify.rate_limit import RateLimits
 from tests.unit.ops.receiver import loopback_receiver
 
 AT = datetime(2026, 3, 18, 14, 0, tzinfo=UTC)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.notify import NullNotifier, build_notifier
-from bot.notify.events import NotificationKind
-from bot.notify.notifier import AppriseNotifier
-from bot.notify.settings import NotifySettings, parse_kinds, split_urls
+from bot.config.notify import NotifySettings, parse_kinds, split_urls
+from bot.ops.notify.build import build_notifier
+from bot.ops.notify.events import NotificationKind
+from bot.ops.notify.notifier import AppriseNotifier, NullNotifier
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Settings
-from bot.daemon import Daemon
-from bot.jobs import JobSpec, heartbeat
-from bot.notify.settings import NotifySettings
-from bot.web import Operations
+from bot.config.notify import NotifySettings
+from bot.config.settings import Settings
+from bot.ops.web.operations import Operations
+from bot.runtime.daemon import Daemon
+from bot.runtime.registry import JobSpec, heartbeat
 from tests.unit.ops.receiver import loopback_receiver
 from tests.unit.ops.seed import NOW, make_context
 

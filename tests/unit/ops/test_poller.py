@@ -6,9 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.notify import AppriseNotifier, NotificationEvent, NotificationKind, NotifierStats
-from bot.notify.poller import CURSOR_KEY, SUMMARY_DAY_KEY, JournalNotifier
-from bot.web.series import record_equity
+from bot.ops.notify.events import NotificationEvent, NotificationKind
+from bot.ops.notify.notifier import AppriseNotifier, NotifierStats
+from bot.ops.notify.poller import CURSOR_KEY, SUMMARY_DAY_KEY, JournalNotifier
+from bot.ops.web.series import record_equity
 from tests.unit.ops.receiver import loopback_receiver
 from tests.unit.ops.seed import NOW, make_context
 

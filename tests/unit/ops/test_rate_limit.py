@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.notify.rate_limit import RateLimiter, RateLimits
+from bot.ops.notify.rate_limit import RateLimiter, RateLimits
 
 
 def test_per_kind_budget_refills_as_the_window_slides() -> None:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bot.jobs.protective_stops import KIND, resting_stop
+from bot.jobs.risk_check import risk_check
+from bot.ops.status import status_view
 from bot.orders.intents import IntentStatus
-from bot.protective_stops import KIND, resting_stop
-from bot.status import status_view
-from bot.trading_jobs import risk_check
 from tests.unit.orders.test_order_manager import buy
 from tests.unit.orders.test_risk_job import _context
 from tests.unit.orders.venue import later

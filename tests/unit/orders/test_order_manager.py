@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.execution.manager import OrderManager
 from bot.orders.intents import IllegalTransition, IntentStatus, OrderIntent, transition
-from bot.orders.manager import OrderManager
-from bot.store import Store
-from bot.store.orders_repo import OrderRepo
+from bot.state.orders_repo import OrderRepo
+from bot.state.store import Store
 from exchanges.base import OrderType, Side
 from tests.unit.orders.venue import FaultyVenue, db_url, later, make_venue
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from bot.jobs.panic import panic
+from bot.jobs.risk_check import risk_check
+from bot.ops.status import status_view
 from bot.orders.intents import IntentStatus
-from bot.panic import panic
-from bot.status import status_view
-from bot.trading_jobs import risk_check
 from exchanges.base import OrderType
 from tests.unit.orders.test_order_manager import buy
 from tests.unit.orders.test_risk_job import _context

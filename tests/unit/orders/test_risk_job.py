@@ -6,11 +6,11 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
-from bot.config import Settings
-from bot.context import Context
-from bot.orders.manager import OrderManager
-from bot.store import Store
-from bot.trading_jobs import risk_check
+from bot.config.settings import Settings
+from bot.execution.manager import OrderManager
+from bot.jobs.risk_check import risk_check
+from bot.services.context import Context
+from bot.state.store import Store
 from tests.unit.orders.test_order_manager import buy
 from tests.unit.orders.venue import db_url, later, make_venue
 
@@ -138,7 +138,7 @@ def test_drawdown_kill_switch_rearms_after_a_flat_cool_down(tmp_path: Path) -> N
 
 
 def test_same_millisecond_fills_keep_the_venue_order(tmp_path: Path) -> None:
-    from bot.store.orders_repo import OrderRepo
+    from bot.state.orders_repo import OrderRepo
     from exchanges.base import Fill, Side
     from tests.unit.orders.venue import START
 

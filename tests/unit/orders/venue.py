@@ -14,12 +14,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.clock import SimulatedClock
+from bot.services.clock import SimulatedClock
 from exchanges.base import Market, Order, OrderRequest
 from exchanges.errors import OrderOutcomeUnknown, RetryableError
 from exchanges.market_data import StaticMarketData, scripted_book
-from exchanges.paper import PaperConfig, PaperExchange
-from exchanges.paper_store import SqlPaperLedger
+from exchanges.paper.engine import PaperConfig, PaperExchange
+from exchanges.paper.store import SqlPaperLedger
 
 START = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
 

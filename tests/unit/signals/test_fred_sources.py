@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from bot.signals.fred_sources import (
+from bot.feeds.fred_sources import (
     CachedFredLoader,
     FredApi,
     FredCsvDownload,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.signals.liquidation_sources import (
+from bot.feeds.liquidation_sources import (
     FEED_CAPABILITIES,
     Backoff,
     FeedMode,

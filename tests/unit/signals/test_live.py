@@ -15,19 +15,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.config import Settings
-from bot.context import Context
-from bot.signals.liquidations import LiquidationEvent
-from bot.signals.live import (
+from bot.config.settings import Settings
+from bot.feeds.live import (
     FLUSH_KEY,
     REGIME_KEY,
     LiveSignals,
     liquidation_check,
     regime_refresh,
 )
+from bot.services.context import Context
+from bot.signals.liquidations import LiquidationEvent
 from bot.signals.shipped_data import SHIPPED_DATA_DIR
-from bot.store import Store
-from bot.store.signals_repo import ALL_SYMBOLS, StoreLiquidationSink
+from bot.state.signals_repo import ALL_SYMBOLS, StoreLiquidationSink
+from bot.state.store import Store
 from tests.conftest import run_qtbot
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

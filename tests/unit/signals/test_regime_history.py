@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.feeds.fed_inputs import inputs_from_directory, shipped_inputs
 from bot.signals.fed_announcements import BalanceSheet
-from bot.signals.fed_inputs import inputs_from_directory, shipped_inputs
 from bot.signals.rate_path import rate_changes
 from bot.signals.regime import (
     _first_day,

@@ -14,21 +14,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.clock import SimulatedClock
-from bot.config import Settings
-from bot.context import Context
-from bot.orders.manager import OrderManager
-from bot.store import Store
+from bot.config.settings import Settings
+from bot.execution.manager import OrderManager
+from bot.jobs.entry.job import entry_job
+from bot.jobs.risk_check import paper_match, risk_check
+from bot.services.clock import SimulatedClock
+from bot.services.context import Context
+from bot.state.plans_repo import StrategyRepo, create_strategy_tables
+from bot.state.store import Store
 from bot.strategy.inputs import MemoryPriceHistory, RegimeName, RegimeView, StaticSignals
-from bot.strategy.job import entry_job
 from bot.strategy.params import StrategyParams
 from bot.strategy.plans import Plan, Tranche
-from bot.strategy.store import StrategyRepo, create_strategy_tables
-from bot.trading_jobs import paper_match, risk_check
 from exchanges.base import Market
 from exchanges.market_data import StaticMarketData, scripted_book
-from exchanges.paper import PaperConfig, PaperExchange
-from exchanges.paper_store import SqlPaperLedger
+from exchanges.paper.engine import PaperConfig, PaperExchange
+from exchanges.paper.store import SqlPaperLedger
 
 T = TypeVar("T")
 START = datetime(2025, 12, 1, 0, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from bot.ops.plan_progress import plan_status
 from bot.orders.intents import IntentStatus
-from bot.store.models import FillRow
+from bot.state.models import FillRow
 from bot.strategy.plans import PlanStatus, TrancheStatus
-from bot.strategy.status import plan_status
 from tests.unit.strategy.kit import DAY, HOUR, START, make_bench, params, run, run_until
 
 # (time, BTC bid): the market around each tranche, then the rally and the fall.

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.store import Store
+from bot.ops.plan_progress import plan_progress, plan_status
+from bot.state.plans_repo import StrategyRepo, create_strategy_tables
+from bot.state.store import Store
 from bot.strategy.planner import new_plan
 from bot.strategy.plans import PlanStatus, TrancheStatus
-from bot.strategy.status import plan_progress, plan_status
-from bot.strategy.store import StrategyRepo, create_strategy_tables
 from tests.unit.strategy.kit import params
 
 T0 = datetime(2025, 12, 1, tzinfo=UTC)

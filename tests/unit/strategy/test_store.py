@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from bot.store import Store
+from bot.state.plans_repo import StrategyRepo, create_strategy_tables
+from bot.state.store import Store
 from bot.strategy.planner import new_plan
 from bot.strategy.plans import PlanStatus, TrancheStatus
-from bot.strategy.store import StrategyRepo, create_strategy_tables
 from exchanges.base import OrderType
 from tests.unit.strategy.kit import params
 

@@ -1,0 +1,1 @@
+"""The `qtbot` command line: parse, call, print."""

@@ -1,0 +1,235 @@
+"""`qtbot backtest` and `qtbot thesis` bodies: typed arguments in, printed output, exit status.
+
+The lead's typer wrappers in `bot/cli.py` parse the command line and call these. Exit status:
+0 ok, 1 runtime failure, 2 bad input (one `qtbot: ...` line per problem on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from bot.backtest.candles import CandleFileError, CandleSeries, load_candles
+from bot.backtest.thesis import DailyCloses, ThesisReport, report_as_dict, thesis_report
+from bot.config.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.backtest.config import BacktestConfig
+    from bot.backtest.fed_signals import RecordedSignals
+    from bot.backtest.runner import BacktestResult
+    from bot.signals.liquidations import LiquidationBar
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"qtbot: {message}", file=sys.stderr)
+    return status
+
+
+def _load_all(candles: Sequence[str | Path]) -> list[CandleSeries]:
+    if not candles:
+        raise CandleFileError("give at least one --candles FILE")
+    return [load_candles(arg) for arg in candles]
+
+
+def thesis_from_files(
+    candles: Sequence[str | Path], fed_data: Path, settings: Settings | None = None
+) -> ThesisReport:
+    """Pivots of the Fed data in `fed_data` (FRED CSVs; announcements and classifier settings
+    as configured, by default the shipped announcements and default rule) vs the candles."""
+    from bot.feeds.fed_inputs import inputs_from_directory
+    from bot.feeds.live import regime_params
+    from bot.signals.fed_announcements import load_announcements
+    from bot.signals.regime import pivots, regime_history
+
+    series = _load_all(candles)
+    announcements = load_announcements(
+        settings.signals.fed_announcements_path if settings else None
+    )
+    inputs = inputs_from_directory(fed_data, announcements)
+    by_asset: dict[str, list[list[tuple[date, float]]]] = {}
+    for s in series:
+        by_asset.setdefault(s.base, []).append(s.daily_closes())
+    closes = {asset: DailyCloses.merge(rows) for asset, rows in by_asset.items()}
+    params = regime_params(settings) if settings else None
+    return thesis_report(pivots(regime_history(inputs, params)), closes)
+
+
+def thesis_command(
+    candles: Sequence[str | Path],
+    fed_data: Path,
+    json_output: bool = False,
+    console: Console | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Print the pivot table (or its JSON); 2 on unreadable input. `settings` (optional)
+    supplies the announcements file and the classifier's rule and thresholds."""
+    from bot.signals.fred import FredParseError
+
+    try:
+        report = thesis_from_files(candles, fed_data, settings)
+    except (CandleFileError, FredParseError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot read the Fed data in {fed_data}: {exc.strerror or exc}")
+    if json_output:
+        print(json.dumps(report_as_dict(report), indent=2, sort_keys=True))
+        return 0
+    from bot.backtest.thesis_table import print_thesis
+
+    print_thesis(report, console or _console())
+    return 0
+
+
+def parse_day(text: str | None) -> datetime | None:
+    """`2024-01-31` (or a full ISO time) -> aware UTC datetime; None stays None."""
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _as_datetime(value: datetime | date | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return parse_day(value.isoformat()) if isinstance(value, datetime) else None
+    return datetime.combine(value, datetime.min.time(), tzinfo=UTC)
+
+
+def build_signals(
+    settings: Settings, fed_data: Path | None, liquidations: Sequence[Path] = ()
+) -> RecordedSignals:
+    """The strategy's signals as the daemon would compute them under `settings`, from recorded
+    data: the Fed series in `fed_data` (None = `QTBOT_SIGNALS__FED_DATA_DIR`, else the shipped
+    copy) with the configured announcements, classifier rule and override; the FOMC calendar
+    (`fomc_decisions.csv` in `fed_data` if there, else the configured one); flushes from the
+    liquidation files with the configured detector."""
+    from bot.backtest.fed_signals import recorded_signals
+    from bot.feeds.fed_inputs import inputs_from_directory
+    from bot.feeds.live import flush_params, regime_params
+    from bot.signals.calendar import load_fomc_calendar
+    from bot.signals.fed_announcements import load_announcements
+    from bot.signals.liquidation_history import load_liquidation_bars
+    from bot.signals.regime_types import Regime
+    from bot.signals.shipped_data import SHIPPED_DATA_DIR
+
+    s = settings.signals
+    directory = fed_data or s.fed_data_dir or SHIPPED_DATA_DIR
+    inputs = inputs_from_directory(directory, load_announcements(s.fed_announcements_path))
+    own_calendar = Path(directory) / "fomc_decisions.csv"
+    calendar = load_fomc_calendar(
+        own_calendar if fed_data is not None and own_calendar.exists() else s.fomc_calendar_path
+    )
+    bars: list[LiquidationBar] = []
+    for path in liquidations:
+        bars.extend(load_liquidation_bars(path))
+    return recorded_signals(
+        inputs,
+        bars,
+        calendar,
+        regime_params(settings),
+        flush_params(settings),
+        Regime(s.regime_override) if s.regime_override else None,
+    )
+
+
+def backtest_command(
+    settings: Settings,
+    candles: Sequence[str | Path],
+    fed_data: Path | None,
+    *,
+    start: datetime | date | None = None,
+    end: datetime | date | None = None,
+    liquidations: Sequence[Path] = (),
+    json_output: bool = False,
+    plot: Path | None = None,
+    out: Path | None = None,
+    job_every: timedelta | None = None,
+    cash: Decimal | None = None,
+    progress: bool | None = None,
+    console: Console | None = None,
+) -> int:
+    """Replay the bot over `candles`; print the summary (or `--json`), write plot and CSVs.
+
+    `progress` None = a progress bar on stderr when it is a terminal (and not with JSON).
+    """
+    from bot.backtest.config import BacktestConfig
+    from bot.backtest.report import print_summary, summary_json
+    from bot.signals.fred import FredParseError
+    from bot.signals.liquidation_history import LiquidationFileError
+
+    console = console or _console()
+    try:
+        series = _load_all(candles)
+        signals = build_signals(settings, fed_data, liquidations)
+        config = BacktestConfig(
+            series=series,
+            settings=settings,
+            signals=signals,
+            start=_as_datetime(start),
+            end=_as_datetime(end),
+            cash=cash,
+            job_every=job_every,
+        )
+    except (CandleFileError, FredParseError, LiquidationFileError, ValueError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot read input: {exc}")
+    show = sys.stderr.isatty() and not json_output if progress is None else progress
+    try:
+        result = _run_with_progress(config, show)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if json_output:
+        print(summary_json(result))
+    else:
+        print_summary(result, console)
+    if out is not None:
+        from bot.backtest.export import write_outputs
+
+        written = write_outputs(result, out)
+        _note(f"wrote {len(written)} files to {out}", json_output, console)
+    if plot is not None:
+        from bot.backtest.plot import regime_spans, write_plot
+
+        spans = regime_spans(signals.regimes.view, result.start, result.end)
+        write_plot(result, plot, spans)
+        _note(f"wrote {plot}", json_output, console)
+    return 0
+
+
+def _note(message: str, json_output: bool, console: Console) -> None:
+    if json_output:
+        print(f"qtbot: {message}", file=sys.stderr)
+    else:
+        console.print(message)
+
+
+def _run_with_progress(config: BacktestConfig, show: bool) -> BacktestResult:
+    from bot.backtest.runner import run_backtest
+
+    if not show:
+        return run_backtest(config)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = sum(len(s.between(config.start, config.end)) for s in config.series)
+    columns = (
+        TextColumn("replaying"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} bars"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("replay", total=total)
+        return run_backtest(config, lambda done: bar.advance(task, done))
+
+
+def _console() -> Console:
+    """On a terminal rich fits its width; piped to a file or pager, keep tables readable."""
+    console = Console()
+    return console if console.is_terminal else Console(width=140)

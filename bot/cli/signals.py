@@ -1,0 +1,186 @@
+"""`qtbot regime`, `qtbot regime history` and `qtbot liquidations`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli.common import EnvFile, JsonFlag, fail, open_store_or_exit, settings_or_exit
+from bot.feeds.live import (
+    FLUSH_KEY,
+    LIQUIDATIONS_KEY,
+    REGIME_KEY,
+    load_regime_inputs,
+    regime_params,
+    regime_snapshot,
+)
+from bot.signals.regime import pivots, regime_history
+from bot.signals.regime_types import Regime
+
+regime_app = typer.Typer(
+    help="The Fed regime the bot trades on (current state, pivots, history).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+def _inputs_or_exit(settings: Any, store: Any, now: datetime) -> tuple[Any, str, list[str]]:
+    from bot.signals.calendar import CalendarFileError
+    from bot.signals.fed_announcements import AnnouncementFileError
+    from bot.signals.fred import FredParseError
+
+    try:
+        inputs, source, warnings = load_regime_inputs(settings, store, now)
+    except (FredParseError, AnnouncementFileError, CalendarFileError, OSError) as exc:
+        fail(f"fed data error: {exc}")
+    assert inputs is not None
+    return inputs, source, warnings
+
+
+def _current(env_file: Path) -> dict[str, Any]:
+    settings = settings_or_exit(env_file)
+    store = open_store_or_exit(settings)
+    try:
+        stored = store.get_value(REGIME_KEY)
+        if stored:
+            snapshot = json.loads(stored)
+            snapshot["note"] = "as last computed by the daemon's regime job"
+            return snapshot
+        now = datetime.now(UTC)
+        inputs, source, warnings = _inputs_or_exit(settings, store, now)
+        override = settings.signals.regime_override
+        snapshot = regime_snapshot(
+            inputs, now, regime_params(settings), Regime(override) if override else None
+        )
+        snapshot["data_source"] = source
+        snapshot["warnings"] = warnings + snapshot["warnings"]
+        snapshot["note"] = "computed now (the daemon has not stored a regime yet)"
+        return snapshot
+    finally:
+        store.close()
+
+
+@regime_app.callback()
+def regime(ctx: typer.Context, json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
+    """Current regime, where it came from, as-of date and the last pivot."""
+    if ctx.invoked_subcommand is not None:
+        return
+    snapshot = _current(env_file)
+    if json_output:
+        typer.echo(json.dumps(snapshot, indent=2))
+        return
+    source = "MANUAL OVERRIDE" if snapshot["source"] == "override" else "data"
+    typer.echo(f"regime:        {snapshot['regime']} ({source}; since {snapshot['since']})")
+    typer.echo(
+        f"components:    balance sheet {snapshot['balance_sheet']}, rate {snapshot['rate']} "
+        f"(policy rate {snapshot['policy_rate']})"
+    )
+    typer.echo(f"as of:         {snapshot['as_of'][:19]} from {snapshot.get('data_source')}")
+    pivot = snapshot["last_pivot"]
+    if pivot:
+        typer.echo(f"last pivot:    {pivot['date']} {pivot['from']} -> {pivot['to']}")
+    typer.echo(f"easing pivot:  {snapshot['last_easing_pivot'] or 'none known'}")
+    for warning in snapshot["warnings"]:
+        typer.echo(f"warning:       {warning}")
+    typer.echo(f"note:          {snapshot['note']}")
+
+
+@regime_app.command("history")
+def history(
+    since: Annotated[
+        str | None, typer.Option("--from", help="first date shown, YYYY-MM-DD")
+    ] = None,
+    json_output: JsonFlag = False,
+    env_file: EnvFile = None,
+) -> None:
+    """Regime periods (start, end, regime, balance sheet, rate) and pivots."""
+    try:
+        first = date.fromisoformat(since) if since else None
+    except ValueError:
+        fail(f"--from {since!r} is not a date; use YYYY-MM-DD")
+    settings = settings_or_exit(env_file)
+    store = open_store_or_exit(settings)
+    try:
+        inputs, source, warnings = _inputs_or_exit(settings, store, datetime.now(UTC))
+    finally:
+        store.close()
+    periods = regime_history(inputs, regime_params(settings))
+    shown = [p for p in periods if first is None or (p.end is None or p.end > first)]
+    changes = [p for p in pivots(periods) if first is None or p.date >= first]
+    if json_output:
+        typer.echo(
+            json.dumps(
+                {
+                    "source": source,
+                    "warnings": warnings,
+                    "periods": [
+                        {
+                            "start": p.start.isoformat(),
+                            "end": p.end.isoformat() if p.end else None,
+                            "regime": p.regime.value,
+                            "balance_sheet": p.balance_sheet.value,
+                            "rate": p.rate.value,
+                        }
+                        for p in shown
+                    ],
+                    "pivots": [
+                        {
+                            "date": p.date.isoformat(),
+                            "from": p.from_regime.value,
+                            "to": p.to_regime.value,
+                            "causes": list(p.causes),
+                        }
+                        for p in changes
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    typer.echo(f"{'start':<12}{'end':<12}{'regime':<12}{'balance sheet':<15}rate")
+    for p in shown:
+        end = p.end.isoformat() if p.end else "now"
+        typer.echo(
+            f"{p.start.isoformat():<12}{end:<12}{p.regime.value:<12}"
+            f"{p.balance_sheet.value:<15}{p.rate.value}"
+        )
+    typer.echo("pivots:")
+    for p in changes:
+        typer.echo(f"  {p.date}  {p.from_regime.value} -> {p.to_regime.value}")
+    for warning in warnings:
+        typer.echo(f"warning: {warning}")
+
+
+def liquidations(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
+    """Liquidation totals (1h, 24h, longs vs shorts) and the last flush."""
+    settings = settings_or_exit(env_file)
+    store = open_store_or_exit(settings)
+    try:
+        current = json.loads(store.get_value(LIQUIDATIONS_KEY) or "null")
+        flush = json.loads(store.get_value(FLUSH_KEY) or "null")
+    finally:
+        store.close()
+    view = {"feeds": settings.signals.liquidation_feeds, "current": current, "last_flush": flush}
+    if json_output:
+        typer.echo(json.dumps(view, indent=2))
+        return
+    typer.echo(f"feeds:      {view['feeds']}")
+    if current is None:
+        typer.echo("windows:    no data yet (the daemon aggregates every minute)")
+    else:
+        typer.echo(
+            f"last 1h:    longs {current['long_usd_1h']:,.0f} USD, "
+            f"shorts {current['short_usd_1h']:,.0f} USD"
+        )
+        typer.echo(
+            f"last 24h:   longs {current['long_usd_24h']:,.0f} USD, "
+            f"shorts {current['short_usd_24h']:,.0f} USD (as of {current['as_of'][:19]})"
+        )
+    if flush is None:
+        typer.echo("last flush: none")
+    else:
+        typer.echo(f"last flush: {flush['time'][:16]} {flush['reason']}")

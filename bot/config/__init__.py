@@ -1,0 +1,1 @@
+"""Settings (`QTBOT_*`), validated once and turned into the domain's parameters."""

@@ -1,0 +1,44 @@
+"""Settings (percent, human forms) -> the pure risk rules' parameters (fractions), once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from bot.config.settings import RiskSettings
+from risk import RiskParams, parse_take_profit_tiers
+
+_HUNDRED = Decimal(100)
+
+
+def fraction(percent: float) -> Decimal:
+    """A percent setting (20 means 20 %) as the fraction the rules use (0.2), exactly."""
+    return Decimal(str(percent)) / _HUNDRED
+
+
+def _fraction(percent: float | None) -> Decimal | None:
+    return None if percent is None else fraction(percent)
+
+
+def risk_params(
+    settings: RiskSettings,
+    *,
+    risk_off: bool = False,
+    dust_by_symbol: Mapping[str, Decimal] | None = None,
+) -> RiskParams:
+    """`risk_off` adds the store's manual pause to the setting; dust comes from market minimums."""
+    return RiskParams(
+        take_profit_tiers=parse_take_profit_tiers(settings.take_profit_tiers),
+        trailing_stop_pct=_fraction(settings.trailing_stop_pct),
+        trailing_activation_gain=_fraction(settings.trailing_activation_pct),
+        stop_loss_pct=_fraction(settings.stop_loss_pct),
+        breakeven_after_first_tier=settings.breakeven_after_first_tier,
+        max_asset_fraction=fraction(settings.max_asset_pct),
+        max_total_fraction=fraction(settings.max_total_pct),
+        max_open_positions=settings.max_open_positions,
+        daily_loss_limit=_fraction(settings.daily_loss_limit_pct),
+        max_drawdown=_fraction(settings.max_drawdown_pct),
+        flatten_on_kill=settings.flatten_on_kill,
+        risk_off=settings.risk_off or risk_off,
+        dust_by_symbol=dict(dust_by_symbol or {}),
+    )

@@ -1,0 +1,1 @@
+"""The one choke point to the venue: the order manager and the book it values."""

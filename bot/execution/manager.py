@@ -1,0 +1,414 @@
+"""The one choke point to the venue.
+
+For each intent: derive the client order id from its cause, record the intent, send, record
+the result. Error policy (see exchanges/errors.py for the taxonomy):
+
+- OrderOutcomeUnknown (timeout or dropped connection after sending) and RetryableError on
+  create: the order *may* be live. Status `unknown`; nothing is sent for that cause until a
+  lookup by client id has resolved it.
+- DuplicateClientOrderId: the venue already has it (an earlier send we lost track of): look it
+  up and adopt it.
+- OrderRejected / InsufficientFunds / AuthenticationFailed: status `rejected`, journaled; the
+  same cause is not retried automatically.
+- A cause whose last order ended canceled or expired with nothing filled gets a new attempt
+  with the next sequence number (a new, still deterministic client id).
+
+Reconciliation (start-up and periodic) asks the venue about every active intent, records
+fills it has not seen and journals each discrepancy it repairs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import structlog
+
+from bot.orders.intents import (
+    ACTIVE,
+    UNRESOLVED,
+    IllegalTransition,
+    IntentStatus,
+    OrderIntent,
+    OrderRecord,
+    from_venue,
+)
+from bot.state.store import Store
+from exchanges.base import ExchangeAdapter, Fill, Order, OrderRequest
+from exchanges.client_ids import client_order_id
+from exchanges.errors import (
+    AuthenticationFailed,
+    DuplicateClientOrderId,
+    ExchangeError,
+    OrderOutcomeUnknown,
+    OrderRejected,
+    RetryableError,
+    StopReplaceFailed,
+    StopTriggered,
+)
+from risk import Position, position_from_fills
+
+log = structlog.get_logger("bot.orders")
+
+# Trades are re-read with this overlap so a fill reported late is still picked up.
+FILL_SYNC_OVERLAP = timedelta(minutes=30)
+FILL_CURSOR_KEY = "fills.cursor."
+
+
+@dataclass(frozen=True)
+class StopReplaceOutcome:
+    """What `replace_stop` did: the stop resting now (None: none), whether it moved, and
+    whether the position was left without a venue stop."""
+
+    resting: OrderRecord | None
+    moved: bool = False
+    unprotected: bool = False
+    method: str = ""
+    unprotected_ms: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    repaired: list[str] = field(default_factory=list)
+    new_fills: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class OrderManager:
+    def __init__(self, store: Store, adapter: ExchangeAdapter, exchange_id: str) -> None:
+        self.store = store
+        self.repo = store.order_repo()
+        self.adapter = adapter
+        self.exchange_id = exchange_id
+        # One decision at a time reaches the venue: the risk, entry and reconcile jobs share it.
+        self.lock = asyncio.Lock()
+        # Positions only change when this process records a fill (it holds the instance lock).
+        self._positions: dict[tuple[str, Decimal], Position] = {}
+
+    def client_id(self, cause: str, attempt: int = 0) -> str:
+        parts = (cause,) if attempt == 0 else (cause, f"retry{attempt}")
+        return client_order_id(self.exchange_id, *parts)
+
+    # --- placing ---------------------------------------------------------------------------
+
+    async def submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
+        """Place `intent` at most once per cause; returns the stored record after the attempt."""
+        async with self.lock:
+            return await self._submit(intent, now)
+
+    async def _submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
+        history = self.repo.by_cause(intent.cause)
+        latest = history[-1] if history else None
+        if latest is not None and latest.status in UNRESOLVED:
+            latest = await self._resolve(latest, now)
+        if latest is not None:
+            if latest.status in ACTIVE or latest.status in (
+                IntentStatus.CLOSED,
+                IntentStatus.REJECTED,
+            ):
+                return latest  # live or done: never a second order for the same cause
+            if latest.status is IntentStatus.NOT_FOUND:
+                record = self.repo.update(latest.client_order_id, now, IntentStatus.PENDING)
+                return await self._send(record, now)
+            if latest.filled > 0 and not self.repo.fills_recorded(history):
+                # Canceled/expired after a partial fill: a new attempt is safe only once those
+                # fills are in the store, so the caller's amount already counts them.
+                return latest
+        record = self.repo.insert_intent(self.client_id(intent.cause, len(history)), intent, now)
+        return await self._send(record, now)
+
+    async def _send(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        request = OrderRequest(
+            client_order_id=record.client_order_id,
+            symbol=record.symbol,
+            side=record.side,
+            type=record.type,
+            amount=record.amount,
+            price=record.price,
+            trigger_price=record.trigger_price,
+        )
+        bound = log.bind(client_order_id=record.client_order_id, symbol=record.symbol)
+        try:
+            order = await self.adapter.create_order(request)
+        except (OrderOutcomeUnknown, RetryableError) as exc:
+            bound.warning("order_outcome_unknown", error=str(exc))
+            self.store.journal(
+                now,
+                "order_unknown",
+                f"send of {record.client_order_id} has no answer: {exc}; "
+                "it will be looked up before any retry",
+                level="warning",
+                symbol=record.symbol,
+            )
+            return self.repo.update(
+                record.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
+            )
+        except DuplicateClientOrderId:
+            bound.warning("order_already_at_venue")
+            unknown = self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN, sent=True)
+            return await self._resolve(unknown, now)
+        except (OrderRejected, AuthenticationFailed) as exc:
+            bound.warning("order_rejected", reason=str(exc))
+            self.store.journal(
+                now,
+                "order_rejected",
+                f"{record.client_order_id} rejected: {exc}",
+                level="warning",
+                symbol=record.symbol,
+            )
+            return self.repo.update(
+                record.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+            )
+        bound.info("order_placed", status=order.status.value, filled=str(order.filled))
+        return self.repo.update(
+            record.client_order_id, now, from_venue(order.status), order=order, sent=True
+        )
+
+    async def _resolve(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        """Ask the venue about an intent whose send outcome we do not know."""
+        try:
+            order = await self.adapter.fetch_order(record.symbol, record.client_order_id)
+        except ExchangeError as exc:
+            log.warning(
+                "order_lookup_failed", client_order_id=record.client_order_id, error=str(exc)
+            )
+            return record  # still unresolved: nothing is sent for this cause meanwhile
+        return self._apply_lookup(record, order, now)
+
+    def _apply_lookup(self, record: OrderRecord, order: Order | None, now: datetime) -> OrderRecord:
+        if order is None:
+            new = IntentStatus.NOT_FOUND
+            if record.status is IntentStatus.OPEN:
+                self._discrepancy(now, record, "the venue no longer knows this open order")
+            return self.repo.update(record.client_order_id, now, new)
+        new = from_venue(order.status)
+        if new is not record.status:
+            # An open order filling or expiring at the venue is routine, not a discrepancy.
+            log.info(
+                "order_update",
+                client_order_id=record.client_order_id,
+                before=record.status.value,
+                after=new.value,
+                filled=str(order.filled),
+            )
+        try:
+            return self.repo.update(record.client_order_id, now, new, order=order)
+        except IllegalTransition as exc:
+            # A venue report that contradicts a final state (closed -> open) is kept out of the
+            # store; the journal says so and the next lookup tries again.
+            self._discrepancy(now, record, f"venue report ignored: {exc}")
+            return record
+
+    def _discrepancy(self, now: datetime, record: OrderRecord, what: str) -> None:
+        log.warning("reconcile_discrepancy", client_order_id=record.client_order_id, detail=what)
+        self.store.journal(
+            now,
+            "reconcile",
+            f"{record.client_order_id}: {what} (store repaired)",
+            level="warning",
+            symbol=record.symbol,
+        )
+
+    async def replace_stop(
+        self,
+        record: OrderRecord,
+        intent: OrderIntent,
+        request_for: Callable[[str], OrderRequest],
+        position_amount: Decimal,
+        now: datetime,
+    ) -> StopReplaceOutcome:
+        """Move a resting stop through the venue's replace: the new intent is recorded before
+        anything is sent; the venue's answer updates both records."""
+        async with self.lock:
+            new = self.repo.insert_intent(
+                self.client_id(record.cause, len(self.repo.by_cause(record.cause))), intent, now
+            )
+            try:
+                result = await self.adapter.replace_stop(  # type: ignore[attr-defined]
+                    record.symbol,
+                    record.client_order_id,
+                    request_for(new.client_order_id),
+                    position_amount=position_amount,
+                )
+            except StopTriggered:
+                self.repo.update(
+                    new.client_order_id,
+                    now,
+                    IntentStatus.CANCELED,
+                    error="not sent: the resting stop is executing",
+                )
+                return StopReplaceOutcome(record)
+            except StopReplaceFailed as exc:
+                if exc.protected is None:  # look both up before anything else
+                    self.repo.update(
+                        new.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
+                    )
+                    self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN)
+                    return StopReplaceOutcome(None, error=str(exc))
+                self.repo.update(
+                    new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+                )
+                if exc.protected:
+                    return StopReplaceOutcome(record, error=str(exc))
+                self.repo.update(record.client_order_id, now, IntentStatus.CANCELED)
+                return StopReplaceOutcome(None, unprotected=True, error=str(exc))
+            except OrderOutcomeUnknown as exc:
+                self.repo.update(
+                    new.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
+                )
+                return StopReplaceOutcome(await self._resolve(record, now), error=str(exc))
+            except ExchangeError as exc:  # refused before anything changed at the venue
+                self.repo.update(
+                    new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+                )
+                return StopReplaceOutcome(record, error=str(exc))
+            unprotected_ms = (
+                None
+                if result.unprotected_for is None
+                else int(result.unprotected_for.total_seconds() * 1000)
+            )
+            if result.order.client_order_id == record.client_order_id:  # amended in place
+                self.repo.update(
+                    new.client_order_id,
+                    now,
+                    IntentStatus.CANCELED,
+                    error="not used: the venue amended the resting stop",
+                )
+                current = self.repo.amend(record.client_order_id, now, intent)
+            else:
+                self.repo.update(
+                    record.client_order_id,
+                    now,
+                    from_venue(result.previous.status),
+                    order=result.previous,
+                )
+                current = self.repo.update(
+                    new.client_order_id,
+                    now,
+                    from_venue(result.order.status),
+                    order=result.order,
+                    sent=True,
+                )
+            return StopReplaceOutcome(
+                current, moved=True, method=result.method.value, unprotected_ms=unprotected_ms
+            )
+
+    async def refresh(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        """Ask the venue for the current state of one order and store it."""
+        async with self.lock:
+            return await self._resolve(record, now)
+
+    async def cancel(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        async with self.lock:
+            return await self._cancel(record, now)
+
+    async def _cancel(self, record: OrderRecord, now: datetime) -> OrderRecord:
+        try:
+            order = await self.adapter.cancel_order(record.symbol, record.client_order_id)
+        except ExchangeError as exc:
+            log.warning("cancel_failed", client_order_id=record.client_order_id, error=str(exc))
+            return await self._resolve(record, now)
+        return self.repo.update(record.client_order_id, now, from_venue(order.status), order=order)
+
+    # --- reconciling -----------------------------------------------------------------------
+
+    async def reconcile(self, now: datetime, symbols: list[str] | None = None) -> ReconcileReport:
+        """Bring the store in line with the venue: active intents, then fills."""
+        async with self.lock:
+            return await self._reconcile(now, symbols)
+
+    async def _reconcile(self, now: datetime, symbols: list[str] | None) -> ReconcileReport:
+        report = ReconcileReport()
+        for record in self.repo.active():
+            report.checked += 1
+            before = record.status
+            updated = await self._resolve(record, now)
+            if updated.status is not before:
+                report.repaired.append(f"{record.client_order_id}: {before} -> {updated.status}")
+        wanted = sorted(set(symbols or []) | set(self.repo.symbols()))
+        for symbol in wanted:
+            try:
+                report.new_fills += len(await self.sync_fills(symbol, now))
+            except ExchangeError as exc:
+                report.errors.append(f"{symbol}: {exc}")
+                log.warning("fill_sync_failed", symbol=symbol, error=str(exc))
+        if report.repaired or report.new_fills:
+            log.info(
+                "reconciled",
+                checked=report.checked,
+                repaired=report.repaired,
+                new_fills=report.new_fills,
+            )
+        return report
+
+    async def sync_fills(self, symbol: str, now: datetime) -> list[Fill]:
+        """Record the venue's fills of our orders on `symbol` that the store has not seen."""
+        cursor_text = self.store.get_value(FILL_CURSOR_KEY + symbol)
+        since = datetime.fromisoformat(cursor_text) - FILL_SYNC_OVERLAP if cursor_text else None
+        fills = await self.adapter.fetch_my_trades(symbol, since)
+        if not fills:
+            return []
+        ours = self.repo.client_ids(symbol)
+        mine = [f for f in fills if f.client_order_id in ours]
+        foreign = len(fills) - len(mine)
+        if foreign:
+            log.debug("foreign_fills_ignored", symbol=symbol, count=foreign)
+        new = self.repo.record_fills(mine, now)
+        if new:
+            self._positions = {k: v for k, v in self._positions.items() if k[0] != symbol}
+        for fill in new:
+            record = self.repo.get(fill.client_order_id or "")
+            if record is not None and record.kind == "exchange_stop":
+                self.store.journal(
+                    now,
+                    "exchange_stop_filled",
+                    f"the stop resting on the exchange sold {fill.amount} {symbol} at "
+                    f"{fill.price} (trigger {record.trigger_price})",
+                    level="warning",
+                    symbol=symbol,
+                    client_order_id=fill.client_order_id,
+                )
+            log.info(
+                "fill_recorded",
+                symbol=symbol,
+                side=fill.side.value,
+                amount=str(fill.amount),
+                price=str(fill.price),
+                client_order_id=fill.client_order_id,
+            )
+            self.store.journal(
+                now,
+                "fill",
+                f"{fill.side} {fill.amount} {symbol} at {fill.price}",
+                symbol=symbol,
+                client_order_id=fill.client_order_id,
+                trade_id=fill.trade_id,
+            )
+        if fills:
+            latest = max(f.timestamp for f in fills)
+            if cursor_text is None or latest > datetime.fromisoformat(cursor_text):
+                self.store.set_value(FILL_CURSOR_KEY + symbol, latest.isoformat(), now)
+        return new
+
+    # --- positions -------------------------------------------------------------------------
+
+    def position(self, symbol: str, dust: Decimal = Decimal(0)) -> Position:
+        """The position rebuilt from the stored fills (cached until a new fill is recorded)."""
+        key = (symbol, dust)
+        cached = self._positions.get(key)
+        if cached is None:
+            cached = position_from_fills(symbol, self.repo.position_fills(symbol), dust)
+            self._positions[key] = cached
+        return cached
+
+    def positions(self, dust_by_symbol: dict[str, Decimal] | None = None) -> dict[str, Position]:
+        dust_by_symbol = dust_by_symbol or {}
+        return {
+            symbol: self.position(symbol, dust_by_symbol.get(symbol, Decimal(0)))
+            for symbol in self.repo.fill_symbols()
+        }

@@ -1,0 +1,1 @@
+"""Where the signals' inputs come from: FRED downloads and cache, liquidation feeds."""

@@ -1,0 +1,1 @@
+"""Scheduled jobs, each `job(ctx, now)`: risk, stops, panic, entries, signals."""

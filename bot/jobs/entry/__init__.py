@@ -1,0 +1,1 @@
+"""The entry job: start plans, place due tranches, follow them, close cycles."""

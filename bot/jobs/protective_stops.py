@@ -1,0 +1,272 @@
+"""Protective stops resting on the exchange: the safety net for when the daemon is down.
+
+The daemon's own stop (hard stop or trailing stop, from the risk rules) stays the decision;
+this module mirrors it onto the venue as one STOP_LIMIT sell per open position, sized to the
+position and priced at the daemon's stop level. Each risk tick it compares the desired stop
+with the resting one and acts on the difference:
+
+- no resting stop: place one (recorded before it is sent, like every order);
+- the position changed size (a tier sold, a tranche bought) or the daemon's stop rose by more
+  than `exchange_stop_step_pct` above the resting trigger: replace it, at most once per
+  `exchange_stop_min_interval_seconds`, through the venue's replace (cancel-replace or amend,
+  never two live stops that could both fill);
+- the position is gone: cancel it.
+
+Before a tier sale the stop is shrunk to what will remain (venues reserve the stop's base, so
+the sale would otherwise fail); before the daemon's own exit the stop is canceled, and if it
+has already triggered or filled the daemon sends no exit of its own for that quantity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import structlog
+
+from bot.config.risk_params import fraction
+from bot.execution.manager import OrderManager
+from bot.orders.intents import IntentStatus, OrderIntent, OrderRecord
+from bot.services.context import Context
+from exchanges.base import Market, OrderType, Side
+from exchanges.stops import capabilities_of, protective_stop, stop_limit_price
+from risk import Position, PositionMarks, RiskParams
+from risk.stops import hard_stop_level
+
+log = structlog.get_logger("bot.stops")
+
+KIND = "exchange_stop"
+
+
+def daemon_stop_level(
+    position: Position, marks: PositionMarks | None, params: RiskParams
+) -> Decimal | None:
+    """The price at which the daemon itself would exit everything: the higher of the hard stop
+    (or break-even) and the armed trailing stop; None when neither rule applies."""
+    hard = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
+    levels = [hard.price] if hard else []
+    if marks is not None and marks.cycle_id == position.cycle_id and marks.trailing_stop:
+        levels.append(marks.trailing_stop)
+    return max(levels) if levels else None
+
+
+def resting_stop(orders: OrderManager, symbol: str) -> OrderRecord | None:
+    """The active exchange stop of `symbol` (the newest, if a crash left more than one)."""
+    stops = [r for r in orders.repo.active() if r.symbol == symbol and r.kind == KIND]
+    return max(stops, key=lambda r: r.created_at) if stops else None
+
+
+def enabled(ctx: Context) -> bool:
+    return ctx.settings.risk.exchange_stop and capabilities_of(ctx.services["exchange"]).stop_orders
+
+
+@dataclass(frozen=True)
+class StopPlan:
+    """What the exchange stop of one position should be."""
+
+    symbol: str
+    cause: str
+    amount: Decimal
+    trigger: Decimal
+    limit: Decimal
+
+
+def plan_stop(
+    position: Position,
+    marks: PositionMarks | None,
+    params: RiskParams,
+    market: Market,
+    limit_offset: Decimal,
+    amount: Decimal | None = None,
+) -> StopPlan | None:
+    """Pure: the stop a position should have (None: no stop rule, or too small to place)."""
+    level = daemon_stop_level(position, marks, params)
+    size = market.round_amount(position.size if amount is None else amount)
+    if level is None or size <= 0:
+        return None
+    trigger = market.round_price(level, Side.SELL)
+    limit = stop_limit_price(market, Side.SELL, trigger, limit_offset)
+    if market.check(size, limit) is not None:
+        return None
+    cause = f"{position.symbol}|{position.cycle_id}|stop"
+    return StopPlan(position.symbol, cause, size, trigger, limit)
+
+
+def needs_replacement(record: OrderRecord, plan: StopPlan, step: Decimal) -> str | None:
+    """Why the resting stop no longer matches the plan, or None."""
+    if record.amount != plan.amount:
+        return f"size {record.amount} -> {plan.amount}"
+    trigger = record.trigger_price or Decimal(0)
+    if plan.trigger > trigger * (1 + step):
+        return f"trigger {trigger} -> {plan.trigger}"
+    return None
+
+
+async def sync_stops(
+    ctx: Context,
+    positions: dict[str, Position],
+    markets: dict[str, Market],
+    params: RiskParams,
+    now: datetime,
+    skip: set[str] | None = None,
+) -> None:
+    """Bring every position's exchange stop in line with the daemon's stop (see module doc)."""
+    if not enabled(ctx):
+        return
+    orders: OrderManager = ctx.services["orders"]
+    settings = ctx.settings.risk
+    marks = orders.repo.marks()
+    offset = fraction(settings.exchange_stop_limit_offset_pct)
+    step = fraction(settings.exchange_stop_step_pct)
+    interval = timedelta(seconds=settings.exchange_stop_min_interval_seconds)
+    held = {s for s, p in positions.items() if p.size > 0}
+    for record in orders.repo.active():
+        if record.kind == KIND and record.symbol not in held:
+            await orders.cancel(record, now)
+            ctx.store.journal(
+                now,
+                "exchange_stop_canceled",
+                "position closed: exchange stop canceled",
+                symbol=record.symbol,
+                client_order_id=record.client_order_id,
+            )
+    for symbol, position in positions.items():
+        if symbol in (skip or set()) or symbol not in markets:
+            continue
+        plan = plan_stop(position, marks.get(symbol), params, markets[symbol], offset)
+        record = resting_stop(orders, symbol)
+        if plan is None:
+            continue
+        if record is None:
+            await place(ctx, orders, plan, now)
+        elif record.status is IntentStatus.OPEN:
+            why = needs_replacement(record, plan, step)
+            if why and now - record.updated_at >= interval:
+                await replace(ctx, orders, record, plan, markets[symbol], position.size, now, why)
+
+
+async def place(ctx: Context, orders: OrderManager, plan: StopPlan, now: datetime) -> None:
+    attempt = len(orders.repo.by_cause(plan.cause))
+    record = await orders.submit(
+        OrderIntent(
+            cause=plan.cause if attempt == 0 else f"{plan.cause}|{attempt}",
+            kind=KIND,
+            symbol=plan.symbol,
+            side=Side.SELL,
+            type=OrderType.STOP_LIMIT,
+            amount=plan.amount,
+            price=plan.limit,
+            trigger_price=plan.trigger,
+            reason=f"exchange stop: sell {plan.amount} if the price falls to {plan.trigger}",
+        ),
+        now,
+    )
+    if record.status is IntentStatus.OPEN:
+        ctx.store.journal(
+            now,
+            "exchange_stop_placed",
+            f"stop resting on the exchange: sell {plan.amount} at {plan.trigger} "
+            f"(limit {plan.limit})",
+            symbol=plan.symbol,
+            client_order_id=record.client_order_id,
+        )
+
+
+async def replace(
+    ctx: Context,
+    orders: OrderManager,
+    record: OrderRecord,
+    plan: StopPlan,
+    market: Market,
+    position_amount: Decimal,
+    now: datetime,
+    why: str,
+) -> OrderRecord | None:
+    """Move the resting stop to `plan`; returns the stop resting afterwards (None if none)."""
+    offset = fraction(ctx.settings.risk.exchange_stop_limit_offset_pct)
+    outcome = await orders.replace_stop(
+        record,
+        OrderIntent(
+            cause=record.cause,
+            kind=KIND,
+            symbol=plan.symbol,
+            side=Side.SELL,
+            type=OrderType.STOP_LIMIT,
+            amount=plan.amount,
+            price=plan.limit,
+            trigger_price=plan.trigger,
+            reason=f"exchange stop moved: {why}",
+        ),
+        lambda cid: protective_stop(cid, market, plan.amount, plan.trigger, offset),
+        position_amount,
+        now,
+    )
+    if outcome.resting is None and outcome.unprotected:
+        ctx.store.journal(
+            now,
+            "exchange_stop_missing",
+            f"stop replacement failed and no stop rests on the exchange ({outcome.error}); the "
+            "daemon's own stop still protects the position; a new one is placed next check",
+            level="warning",
+            symbol=plan.symbol,
+        )
+    elif outcome.moved:
+        ctx.store.journal(
+            now,
+            "exchange_stop_moved",
+            f"exchange stop now sells {plan.amount} at {plan.trigger} ({why}; {outcome.method})",
+            symbol=plan.symbol,
+            client_order_id=outcome.resting.client_order_id if outcome.resting else None,
+            unprotected_ms=outcome.unprotected_ms,
+        )
+    return outcome.resting
+
+
+async def before_sale(
+    ctx: Context,
+    position: Position,
+    sell_amount: Decimal,
+    market: Market,
+    params: RiskParams,
+    now: datetime,
+) -> None:
+    """Shrink the resting stop to what a partial sale leaves, so the sale's base is free."""
+    if not enabled(ctx):
+        return
+    orders: OrderManager = ctx.services["orders"]
+    record = resting_stop(orders, position.symbol)
+    if record is None or record.status is not IntentStatus.OPEN:
+        return
+    offset = fraction(ctx.settings.risk.exchange_stop_limit_offset_pct)
+    remaining = position.size - sell_amount
+    plan = plan_stop(
+        position, orders.repo.marks().get(position.symbol), params, market, offset, remaining
+    )
+    if plan is None:
+        await orders.cancel(record, now)
+        return
+    await replace(ctx, orders, record, plan, market, remaining, now, f"tier sale of {sell_amount}")
+
+
+async def before_exit(ctx: Context, symbol: str, now: datetime) -> bool:
+    """Cancel the resting stop before the daemon exits; False when the stop has already
+    triggered or filled (the venue is selling: the daemon must not sell the same again)."""
+    orders: OrderManager = ctx.services["orders"]
+    record = resting_stop(orders, symbol)
+    if record is None:
+        return True
+    result = await orders.cancel(record, now)
+    if result.status is IntentStatus.CANCELED and result.filled == 0:
+        return True
+    ctx.store.journal(
+        now,
+        "exchange_stop_filled",
+        f"the exchange stop is executing ({result.status}, filled {result.filled}): the daemon "
+        "sends no exit of its own for it",
+        level="warning",
+        symbol=symbol,
+        client_order_id=record.client_order_id,
+    )
+    await orders.sync_fills(symbol, now)
+    return False

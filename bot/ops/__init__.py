@@ -1,0 +1,1 @@
+"""Read models for people: `qtbot status`, the HTTP page and API, notifications."""

@@ -1,0 +1,1 @@
+"""Notifications: journal events -> rate-limited Apprise messages, off the trading path."""

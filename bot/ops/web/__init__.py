@@ -1,0 +1,1 @@
+"""Operations over HTTP: health, Prometheus metrics and a read-only status page."""

@@ -1,0 +1,85 @@
+"""The operations side of one daemon run, wired in one place: notifier, job tracking, HTTP.
+
+ops = Operations.for_context(ctx)
+jobs = ops.wrap_jobs(registered_jobs(ctx))      # + notify / venue_probe jobs, tracked
+await ops.start(serve_http=not once)            # notifier thread, status server
+...
+await ops.stop()                                # in the daemon's `finally`
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from bot.config.notify import parse_kinds
+from bot.ops.notify.build import build_notifier
+from bot.ops.notify.notifier import Notifier, NullNotifier
+from bot.ops.notify.poller import JournalNotifier
+from bot.ops.web.server import start_http, stop_http
+from bot.ops.web.state import OPS_SERVICE, VENUE_PROBE_SECONDS, OpsState, track_jobs, venue_probe
+from bot.runtime.registry import JobSpec
+from bot.services.context import Context
+
+log = structlog.get_logger("bot.ops.web")
+
+NOTIFIER_SERVICE = "notifier"
+NOTIFIER_STOP_SECONDS = 5.0
+
+
+@dataclass
+class Operations:
+    ctx: Context
+    notifier: Notifier
+    state: OpsState = field(default_factory=OpsState)
+    runner: web.AppRunner | None = None
+
+    @classmethod
+    def for_context(cls, ctx: Context) -> Operations:
+        """Build from ctx.settings (`notify` section when present) and register the services."""
+        settings = ctx.settings
+        # Until the `notify` section is part of Settings, notifications are simply off.
+        section: Any = getattr(settings, "notify", None)
+        label = f"qtbot {settings.exchange.mode}/{settings.exchange.id}"
+        ops = cls(ctx, build_notifier(section, label))
+        ctx.services[NOTIFIER_SERVICE] = ops.notifier
+        ctx.services[OPS_SERVICE] = ops.state
+        return ops
+
+    def extra_jobs(self) -> list[JobSpec]:
+        settings = self.ctx.settings
+        jobs = []
+        section: Any = getattr(settings, "notify", None)
+        if not isinstance(self.notifier, NullNotifier) and section is not None:
+            poller = JournalNotifier(
+                self.notifier,
+                kinds=parse_kinds(section.kinds),
+                summary_hour=section.daily_summary_hour,
+            )
+            jobs.append(JobSpec("notify", poller, section.poll_seconds))
+        if settings.http.enabled and "exchange" in self.ctx.services:
+            jobs.append(JobSpec("venue_probe", venue_probe, VENUE_PROBE_SECONDS))
+        return jobs
+
+    def wrap_jobs(self, jobs: list[JobSpec]) -> list[JobSpec]:
+        """`jobs` plus the operations jobs, each recording its runs for /metrics."""
+        return track_jobs([*jobs, *self.extra_jobs()], self.state)
+
+    async def start(self, serve_http: bool = True) -> None:
+        """Start the notifier; serve HTTP when enabled (OSError if the port is taken)."""
+        self.notifier.start()
+        if serve_http and self.ctx.settings.http.enabled:
+            self.runner = await start_http(self.ctx, state=self.state, notifier=self.notifier)
+
+    async def stop(self) -> None:
+        """Stop serving, then give queued notifications a few seconds to go out."""
+        if self.runner is not None:
+            try:
+                await stop_http(self.runner)
+            except Exception:
+                log.error("http_stop_failed", exc_info=True)
+            self.runner = None
+        self.notifier.stop(NOTIFIER_STOP_SECONDS)

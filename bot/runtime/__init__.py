@@ -1,0 +1,1 @@
+"""The daemon's composition root, scheduler loop, job registry, lock and logging."""

@@ -1,0 +1,199 @@
+"""Composition root: settings -> logging, store, lock, clock, context, jobs, daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+
+import structlog
+
+from bot.config.settings import Settings, public_view, secret_values
+from bot.feeds.live import LiveSignals, build_watcher
+from bot.runtime.daemon import Daemon
+from bot.runtime.lock import InstanceLock
+from bot.runtime.logs import configure_logging
+from bot.runtime.registry import registered_jobs, write_heartbeat
+from bot.services.clock import AcceleratedClock, Clock, SystemClock
+from bot.services.context import Context
+from bot.state.store import Store
+
+log = structlog.get_logger("bot.runtime.app")
+
+
+class StartupError(Exception):
+    """The daemon cannot start as configured; the message says what to change."""
+
+
+def setup_logging(settings: Settings) -> None:
+    configure_logging(settings.log.level, settings.log.format, secret_values(settings))
+
+
+def make_clock(settings: Settings) -> Clock:
+    daemon = settings.daemon
+    if daemon.clock_speed == 1.0 and daemon.clock_start is None:
+        return SystemClock()
+    if daemon.clock_start is None:
+        return AcceleratedClock(datetime.now(UTC), daemon.clock_speed)
+    start = datetime.fromisoformat(daemon.clock_start).astimezone(UTC)
+    # Anchored at the same instant: restarts continue one simulated timeline.
+    return AcceleratedClock(start, daemon.clock_speed, anchor=start)
+
+
+def open_context(settings: Settings, clock: Clock) -> Context:
+    """Store, exchange adapter and order manager, wired once."""
+    from bot.execution.manager import OrderManager
+    from bot.runtime.exchange_factory import build_exchange
+
+    store = Store.open(settings.effective_database_url)
+    ctx = Context(settings=settings, store=store, clock=clock, started_at=clock.now())
+    try:
+        exchange = build_exchange(settings, store.engine, clock)
+    except Exception:
+        store.close()
+        raise
+    ctx.services["exchange"] = exchange
+    ctx.services["orders"] = OrderManager(store, exchange, settings.exchange.id)
+    ctx.services["signals"] = LiveSignals.from_settings(settings, store)
+    ctx.services["price_history"] = price_history(settings, exchange, clock)
+    return ctx
+
+
+def price_history(settings: Settings, exchange: object, clock: Clock) -> object:
+    """Daily closes for the anti-chase gate: the paper engine's own public data, or a public
+    client of the venue (its testnet in testnet mode, where prices differ from the real market)."""
+    from exchanges.market_data import CcxtPublicData
+
+    data = getattr(exchange, "_data", None)
+    if isinstance(data, CcxtPublicData):
+        return data
+    options = {"sandbox": True} if settings.exchange.mode == "testnet" else None
+    return CcxtPublicData(
+        settings.exchange.id, settings.exchange.rest_url, options=options, clock=clock.now
+    )
+
+
+def run_panic(settings: Settings) -> list[str]:
+    """Flatten now if no daemon runs; otherwise ask the running daemon to (returns the plan)."""
+    from bot.jobs.panic import PANIC_REQUEST_KEY, panic
+    from bot.runtime.lock import AlreadyRunning
+
+    lock = InstanceLock(settings.data_dir, settings.effective_database_url)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        store = Store.open(settings.effective_database_url)
+        try:
+            now = datetime.now(UTC)
+            store.set_risk_off(True, now, "panic requested: new entries stopped")
+            store.set_value(PANIC_REQUEST_KEY, "requested", now)
+        finally:
+            store.close()
+        return [
+            "the running daemon will cancel all orders and sell everything at its next risk "
+            f"check (within {settings.risk.check_seconds}s); watch `qtbot status`"
+        ]
+    try:
+        ctx = open_context(settings, make_clock(settings))
+
+        async def flatten() -> list[str]:
+            try:
+                await ctx.services["orders"].reconcile(ctx.clock.now())
+                return await panic(ctx, ctx.clock.now())
+            finally:
+                await ctx.services["exchange"].close()
+
+        try:
+            return asyncio.run(flatten())
+        finally:
+            ctx.store.close()
+    finally:
+        lock.release()
+
+
+def run_daemon(settings: Settings, once: bool = False) -> int:
+    """Run until SIGTERM/SIGINT (or one pass with `once`); returns the process exit status."""
+    lock = InstanceLock(settings.data_dir, settings.effective_database_url)
+    lock.acquire()
+    try:
+        clock = make_clock(settings)
+        ctx = open_context(settings, clock)
+        try:
+            return asyncio.run(_run(ctx, once))
+        finally:
+            ctx.store.close()
+    finally:
+        lock.release()
+
+
+def _warn_without_exchange_stops(ctx: Context) -> None:
+    from exchanges.stops import capabilities_of
+
+    if not ctx.settings.risk.exchange_stop:
+        return
+    caps = capabilities_of(ctx.services["exchange"])
+    if not caps.stop_orders:
+        message = (
+            f"{ctx.settings.exchange.id} takes no stop orders through qtbot: positions are "
+            "protected only by the daemon's own stop while it runs"
+        )
+        log.warning("exchange_stop_unsupported", exchange=ctx.settings.exchange.id)
+        ctx.store.journal(ctx.started_at, "exchange_stop_unsupported", message, level="warning")
+
+
+async def _run(ctx: Context, once: bool) -> int:
+    settings = ctx.settings
+    view = public_view(settings)
+    log.info(
+        "daemon_starting",
+        once=once,
+        pid=os.getpid(),
+        mode=settings.exchange.mode,
+        exchange=settings.exchange.id,
+        database=view["database_url"],
+    )
+    ctx.store.journal(
+        ctx.started_at,
+        "daemon_started",
+        f"qtbot started in {settings.exchange.mode} mode",
+        mode=settings.exchange.mode,
+        exchange=settings.exchange.id,
+        once=once,
+    )
+    from bot.ops.web.operations import Operations
+
+    _warn_without_exchange_stops(ctx)
+    ops = Operations.for_context(ctx)
+    jobs = ops.wrap_jobs(registered_jobs(ctx))
+    watcher = None if once else build_watcher(settings, ctx.store)
+    daemon = Daemon(
+        ctx, jobs, settings.daemon.clock_speed, background=[watcher.run] if watcher else []
+    )
+    status = 0
+    try:
+        try:
+            await ops.start(serve_http=not once)
+        except OSError as exc:
+            http = settings.http
+            raise StartupError(
+                f"cannot serve HTTP on {http.host}:{http.port}: {exc.strerror or exc}; "
+                "free the port or set QTBOT_HTTP__PORT (or QTBOT_HTTP__ENABLED=false)"
+            ) from None
+        if once:
+            status = 0 if await daemon.run_once() else 1
+        else:
+            startup = [spec for spec in jobs if spec.name == "reconcile"]
+            for spec in startup:
+                await daemon.run_job(spec)
+            await daemon.run_forever()
+    finally:
+        await ops.stop()
+        for name in ("exchange", "price_history"):
+            service = ctx.services.get(name)
+            if service is not None:
+                await service.close()
+        now = ctx.clock.now()
+        write_heartbeat(ctx, now, stopped=True)
+        ctx.store.journal(now, "daemon_stopped", "qtbot stopped", runs=daemon.runs)
+        log.info("daemon_stopped", exit_status=status, runs=daemon.runs)
+    return status

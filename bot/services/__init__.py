@@ -1,0 +1,1 @@
+"""What every job is handed: the context (settings, store, clock, services)."""

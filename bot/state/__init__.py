@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engine with SQLite pragmas, schema versioning, repositories."""

@@ -1,0 +1,279 @@
+"""The store's contract kept in process memory, for backtests.
+
+A backtest runs the daemon's jobs hundreds of times a simulated year; through SQLite every run
+costs dozens of ORM round trips, most of the replay's time. `MemoryStore` and
+`MemoryOrderRepo` answer exactly as `Store` and `OrderRepo` do (the same row objects, changed
+by the same functions: `apply_update`, `fill_row`, `journal_entry`, ...), so the decision code
+cannot tell them apart. tests/unit/test_store_contract.py runs one suite and a differential
+property test on both; tests/unit/backtest/test_store_equivalence.py replays two real years
+through both and compares the results byte for byte.
+Nothing here survives the process: the daemon never uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NoReturn
+
+from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord
+from bot.state.db import StoreError
+from bot.state.models import (
+    FillRow,
+    Heartbeat,
+    JournalEntry,
+    OrderIntentRow,
+    PositionMarksRow,
+    stored_utc,
+)
+from bot.state.orders_repo import (
+    apply_amend,
+    apply_marks,
+    apply_update,
+    covers,
+    fill_row,
+    garbled,
+    intent_journal_entry,
+    intent_row,
+    marks_differ,
+    new_marks_row,
+    order_record,
+    position_fill,
+    position_marks,
+    venue_order,
+)
+from bot.state.store import (
+    EQUITY_MARKS_KEY,
+    RISK_OFF_KEY,
+    HeartbeatView,
+    JournalView,
+    Store,
+    heartbeat_row,
+    heartbeat_view,
+    journal_entry,
+    journal_view,
+    risk_switch_entry,
+)
+from exchanges.base import Fill, Order
+from risk import PositionFill, PositionMarks
+
+_ACTIVE = frozenset(s.value for s in ACTIVE)
+
+
+def _intent_order(row: OrderIntentRow) -> tuple[datetime, str]:
+    return (row.created_at, row.client_order_id)
+
+
+class MemoryStore(Store):
+    """`Store` without a database: key/value state, the journal and heartbeats in dicts."""
+
+    def __init__(self) -> None:
+        self._kv: dict[str, str] = {}
+        self._journal: list[JournalEntry] = []
+        self._beats: dict[str, Heartbeat] = {}
+        self._orders = MemoryOrderRepo(self)
+
+    @property
+    def engine(self) -> NoReturn:  # type: ignore[override]
+        raise StoreError("the in-memory backtest store has no database engine")
+
+    def close(self) -> None:
+        return None
+
+    def integrity_ok(self) -> bool:
+        return True
+
+    def order_repo(self) -> MemoryOrderRepo:  # type: ignore[override]
+        return self._orders
+
+    def beat(
+        self,
+        name: str,
+        at: datetime,
+        *,
+        pid: int,
+        host: str,
+        mode: str,
+        exchange: str,
+        started_at: datetime,
+        stopped: bool = False,
+    ) -> None:
+        at, started_at = stored_utc(at), stored_utc(started_at)
+        self._beats[name] = heartbeat_row(name, at, pid, host, mode, exchange, started_at, stopped)
+
+    def heartbeat(self, name: str = "daemon") -> HeartbeatView | None:
+        row = self._beats.get(name)
+        return None if row is None else heartbeat_view(row)
+
+    def add_journal(self, entry: JournalEntry) -> int:
+        entry.at = stored_utc(entry.at)
+        entry.id = len(self._journal) + 1
+        self._journal.append(entry)
+        return entry.id
+
+    def journal(
+        self,
+        at: datetime,
+        kind: str,
+        message: str,
+        *,
+        level: str = "info",
+        symbol: str | None = None,
+        **data: Any,
+    ) -> int:
+        return self.add_journal(journal_entry(at, kind, message, level, symbol, data))
+
+    def recent_journal(self, limit: int = 20, kind: str | None = None) -> list[JournalView]:
+        if limit < 0:
+            limit = len(self._journal)  # SQLite reads LIMIT -1 as no limit
+        found: list[JournalView] = []
+        for entry in reversed(self._journal):
+            if len(found) >= limit:
+                break
+            if kind is None or entry.kind == kind:
+                found.append(journal_view(entry))
+        return found
+
+    def get_value(self, key: str) -> str | None:
+        return self._kv.get(key)
+
+    def set_value(self, key: str, value: str, at: datetime) -> None:
+        stored_utc(at)
+        self._kv[key] = value
+
+    def set_risk_off(self, on: bool, at: datetime, reason: str) -> None:
+        entry = risk_switch_entry(on, at, reason)
+        self.set_value(  # refuses a naive `at` before anything changes
+            RISK_OFF_KEY, "true" if on else "false", at
+        )
+        if not on:
+            self._kv.pop(EQUITY_MARKS_KEY, None)
+        self.add_journal(entry)
+
+
+class MemoryOrderRepo:
+    """`OrderRepo` over rows held in dicts; the journal lines go to the owning `MemoryStore`."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._intents: dict[str, OrderIntentRow] = {}
+        self._fills: dict[tuple[str, str], FillRow] = {}
+        self._marks: dict[str, PositionMarksRow] = {}
+
+    # --- intents ---------------------------------------------------------------------------
+
+    def insert_intent(
+        self, client_order_id: str, intent: OrderIntent, now: datetime
+    ) -> OrderRecord:
+        if client_order_id in self._intents:
+            raise StoreError(f"order intent {client_order_id} is already recorded")
+        row = intent_row(client_order_id, intent, stored_utc(now))
+        self._store.add_journal(intent_journal_entry(client_order_id, intent, now))
+        self._intents[client_order_id] = row
+        return order_record(row)
+
+    def get(self, client_order_id: str) -> OrderRecord | None:
+        row = self._intents.get(client_order_id)
+        return order_record(row) if row else None
+
+    def _sorted(self, rows: Iterable[OrderIntentRow]) -> list[OrderRecord]:
+        return [order_record(r) for r in sorted(rows, key=_intent_order)]
+
+    def by_cause(self, cause: str) -> list[OrderRecord]:
+        return self._sorted(r for r in self._intents.values() if r.cause == cause)
+
+    def active(self) -> list[OrderRecord]:
+        return self._sorted(r for r in self._intents.values() if r.status in _ACTIVE)
+
+    def all(self, symbol: str | None = None) -> list[OrderRecord]:
+        return self._sorted(r for r in self._intents.values() if not symbol or r.symbol == symbol)
+
+    def client_ids(self, symbol: str) -> set[str]:
+        return {r.client_order_id for r in self._intents.values() if r.symbol == symbol}
+
+    def symbols(self) -> list[str]:
+        return sorted({r.symbol for r in self._intents.values()})
+
+    def _row(self, client_order_id: str) -> OrderIntentRow:
+        row = self._intents.get(client_order_id)
+        if row is None:
+            raise KeyError(client_order_id)
+        return row
+
+    def update(
+        self,
+        client_order_id: str,
+        now: datetime,
+        status: IntentStatus,
+        *,
+        order: Order | None = None,
+        error: str | None = None,
+        sent: bool = False,
+    ) -> OrderRecord:
+        row = self._row(client_order_id)
+        apply_update(row, stored_utc(now), status, order=order, error=error, sent=sent)
+        return order_record(row)
+
+    def amend(self, client_order_id: str, now: datetime, intent: OrderIntent) -> OrderRecord:
+        row = self._row(client_order_id)
+        apply_amend(row, stored_utc(now), intent)
+        return order_record(row)
+
+    # --- fills -----------------------------------------------------------------------------
+
+    def record_fills(self, fills: Iterable[Fill], now: datetime) -> list[Fill]:
+        # All or nothing, like the SQL repository's one transaction: rows are built (and their
+        # times checked) before any is kept.
+        new: list[Fill] = []
+        rows: dict[tuple[str, str], FillRow] = {}
+        for fill in fills:
+            key = (fill.trade_id, fill.symbol)
+            if key in self._fills or key in rows or garbled(fill):
+                continue
+            intent = self._intents.get(fill.client_order_id) if fill.client_order_id else None
+            row = fill_row(fill, intent, stored_utc(now))
+            row.timestamp = stored_utc(row.timestamp)
+            rows[key] = row
+            new.append(fill)
+        self._fills.update(rows)
+        return new
+
+    def fills_recorded(self, records: list[OrderRecord]) -> bool:
+        reported = {r.client_order_id: r.filled for r in records if r.filled > 0}
+        if not reported:
+            return True
+        rows = [
+            (r.client_order_id, r.amount)
+            for r in self._fills.values()
+            if r.client_order_id in reported
+        ]
+        return covers(reported, rows)
+
+    def fill_count(self) -> int:
+        return len(self._fills)
+
+    def position_fills(self, symbol: str) -> list[PositionFill]:
+        rows = [r for r in self._fills.values() if r.symbol == symbol]
+        return [position_fill(r) for r in sorted(rows, key=venue_order)]
+
+    def fill_symbols(self) -> list[str]:
+        return sorted({r.symbol for r in self._fills.values()})
+
+    # --- position marks ----------------------------------------------------------------------
+
+    def marks(self) -> dict[str, PositionMarks]:
+        return {symbol: position_marks(self._marks[symbol]) for symbol in sorted(self._marks)}
+
+    def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
+        changed = {
+            symbol: mark
+            for symbol, mark in marks.items()
+            if marks_differ(self._marks.get(symbol) or new_marks_row(symbol, mark, now), mark)
+        }
+        if not changed:
+            return  # nothing written, so (as in SQL) nothing to check `now` against
+        now = stored_utc(now)
+        for symbol, mark in changed.items():
+            row = self._marks.get(symbol) or new_marks_row(symbol, mark, now)
+            apply_marks(row, mark, now)
+            self._marks[symbol] = row

@@ -1,0 +1,213 @@
+"""Repository over the store: the bot's code talks to this, never to sessions directly."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam
+from sqlmodel import Session, col, select
+
+from bot.state.db import integrity_ok, open_store
+from bot.state.models import Heartbeat, JournalEntry, KeyValue
+from bot.state.orders_repo import OrderRepo
+
+_KV_TABLE = KeyValue.__table__  # type: ignore[attr-defined]
+_KV_SELECT = select(_KV_TABLE.c.value).where(_KV_TABLE.c.key == bindparam("k"))
+_KV_UPDATE = (
+    _KV_TABLE.update()
+    .where(_KV_TABLE.c.key == bindparam("k"))
+    .values(value=bindparam("v"), updated_at=bindparam("at"))
+)
+
+RISK_OFF_KEY = "runtime.risk_off"
+EQUITY_MARKS_KEY = "risk.equity_marks"
+
+
+@dataclass(frozen=True)
+class HeartbeatView:
+    name: str
+    at: datetime
+    pid: int
+    host: str
+    mode: str
+    exchange: str
+    started_at: datetime
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JournalView:
+    id: int
+    at: datetime
+    kind: str
+    level: str
+    symbol: str | None
+    message: str
+    data: dict[str, Any]
+
+
+class Store:
+    """Thin typed access to the tables; every write is its own transaction unless batched."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(open_store(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def integrity_ok(self) -> bool:
+        return integrity_ok(self.engine)
+
+    def order_repo(self) -> OrderRepo:
+        """Order intents, fills and position marks kept beside this store's state."""
+        return OrderRepo(self.engine)
+
+    # --- heartbeat ---------------------------------------------------------------------------
+
+    def beat(
+        self,
+        name: str,
+        at: datetime,
+        *,
+        pid: int,
+        host: str,
+        mode: str,
+        exchange: str,
+        started_at: datetime,
+        stopped: bool = False,
+    ) -> None:
+        with Session(self.engine) as session:
+            session.merge(heartbeat_row(name, at, pid, host, mode, exchange, started_at, stopped))
+            session.commit()
+
+    def heartbeat(self, name: str = "daemon") -> HeartbeatView | None:
+        with Session(self.engine) as session:
+            row = session.get(Heartbeat, name)
+            return None if row is None else heartbeat_view(row)
+
+    # --- journal -----------------------------------------------------------------------------
+
+    def journal(
+        self,
+        at: datetime,
+        kind: str,
+        message: str,
+        *,
+        level: str = "info",
+        symbol: str | None = None,
+        **data: Any,
+    ) -> int:
+        with Session(self.engine) as session:
+            entry = journal_entry(at, kind, message, level, symbol, data)
+            session.add(entry)
+            session.commit()
+            assert entry.id is not None
+            return entry.id
+
+    def recent_journal(self, limit: int = 20, kind: str | None = None) -> list[JournalView]:
+        with Session(self.engine) as session:
+            query = select(JournalEntry).order_by(col(JournalEntry.id).desc()).limit(limit)
+            if kind is not None:
+                query = query.where(JournalEntry.kind == kind)
+            return [journal_view(r) for r in session.exec(query).all()]
+
+    # --- key/value -----------------------------------------------------------------------------
+
+    # Core statements, not ORM sessions: jobs read these switches and cursors on every run.
+
+    def get_value(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(_KV_SELECT, {"k": key}).scalar()
+
+    def set_value(self, key: str, value: str, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            updated = conn.execute(_KV_UPDATE, {"k": key, "v": value, "at": at})
+            if updated.rowcount == 0:
+                conn.execute(_KV_TABLE.insert().values(key=key, value=value, updated_at=at))
+
+    def risk_off(self) -> bool:
+        """The manual switch set by `qtbot pause` (the env setting is checked by the caller)."""
+        return self.get_value(RISK_OFF_KEY) == "true"
+
+    def set_risk_off(self, on: bool, at: datetime, reason: str) -> None:
+        """The manual switch; resuming also restarts the drawdown peak (a deliberate reset)."""
+        with Session(self.engine) as session:
+            row = session.get(KeyValue, RISK_OFF_KEY) or KeyValue(
+                key=RISK_OFF_KEY, value="", updated_at=at
+            )
+            row.value, row.updated_at = ("true" if on else "false"), at
+            session.add(row)
+            if not on:
+                marks = session.get(KeyValue, EQUITY_MARKS_KEY)
+                if marks is not None:
+                    session.delete(marks)
+            session.add(risk_switch_entry(on, at, reason))
+            session.commit()
+
+
+# --- row logic shared with the in-memory store (bot.state.memory) ----------------------------
+
+
+def journal_entry(
+    at: datetime, kind: str, message: str, level: str, symbol: str | None, data: dict[str, Any]
+) -> JournalEntry:
+    return JournalEntry(
+        at=at,
+        kind=kind,
+        level=level,
+        symbol=symbol,
+        message=message,
+        data=json.dumps(data, default=str, sort_keys=True),
+    )
+
+
+def journal_view(row: JournalEntry) -> JournalView:
+    return JournalView(
+        row.id or 0, row.at, row.kind, row.level, row.symbol, row.message, json.loads(row.data)
+    )
+
+
+def heartbeat_row(
+    name: str,
+    at: datetime,
+    pid: int,
+    host: str,
+    mode: str,
+    exchange: str,
+    started_at: datetime,
+    stopped: bool,
+) -> Heartbeat:
+    """The one row per daemon name, rewritten whole on every beat."""
+    return Heartbeat(
+        name=name,
+        at=at,
+        pid=pid,
+        host=host,
+        mode=mode,
+        exchange=exchange,
+        started_at=started_at,
+        stopped_at=at if stopped else None,
+    )
+
+
+def heartbeat_view(row: Heartbeat) -> HeartbeatView:
+    return HeartbeatView(
+        row.name, row.at, row.pid, row.host, row.mode, row.exchange, row.started_at, row.stopped_at
+    )
+
+
+def risk_switch_entry(on: bool, at: datetime, reason: str) -> JournalEntry:
+    return JournalEntry(
+        at=at,
+        kind="risk_off" if on else "risk_on",
+        level="warning" if on else "info",
+        message=reason,
+        data="{}",
+    )

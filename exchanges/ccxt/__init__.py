@@ -1,0 +1,1 @@
+"""Real venues (testnet or live) through ccxt."""

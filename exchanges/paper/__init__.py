@@ -1,0 +1,1 @@
+"""The paper engine: a simulated venue on real or recorded market data."""
