@@ -54,7 +54,10 @@ def format_decimal(x: Decimal) -> str:
 
 def _to_step(x: Decimal, step: Decimal, rounding: str) -> Decimal:
     units = (x / step).to_integral_value(rounding=rounding)
-    return (units * step).quantize(step) if step.as_tuple().exponent < 0 else units * step
+    exponent = step.as_tuple().exponent
+    if not isinstance(exponent, int):  # 'n', 'N', 'F': a NaN or infinite step
+        raise TypeError(f"step {step} is not a finite number")
+    return (units * step).quantize(step) if exponent < 0 else units * step
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]  # ccxt ships no stubs
 import structlog
+from ccxt.base import errors as ccxt_errors  # type: ignore[import-untyped]  # ccxt ships no stubs
+from ccxt.base.decimal_to_precision import (  # type: ignore[import-untyped]  # ccxt ships no stubs
+    DECIMAL_PLACES,
+    TICK_SIZE,
+)
 
 from exchanges.base import Level, Market, OrderBook, Ticker
 from exchanges.ccxt.client import rewrite_api_urls
-from exchanges.errors import ExchangeError, RateLimited, RetryableError
+from exchanges.errors import ExchangeConfigError, ExchangeError, RateLimited, RetryableError
 
 log = structlog.get_logger(__name__)
 
@@ -135,8 +141,6 @@ def _dec(value: Any) -> Decimal | None:
 
 
 def _step(value: Any, precision_mode: int) -> Decimal:
-    from ccxt.base.decimal_to_precision import DECIMAL_PLACES, TICK_SIZE
-
     if value is None:
         return Decimal("1E-8")
     if precision_mode == TICK_SIZE:
@@ -193,12 +197,8 @@ class CcxtPublicData:
         options: Mapping[str, Any] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        import ccxt.async_support as ccxt_async
-
         cls = getattr(ccxt_async, exchange_id, None)
         if cls is None:
-            from exchanges.errors import ExchangeConfigError
-
             raise ExchangeConfigError(f"ccxt has no exchange {exchange_id!r}")
         config: dict[str, Any] = {"options": {**_PUBLIC_OPTIONS, **(options or {})}}
         self._exchange = cls(config)
@@ -256,13 +256,11 @@ class CcxtPublicData:
         await self._exchange.close()
 
     async def _call(self, method: Callable[..., Any], *args: Any) -> Any:
-        import ccxt
-
         try:
             return await method(*args)
-        except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as exc:
+        except (ccxt_errors.RateLimitExceeded, ccxt_errors.DDoSProtection) as exc:
             raise RateLimited(f"{self.exchange_id}: {exc}") from exc
-        except ccxt.NetworkError as exc:
+        except ccxt_errors.NetworkError as exc:
             raise RetryableError(f"{self.exchange_id}: {exc}") from exc
-        except ccxt.BaseError as exc:
+        except ccxt_errors.BaseError as exc:
             raise ExchangeError(f"{self.exchange_id}: {exc}") from exc

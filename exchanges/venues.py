@@ -128,6 +128,8 @@ class VenueSpec:
     `client_id_param` is the ccxt param carrying our id on create (ccxt maps it to the native
     field named in `native_client_id_field`); `lookup_param` is the one used by fetch and
     cancel. `ccxt_config` is merged into the ccxt constructor config (options, has overrides).
+    `trades_by_order_param` is the trades query param naming one order (binance: orderId), for
+    venues whose order replies carry no fee: the fee then comes from the order's trades.
     `order_not_found_markers` / `duplicate_markers` are message fragments that identify those
     errors when ccxt maps them to a broader class.
     """
@@ -140,7 +142,6 @@ class VenueSpec:
     lookup_param: str = "clientOrderId"
     testnet: TestnetMethod | None = TestnetMethod.SANDBOX
     password_required: bool = False
-    order_fee_from_trades: bool = False
     trades_by_order_param: str | None = None
     order_not_found_markers: tuple[str, ...] = ()
     duplicate_markers: tuple[str, ...] = ()
@@ -171,7 +172,6 @@ VENUES: MappingProxyType[str, VenueSpec] = MappingProxyType(
             client_ids=ClientIdRules(max_length=36, charset=r".A-Z:/a-z0-9_-", prefix="qtbot-"),
             native_client_id_field="newClientOrderId",
             testnet=TestnetMethod.SANDBOX,
-            order_fee_from_trades=True,
             trades_by_order_param="orderId",
             order_not_found_markers=("Unknown order sent", "Order does not exist"),
             duplicate_markers=("Duplicate order sent",),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-import ccxt.async_support as ccxt_async
-from ccxt.base import errors as ccxt_errors
+import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]  # ccxt ships no stubs
+from ccxt.base import errors as ccxt_errors  # type: ignore[import-untyped]  # ccxt ships no stubs
 
 from exchanges.errors import ExchangeConfigError
 from exchanges.venues import TestnetMethod, VenueSpec

@@ -31,8 +31,8 @@ from enum import StrEnum
 from typing import Any
 
 import aiohttp
-import ccxt.async_support as ccxt_async
-from ccxt.base import errors as ccxt_errors
+import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]  # ccxt ships no stubs
+from ccxt.base import errors as ccxt_errors  # type: ignore[import-untyped]  # ccxt ships no stubs
 
 from exchanges.errors import (
     AuthenticationFailed,
@@ -58,7 +58,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
 
 
-class VenueThrottled(ccxt_errors.RateLimitExceeded):
+class VenueThrottled(ccxt_errors.RateLimitExceeded):  # type: ignore[misc]  # untyped ccxt base
     """HTTP 418/429, with the Retry-After hint in seconds."""
 
     def __init__(self, message: str, retry_after: float | None) -> None:
@@ -66,7 +66,7 @@ class VenueThrottled(ccxt_errors.RateLimitExceeded):
         self.retry_after = retry_after
 
 
-class VenueUnavailable(ccxt_errors.ExchangeNotAvailable):
+class VenueUnavailable(ccxt_errors.ExchangeNotAvailable):  # type: ignore[misc]  # untyped ccxt base
     """HTTP 5xx: the venue failed; whether it acted on the request is unknown."""
 
     def __init__(self, message: str, retry_after: float | None) -> None:

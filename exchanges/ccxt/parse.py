@@ -12,7 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from ccxt.base.decimal_to_precision import DECIMAL_PLACES, SIGNIFICANT_DIGITS
+from ccxt.base.decimal_to_precision import (  # type: ignore[import-untyped]  # ccxt ships no stubs
+    DECIMAL_PLACES,
+    SIGNIFICANT_DIGITS,
+)
 
 from exchanges.base import (
     Balance,
@@ -215,8 +218,10 @@ def to_order(
     if not price and request is not None and order_type.has_limit_price:
         price = request.price
     average = dec(o.get("average")) if filled > 0 else None
-    if average is None and filled > 0 and dec(o.get("cost")):
-        average = dec(o.get("cost")) / filled  # type: ignore[operator]
+    if average is None and filled > 0:
+        cost = dec(o.get("cost"))
+        if cost:
+            average = cost / filled
     if fee is None:
         fee = fees_in_quote(order_fees(o), market, average or price)
     created = from_ms(o.get("timestamp"), now)

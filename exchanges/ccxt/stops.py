@@ -1,83 +1,65 @@
 """The stop-order half of `CcxtExchange`: create, look up, cancel, list and replace protective
 stop-limits, driven by the venue's `StopSpec` (exchanges/venues.py). Semantics: `exchanges.stops`.
 
-Kept apart from `exchanges.ccxt.adapter` for size; it works through the adapter's plumbing
-(`_call`, `_read`, `_place`, `_prepare`) so error translation and retries stay in one place.
+Kept apart from `exchanges.ccxt.adapter` for size. It works through the `CcxtSession` it shares
+with the adapter (`call`, `read`, `prepare`, `place`), so error translation, retries and order
+checks stay in one place, and through the adapter's public `fetch_order` and `cancel_order`
+(`OrderCalls`) for the steps of a replacement.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import structlog
 
-from exchanges.base import Market, Order, OrderRequest, OrderType, Side, Ticker, format_decimal
+from exchanges.base import Market, Order, OrderRequest, OrderType, format_decimal
 from exchanges.ccxt.errors import Action
 from exchanges.ccxt.parse import to_order
-from exchanges.errors import (
-    ExchangeError,
-    OrderNotFound,
-    StopReplaceFailed,
-    StopWouldTrigger,
-)
+from exchanges.ccxt.session import CcxtSession, RawOrder
+from exchanges.errors import ExchangeError, OrderNotFound, StopReplaceFailed
 from exchanges.stops import (
     ReplaceMethod,
     StopReplacement,
     check_replaceable,
     replace_in_sequence,
-    stop_reached,
 )
 from exchanges.venues import StopSpec
 
-if TYPE_CHECKING:
-    from exchanges.ccxt.adapter import CcxtExchange
-
 log = structlog.get_logger(__name__)
 
-RawOrder = dict[str, Any]
 
+class OrderCalls(Protocol):
+    """The adapter's public order calls a stop replacement goes through (`CcxtExchange`)."""
 
-def last_reached(side: Side, trigger: Decimal, ticker: Ticker) -> bool:
-    """Real venues trigger on their last price: refuse a stop the last trade already reached."""
-    if ticker.last is None:
-        return False
-    return ticker.last <= trigger if side is Side.SELL else ticker.last >= trigger
+    async def fetch_order(self, symbol: str, client_order_id: str) -> Order | None: ...
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> Order: ...
 
 
 class CcxtStops:
-    """Stop orders of one `CcxtExchange` (whose venue has a `StopSpec`)."""
+    """Stop orders of one venue account; all but `lookup` and `separate` need the venue's
+    `StopSpec`."""
 
-    def __init__(self, adapter: CcxtExchange) -> None:
-        self._ex = adapter
+    def __init__(self, session: CcxtSession, orders: OrderCalls) -> None:
+        self._session = session
+        self._orders = orders
 
     @property
     def spec(self) -> StopSpec:
-        spec = self._ex.venue.stops
+        spec = self._session.venue.stops
         assert spec is not None, "only venues with a StopSpec rest stops"
         return spec
 
     @property
     def separate(self) -> bool:
         """Plain order queries do not show this venue's stops."""
-        stops = self._ex.venue.stops
+        stops = self._session.venue.stops
         return stops is not None and stops.separate_listing
 
     # ---- create ----------------------------------------------------------------------------
-
-    async def refuse_if_reached(
-        self, market: Market, side: Side, trigger: Decimal, cid: str
-    ) -> None:
-        ticker = await self._ex.fetch_ticker(market.symbol)
-        if stop_reached(side, trigger, ticker.bid, ticker.ask) or last_reached(
-            side, trigger, ticker
-        ):
-            raise StopWouldTrigger(
-                f"stop {side.value} {market.symbol} at {format_decimal(trigger)} would trigger "
-                f"immediately (bid {ticker.bid}, ask {ticker.ask}, last {ticker.last})",
-                client_order_id=cid,
-            )
 
     async def create(self, sent: OrderRequest, market: Market) -> Order:
         """Place a rounded, checked STOP_LIMIT (no further reads: replace relies on it)."""
@@ -87,47 +69,48 @@ class CcxtStops:
         # The venue's own id param too (okx: clOrdId), or ccxt fills it with a random broker id
         # that a triggered stop's fills could end up carrying.
         params: dict[str, Any] = {
-            self._ex.venue.client_id_param: cid,
+            self._session.venue.client_id_param: cid,
             spec.trigger_param: format_decimal(sent.trigger_price),
         }
         if spec.client_id_param:
             params[spec.client_id_param] = cid
-        return await self._ex._place(sent, market, "limit", params)
+        return await self._session.place(sent, market, "limit", params)
 
     # ---- lookup, cancel, list --------------------------------------------------------------
 
     def stop_params(self) -> dict[str, Any]:
         return dict(self.spec.stop_params)
 
-    def client_id_of(self, raw: RawOrder) -> str | None:
-        """Our client id on a raw order: ccxt's clientOrderId, else the venue's stop field."""
-        if raw.get("clientOrderId"):
-            return str(raw["clientOrderId"])
-        stops = self._ex.venue.stops
-        if stops is not None and stops.client_id_field:
-            value = (raw.get("info") or {}).get(stops.client_id_field)
-            return str(value) if value else None
-        return None
+    async def lookup(self, symbol: str, cid: str) -> RawOrder | None:
+        """The raw order with this client id: plain orders first, then the venue's stops
+        (where plain queries do not show them)."""
+        raw = await self._session.search(symbol, cid, {})
+        if raw is None and self.separate:
+            raw = await self._session.search(symbol, cid, self.stop_params())
+        return raw
 
     async def cancel(self, symbol: str, cid: str) -> RawOrder:
         """Cancel a stop through the venue's stop endpoints (after a plain cancel missed it);
         a triggered stop whose working part is a separate order has that order canceled."""
-        params = {self._ex.venue.lookup_param: cid, **self.stop_params()}
-        client = self._ex.client
+        session = self._session
+        params = {session.venue.lookup_param: cid, **self.stop_params()}
+        client = session.client
         try:
-            return await self._ex._call(  # type: ignore[no-any-return]
+            canceled: RawOrder = await session.call(
                 Action.CANCEL, lambda: client.cancel_order(None, symbol, params), cid
             )
+            return canceled
         except OrderNotFound:
             if not self.spec.child_order_field:
                 raise
-        raw = await self._ex._lookup(symbol, cid)
+        raw = await self.lookup(symbol, cid)
         child = None if raw is None else self.child_id(raw)
         if child is None:
             raise OrderNotFound(f"no open stop {cid} on {symbol}", client_order_id=cid)
-        return await self._ex._call(  # type: ignore[no-any-return]
+        canceled = await session.call(
             Action.CANCEL, lambda: client.cancel_order(child, symbol), cid
         )
+        return canceled
 
     def child_id(self, raw: RawOrder) -> str | None:
         field = self.spec.child_order_field
@@ -139,12 +122,11 @@ class CcxtStops:
         child = self.child_id(raw)
         if child is None:
             return None
-        client = self._ex.client
-        found = await self._ex._read(
-            "fetch_order", lambda: client.fetch_order(child, market.symbol)
-        )
-        order = to_order(found, client_order_id=cid, market=market, now=self._ex._clock())
-        trigger = to_order(raw, client_order_id=cid, market=market, now=self._ex._clock())
+        session = self._session
+        client = session.client
+        found = await session.read("fetch_order", lambda: client.fetch_order(child, market.symbol))
+        order = to_order(found, client_order_id=cid, market=market, now=session.clock())
+        trigger = to_order(raw, client_order_id=cid, market=market, now=session.clock())
         return replace(
             order,
             type=OrderType.STOP_LIMIT,
@@ -155,8 +137,8 @@ class CcxtStops:
 
     async def open_rows(self, symbol: str | None) -> list[RawOrder]:
         params = self.stop_params()
-        client = self._ex.client
-        rows = await self._ex._read(
+        client = self._session.client
+        rows = await self._session.read(
             "fetch_open_orders", lambda: client.fetch_open_orders(symbol, None, None, params)
         )
         return list(rows)
@@ -170,9 +152,9 @@ class CcxtStops:
         new: OrderRequest,
         position_amount: Decimal | None,
     ) -> StopReplacement:
-        ex = self._ex
-        old = check_replaceable(await ex.fetch_order(symbol, old_cid), symbol, old_cid, new)
-        market, sent = await ex._prepare(new)
+        orders = self._orders
+        old = check_replaceable(await orders.fetch_order(symbol, old_cid), symbol, old_cid, new)
+        market, sent = await self._session.prepare(new)
         method = self.spec.replace
         if method is ReplaceMethod.AMEND:
             return await self._amend(old, sent, market)
@@ -186,33 +168,35 @@ class CcxtStops:
             old,
             sent,
             place=lambda req: self.create(req, market),
-            cancel=lambda cid: ex.cancel_order(symbol, cid),
+            cancel=lambda cid: orders.cancel_order(symbol, cid),
             position_amount=position_amount,
-            clock=ex._clock,
+            clock=self._session.clock,
             min_amount_reason=min_amount_reason,
         )
 
     async def _edit(self, old: Order, sent: OrderRequest, cid: str) -> RawOrder:
         spec = self.spec
-        assert sent.trigger_price is not None and sent.price is not None
-        params: dict[str, Any] = {spec.edit_trigger_param: format_decimal(sent.trigger_price)}
+        session = self._session
+        trigger, price = sent.trigger_price, sent.price
+        assert trigger is not None and price is not None
+        params: dict[str, Any] = {spec.edit_trigger_param: format_decimal(trigger)}
         order_id = old.exchange_order_id
         if spec.edit_old_id_param is not None:
             params[spec.edit_old_id_param] = old.client_order_id
-            params[self._ex.venue.client_id_param] = sent.client_order_id
+            params[session.venue.client_id_param] = sent.client_order_id
             order_id = None
-        client = self._ex.client
+        client = session.client
         log.info(
             "ccxt_stop_replacing",
-            venue=self._ex.name,
+            venue=session.name,
             method=str(spec.replace),
             old_client_order_id=old.client_order_id,
             client_order_id=cid,
-            trigger_price=str(sent.trigger_price),
-            price=str(sent.price),
+            trigger_price=str(trigger),
+            price=str(price),
             amount=str(sent.amount),
         )
-        return await self._ex._call(  # type: ignore[no-any-return]
+        edited: RawOrder = await session.call(
             Action.PLACE,
             lambda: client.edit_order(
                 order_id,
@@ -220,11 +204,12 @@ class CcxtStops:
                 spec.edit_type,
                 str(sent.side),
                 float(sent.amount),
-                float(sent.price),  # type: ignore[arg-type]
+                float(price),
                 params,
             ),
             cid,
         )
+        return edited
 
     async def _amend(self, old: Order, sent: OrderRequest, market: Market) -> StopReplacement:
         """The stop changes in place and keeps its client id; a refused amend leaves it as it
@@ -278,18 +263,18 @@ class CcxtStops:
             raw,
             client_order_id=new_cid,
             market=market,
-            now=self._ex._clock(),
+            now=self._session.clock(),
             request=sent,
             untriggered=self.spec.untriggered,
         )
-        self._ex._remember(order)
+        self._session.remember(order)
         previous = await self._lookup_quietly(market.symbol, old_cid)
         return StopReplacement(order, previous or old, ReplaceMethod.CANCEL_REPLACE)
 
     async def _lookup_quietly(self, symbol: str, cid: str) -> Order | None:
         """The order, or None when it is unknown or the lookup itself failed."""
         try:
-            return await self._ex.fetch_order(symbol, cid)
+            return await self._orders.fetch_order(symbol, cid)
         except ExchangeError as exc:
             log.warning("ccxt_stop_lookup_failed", client_order_id=cid, reason=exc.reason)
             return None

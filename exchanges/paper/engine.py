@@ -82,7 +82,7 @@ PAPER_CAPABILITIES = VenueCapabilities(
     replace_method=ReplaceMethod.CANCEL_REPLACE,
     stop_reserves_base=True,
     trigger_reference="best bid (sell) / best ask (buy), or the candle's range",
-    note="simulated: rules S1-S3, SC1-SC3, R1 in exchanges.paper.engine",
+    note="simulated: rules S1-S3, SC1-SC3, R1 in exchanges.paper.stops",
 )
 
 log = structlog.get_logger(__name__)

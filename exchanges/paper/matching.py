@@ -1,6 +1,6 @@
 """Pure fill-price rules of the paper engine (no I/O, no clock). The rules themselves are listed
-in the `exchanges.paper.engine` module docstring; each function here names the rule it
-implements."""
+in the module docstrings of `exchanges.paper.engine` (M, L, C) and `exchanges.paper.stops`
+(SC); each function here names the rule it implements."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Pure decisions of the paper engine: how a new order executes and reserves funds, and which
-resting orders the current market fills (rules M1-M3, L1-L3, S1-S3, F2 in
-`exchanges.paper.engine`)."""
+resting orders the current market fills (rules M1-M3, L1-L3, F2 in `exchanges.paper.engine`; S1
+and S3 in `exchanges.paper.stops`)."""
 
 from __future__ import annotations
 

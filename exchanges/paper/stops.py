@@ -1,8 +1,7 @@
 """Stop-limit orders in the paper engine: which stops trigger now and what they execute.
 
 Pure functions (no I/O, no clock); `exchanges.paper.engine` settles what they return. The rules,
-each
-pinned by a test of the same id in tests/unit/exchanges/test_paper_stops.py:
+each pinned by a test of the same id in tests/unit/exchanges/test_paper_stops.py:
 
 - S1  A stop rests untriggered and never fills before its trigger; it reserves like a limit
       order at its limit price (F2: a sell stop reserves its base amount). It is refused with

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from exchanges.base import Fill, Order, OrderStatus, OrderType, Side
 from exchanges.paper.ledger import (
@@ -93,7 +93,8 @@ _ADDED_ORDER_COLUMNS = (
 
 def create_paper_tables(engine: Engine) -> None:
     """Create the paper_* tables only (SQLModel's metadata is shared with the bot's store)."""
-    SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in PAPER_TABLES])  # type: ignore[attr-defined]
+    tables = [model.metadata.tables[model.__tablename__] for model in PAPER_TABLES]
+    SQLModel.metadata.create_all(engine, tables=tables)
     upgrade_paper_tables(engine)
 
 
@@ -233,8 +234,8 @@ class SqlPaperLedger:
     def _load(self) -> None:
         with Session(self._engine) as session:
             balance_rows = session.exec(select(PaperBalanceRow)).all()
-            order_rows = session.exec(select(PaperOrderRow).order_by(PaperOrderRow.seq)).all()
-            fill_rows = session.exec(select(PaperFillRow).order_by(PaperFillRow.seq)).all()
+            order_rows = session.exec(select(PaperOrderRow).order_by(col(PaperOrderRow.seq))).all()
+            fill_rows = session.exec(select(PaperFillRow).order_by(col(PaperFillRow.seq))).all()
         balances = {
             row.asset: AssetBalance(free=Decimal(row.free), used=Decimal(row.used))
             for row in balance_rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from risk.limits import (
     allowed_entry,
     exposure,
     kill_switch_reasons,
+    rearm_after_kill,
     roll_equity_marks,
 )
 from risk.params import RiskParams
@@ -41,8 +42,6 @@ def test_roll_equity_marks_opens_each_utc_day_and_keeps_the_peak() -> None:
 
 
 def test_roll_equity_marks_uses_the_utc_day_of_a_non_utc_time() -> None:
-    from datetime import timezone
-
     local = datetime(2025, 3, 2, 1, 0, tzinfo=timezone(timedelta(hours=3)))  # 22:00 UTC, Mar 1
     assert roll_equity_marks(None, D(1), local).day == datetime(2025, 3, 1).date()
 
@@ -204,11 +203,6 @@ def test_params_are_hashable_and_dust_overrides_apply() -> None:
 
 
 def test_rearm_after_kill_needs_flat_and_cool_down() -> None:
-    from datetime import UTC, date, datetime, timedelta
-    from decimal import Decimal
-
-    from risk.limits import EquityMarks, rearm_after_kill
-
     marks = EquityMarks(date(2025, 12, 10), Decimal(9000), Decimal(12000))
     tripped = datetime(2025, 12, 1, tzinfo=UTC)
     week = timedelta(days=7)
