@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.backtest.candles import CandleSeries
-from bot.config.settings import Settings, parse_allocation
+from bot.config.settings import Settings
+from bot.config.values import parse_allocation
 from bot.strategy.inputs import Signals
+from bot.strategy.params import StrategyParams
 
 DAY = timedelta(days=1)
 
@@ -34,7 +36,7 @@ class BacktestConfig:
     trailing stop or stop-loss can trigger to the jobs.
     hand_every_bar: hand every bar to the jobs (no skipping): slow, for verifying that
     skipping changes no decision.
-    extra_services: added to the jobs' context services (e.g. "strategy_params").
+    strategy_params: the entry planner's parameters, overriding those the settings give.
     database: keep the bot's state in an in-memory SQLite database through the daemon's own
     repositories instead of `bot.state.memory` (slower; for checking the two agree).
     """
@@ -47,7 +49,7 @@ class BacktestConfig:
     cash: Decimal | None = None
     job_every: timedelta | None = None
     hand_every_bar: bool = False
-    extra_services: Mapping[str, object] = field(default_factory=dict)
+    strategy_params: StrategyParams | None = None
     database: bool = False
 
     def __post_init__(self) -> None:

@@ -41,7 +41,7 @@ def _toward_easing(pivot: Pivot) -> bool:
 def _view(period: RegimePeriod, found: Sequence[Pivot], day: date) -> RegimeView:
     easing = [p for p in found if p.date <= day and _toward_easing(p)]
     return RegimeView(
-        regime=period.regime.value,  # type: ignore[arg-type]
+        regime=period.regime,
         since=_midnight(period.start),
         last_pivot=_midnight(easing[-1].date) if easing else None,
         source="data",
@@ -101,7 +101,7 @@ class RecordedSignals:
         view = self.regimes.view(now.astimezone(UTC).date())
         if view is None or self.override is None:
             return view
-        return RegimeView(self.override.value, view.since, view.last_pivot, "override")  # type: ignore[arg-type]
+        return RegimeView(self.override, view.since, view.last_pivot, "override")
 
     def hours_to_next_fomc(self, now: datetime) -> float | None:
         return None if self.calendar is None else self.calendar.hours_until_next_decision(now)

@@ -22,7 +22,9 @@ import numpy as np
 
 from bot.backtest.candles import FloatArray
 from exchanges.base import Order, Side
-from risk import Position, PositionMarks, RiskParams
+from risk.marks import PositionMarks
+from risk.params import RiskParams
+from risk.position import Position
 from risk.stops import hard_stop_level
 from risk.trailing import trailing_should_activate
 

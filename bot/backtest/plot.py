@@ -59,10 +59,10 @@ def _shade(axes: Sequence[object], spans: Sequence[RegimeSpan]) -> None:
 
 
 def write_plot(result: BacktestResult, path: Path, spans: Sequence[RegimeSpan] = ()) -> Path:
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - heavy, and Agg must be chosen before pyplot loads
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - after matplotlib.use("Agg")
 
     series = result.series[:3]
     rows = len(series) + 2

@@ -49,7 +49,8 @@ from bot.config.risk_params import risk_params
 from bot.jobs.entry.job import entry_job
 from bot.jobs.risk_check import risk_check
 from exchanges.base import Side
-from risk import FillSide, Position, PositionFill, PositionMarks, position_from_fills
+from risk.marks import PositionMarks
+from risk.position import FillSide, Position, PositionFill, position_from_fills
 
 _STEP = timedelta(milliseconds=1)
 _MAX_STEPS_PER_LEG = 50

@@ -31,7 +31,7 @@ from bot.config.settings import Settings
 from bot.orders.intents import OrderRecord
 from bot.state.store import JournalView
 from bot.strategy.allocation import allocate
-from bot.strategy.params import StrategyParams, strategy_params_from_settings
+from bot.strategy.params import StrategyParams
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ async def _replay(
         config.signals,
         start,
         cash,
-        dict(config.extra_services),
+        config.strategy_params,
         database=config.database,
     )
     replay = Replay(world, series, start, end, config.schedule, on_progress, config.hand_every_bar)
@@ -142,7 +142,7 @@ def _collect(
     settings: Settings,
     cash: Decimal,
 ) -> BacktestResult:
-    params = strategy_params_from_settings(settings)
+    params = settings.strategy.params()
     replayed = [s.between(start, end) for s in config.series]
     replayed = [s for s in replayed if len(s)]
     records = world.orders.repo.all()

@@ -1,7 +1,8 @@
 """The daemon's pieces for a backtest: in-memory store, paper engine on candles, simulated clock.
 
-Everything is the production code wired as `bot.runtime.app.open_context` wires it, with three
-differences that belong to the composition, not to any decision code: the clock is a
+Everything is the production code, wired by the daemon's own composition root
+(`bot.runtime.compose.compose`), with three differences that belong to the composition, not
+to any decision code: the clock is a
 `SimulatedClock`, market data is `StaticMarketData` fed from the candles, and the paper ledger
 lives in memory (`InMemoryPaperLedger`). The bot's own state is kept in memory too
 (`bot.state.memory`), behind the same repository interface as the daemon's database.
@@ -17,12 +18,14 @@ from decimal import Decimal
 from bot.backtest.candles import CandleSeries
 from bot.config.settings import Settings
 from bot.execution.manager import OrderManager
+from bot.runtime.compose import compose
 from bot.services.clock import SimulatedClock
-from bot.services.context import Context
+from bot.services.context import JobContext
 from bot.state.memory import MemoryStore
-from bot.state.plans_repo import PLANS_SERVICE, MemoryStrategyRepo, create_strategy_tables
+from bot.state.plans_repo import MemoryStrategyRepo, PlanRepo
 from bot.state.store import Store
 from bot.strategy.inputs import MemoryPriceHistory, Signals
+from bot.strategy.params import StrategyParams
 from exchanges.base import Market, Ticker
 from exchanges.market_data import StaticMarketData
 from exchanges.paper.engine import PaperConfig, PaperExchange
@@ -58,7 +61,7 @@ def market_for(series: CandleSeries, fee: Decimal) -> Market:
 
 @dataclass
 class World:
-    ctx: Context
+    ctx: JobContext
     clock: SimulatedClock
     data: StaticMarketData
     venue: PaperExchange
@@ -77,12 +80,13 @@ def build_world(
     signals: Signals | None,
     start: datetime,
     cash: Decimal,
-    extra_services: dict[str, object] | None = None,
+    strategy_params: StrategyParams | None = None,
     database: bool = False,
 ) -> World:
-    """The daemon's composition for a replay. The bot's state lives in memory (`MemoryStore`:
-    no database round trip per job run); `database=True` puts it in an in-memory SQLite
-    database through the real repositories instead (the equivalence test compares the two)."""
+    """The daemon's composition (`bot.runtime.compose`) for a replay. The bot's state lives in
+    memory (`MemoryStore`: no database round trip per job run); `database=True` puts it in an
+    in-memory SQLite database through the real repositories instead (the equivalence test
+    compares the two)."""
     exchange = settings.exchange
     fee = (
         DEFAULT_FEE
@@ -90,11 +94,12 @@ def build_world(
         else Decimal(str(exchange.paper_fee_pct)) / _HUNDRED
     )
     markets = {s.symbol: market_for(s, fee) for s in series}
+    store: Store
+    plans: PlanRepo | None
     if database:
-        store = Store.open("sqlite://")
-        create_strategy_tables(store.engine)
+        store, plans = Store.open("sqlite://"), None
     else:
-        store = MemoryStore()
+        store, plans = MemoryStore(), MemoryStrategyRepo()
     clock = SimulatedClock(start)
     data = StaticMarketData(markets.values())
     ledger = InMemoryPaperLedger()
@@ -105,16 +110,20 @@ def build_world(
         use_order_book=False,
     )
     venue = PaperExchange(data, ledger, clock.now, config)
-    orders = OrderManager(store, venue, exchange.id)
-    ctx = Context(settings=settings, store=store, clock=clock, started_at=start, name="backtest")
     history = MemoryPriceHistory()
     for s in series:
         for day, close in s.daily_closes():
             history.record(s.symbol, day, Decimal(repr(close)))
-    ctx.services.update(exchange=venue, orders=orders, price_history=history)
-    if not database:
-        ctx.services[PLANS_SERVICE] = MemoryStrategyRepo()
-    if signals is not None:
-        ctx.services["signals"] = signals
-    ctx.services.update(extra_services or {})
-    return World(ctx, clock, data, venue, orders, ledger, markets)
+    ctx = compose(
+        settings,
+        store=store,
+        clock=clock,
+        exchange=venue,
+        price_history=history,
+        signals=signals,
+        plans=plans,
+        strategy_params=strategy_params,
+        started_at=start,
+        name="backtest",
+    )
+    return World(ctx, clock, data, venue, ctx.services.orders, ledger, markets)

@@ -12,19 +12,27 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.backtest.candles import CandleFileError, CandleSeries, load_candles
+from bot.backtest.config import BacktestConfig
+from bot.backtest.export import write_outputs
+from bot.backtest.fed_signals import RecordedSignals, recorded_signals
+from bot.backtest.report import print_summary, summary_json
+from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.thesis import DailyCloses, ThesisReport, report_as_dict, thesis_report
+from bot.backtest.thesis_table import print_thesis
 from bot.config.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.backtest.config import BacktestConfig
-    from bot.backtest.fed_signals import RecordedSignals
-    from bot.backtest.runner import BacktestResult
-    from bot.signals.liquidations import LiquidationBar
+from bot.feeds.fed_inputs import inputs_from_directory
+from bot.signals.calendar import load_fomc_calendar
+from bot.signals.fed_announcements import load_announcements
+from bot.signals.fred import FredParseError
+from bot.signals.liquidation_history import LiquidationFileError, load_liquidation_bars
+from bot.signals.liquidations import LiquidationBar
+from bot.signals.regime import pivots, regime_history
+from bot.signals.shipped_data import SHIPPED_DATA_DIR
 
 
 def _fail(message: str, status: int = 2) -> int:
@@ -43,10 +51,6 @@ def thesis_from_files(
 ) -> ThesisReport:
     """Pivots of the Fed data in `fed_data` (FRED CSVs; announcements and classifier settings
     as configured, by default the shipped announcements and default rule) vs the candles."""
-    from bot.feeds.fed_inputs import inputs_from_directory
-    from bot.feeds.live import regime_params
-    from bot.signals.fed_announcements import load_announcements
-    from bot.signals.regime import pivots, regime_history
 
     series = _load_all(candles)
     announcements = load_announcements(
@@ -57,7 +61,7 @@ def thesis_from_files(
     for s in series:
         by_asset.setdefault(s.base, []).append(s.daily_closes())
     closes = {asset: DailyCloses.merge(rows) for asset, rows in by_asset.items()}
-    params = regime_params(settings) if settings else None
+    params = settings.signals.regime_params() if settings else None
     return thesis_report(pivots(regime_history(inputs, params)), closes)
 
 
@@ -70,7 +74,6 @@ def thesis_command(
 ) -> int:
     """Print the pivot table (or its JSON); 2 on unreadable input. `settings` (optional)
     supplies the announcements file and the classifier's rule and thresholds."""
-    from bot.signals.fred import FredParseError
 
     try:
         report = thesis_from_files(candles, fed_data, settings)
@@ -81,7 +84,6 @@ def thesis_command(
     if json_output:
         print(json.dumps(report_as_dict(report), indent=2, sort_keys=True))
         return 0
-    from bot.backtest.thesis_table import print_thesis
 
     print_thesis(report, console or _console())
     return 0
@@ -109,14 +111,6 @@ def build_signals(
     copy) with the configured announcements, classifier rule and override; the FOMC calendar
     (`fomc_decisions.csv` in `fed_data` if there, else the configured one); flushes from the
     liquidation files with the configured detector."""
-    from bot.backtest.fed_signals import recorded_signals
-    from bot.feeds.fed_inputs import inputs_from_directory
-    from bot.feeds.live import flush_params, regime_params
-    from bot.signals.calendar import load_fomc_calendar
-    from bot.signals.fed_announcements import load_announcements
-    from bot.signals.liquidation_history import load_liquidation_bars
-    from bot.signals.regime_types import Regime
-    from bot.signals.shipped_data import SHIPPED_DATA_DIR
 
     s = settings.signals
     directory = fed_data or s.fed_data_dir or SHIPPED_DATA_DIR
@@ -132,9 +126,9 @@ def build_signals(
         inputs,
         bars,
         calendar,
-        regime_params(settings),
-        flush_params(settings),
-        Regime(s.regime_override) if s.regime_override else None,
+        s.regime_params(),
+        s.flush_params(),
+        s.regime_override,
     )
 
 
@@ -158,10 +152,6 @@ def backtest_command(
 
     `progress` None = a progress bar on stderr when it is a terminal (and not with JSON).
     """
-    from bot.backtest.config import BacktestConfig
-    from bot.backtest.report import print_summary, summary_json
-    from bot.signals.fred import FredParseError
-    from bot.signals.liquidation_history import LiquidationFileError
 
     console = console or _console()
     try:
@@ -190,12 +180,10 @@ def backtest_command(
     else:
         print_summary(result, console)
     if out is not None:
-        from bot.backtest.export import write_outputs
-
         written = write_outputs(result, out)
         _note(f"wrote {len(written)} files to {out}", json_output, console)
     if plot is not None:
-        from bot.backtest.plot import regime_spans, write_plot
+        from bot.backtest.plot import regime_spans, write_plot  # noqa: PLC0415 - matplotlib
 
         spans = regime_spans(signals.regimes.view, result.start, result.end)
         write_plot(result, plot, spans)
@@ -211,11 +199,9 @@ def _note(message: str, json_output: bool, console: Console) -> None:
 
 
 def _run_with_progress(config: BacktestConfig, show: bool) -> BacktestResult:
-    from bot.backtest.runner import run_backtest
 
     if not show:
         return run_backtest(config)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     total = sum(len(s.between(config.start, config.end)) for s in config.series)
     columns = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from bot.config.settings import public_view
 from bot.ops.status import status_view
 from bot.runtime.lock import AlreadyRunning, LockUnavailable
 from bot.state.db import StoreError
+from exchanges.errors import ExchangeConfigError
 
 app = typer.Typer(
     add_completion=False,
@@ -43,10 +44,10 @@ def run(
 ) -> None:
     """Start the daemon (paper mode unless configured otherwise)."""
     settings = settings_or_exit(env_file)
-    from bot.runtime.app import StartupError, run_daemon, setup_logging
+    # ccxt, APScheduler and aiohttp take ~1 s to import: only the commands that trade pay it.
+    from bot.runtime.app import StartupError, run_daemon, setup_logging  # noqa: PLC0415
 
     setup_logging(settings)
-    from exchanges.errors import ExchangeConfigError
 
     try:
         status = run_daemon(settings, once=once)
@@ -191,7 +192,7 @@ def panic(
     settings = settings_or_exit(env_file)
     if not yes:
         fail("panic sells every position at market; confirm with `qtbot panic --yes`")
-    from bot.runtime.app import run_panic, setup_logging
+    from bot.runtime.app import run_panic, setup_logging  # noqa: PLC0415 - ccxt: ~1 s
 
     setup_logging(settings)
     try:
@@ -264,9 +265,7 @@ def backtest(
     env_file: EnvFile = None,
 ) -> None:
     """Replay the bot (same jobs, strategy, risk, orders, paper engine) over candle files."""
-    from datetime import timedelta
-
-    from bot.cli.backtest import backtest_command
+    from bot.cli.backtest import backtest_command  # noqa: PLC0415 - numpy: ~0.8 s
 
     raise typer.Exit(
         backtest_command(
@@ -292,7 +291,7 @@ def thesis(
     env_file: EnvFile = None,
 ) -> None:
     """Did crypto rise 3-18 months after each Fed pivot the classifier finds? From data."""
-    from bot.cli.backtest import thesis_command
+    from bot.cli.backtest import thesis_command  # noqa: PLC0415 - numpy: ~0.8 s
 
     raise typer.Exit(
         thesis_command(candles, fed_data, json_output, settings=settings_or_exit(env_file))

@@ -10,16 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import EnvFile, JsonFlag, fail, open_store_or_exit, settings_or_exit
-from bot.feeds.live import (
-    FLUSH_KEY,
-    LIQUIDATIONS_KEY,
-    REGIME_KEY,
-    load_regime_inputs,
-    regime_params,
-    regime_snapshot,
-)
+from bot.feeds.live import load_regime_inputs, regime_snapshot
+from bot.signals.calendar import CalendarFileError
+from bot.signals.fed_announcements import AnnouncementFileError
+from bot.signals.fred import FredParseError
 from bot.signals.regime import pivots, regime_history
-from bot.signals.regime_types import Regime
+from bot.state.runtime_state import RuntimeState
 
 regime_app = typer.Typer(
     help="The Fed regime the bot trades on (current state, pivots, history).",
@@ -29,10 +25,6 @@ regime_app = typer.Typer(
 
 
 def _inputs_or_exit(settings: Any, store: Any, now: datetime) -> tuple[Any, str, list[str]]:
-    from bot.signals.calendar import CalendarFileError
-    from bot.signals.fed_announcements import AnnouncementFileError
-    from bot.signals.fred import FredParseError
-
     try:
         inputs, source, warnings = load_regime_inputs(settings, store, now)
     except (FredParseError, AnnouncementFileError, CalendarFileError, OSError) as exc:
@@ -45,17 +37,15 @@ def _current(env_file: Path) -> dict[str, Any]:
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
     try:
-        stored = store.get_value(REGIME_KEY)
+        stored = RuntimeState(store).regime_snapshot()
         if stored:
-            snapshot = json.loads(stored)
+            snapshot = stored
             snapshot["note"] = "as last computed by the daemon's regime job"
             return snapshot
         now = datetime.now(UTC)
         inputs, source, warnings = _inputs_or_exit(settings, store, now)
-        override = settings.signals.regime_override
-        snapshot = regime_snapshot(
-            inputs, now, regime_params(settings), Regime(override) if override else None
-        )
+        signals = settings.signals
+        snapshot = regime_snapshot(inputs, now, signals.regime_params(), signals.regime_override)
         snapshot["data_source"] = source
         snapshot["warnings"] = warnings + snapshot["warnings"]
         snapshot["note"] = "computed now (the daemon has not stored a regime yet)"
@@ -108,7 +98,7 @@ def history(
         inputs, source, warnings = _inputs_or_exit(settings, store, datetime.now(UTC))
     finally:
         store.close()
-    periods = regime_history(inputs, regime_params(settings))
+    periods = regime_history(inputs, settings.signals.regime_params())
     shown = [p for p in periods if first is None or (p.end is None or p.end > first)]
     changes = [p for p in pivots(periods) if first is None or p.date >= first]
     if json_output:
@@ -160,8 +150,8 @@ def liquidations(json_output: JsonFlag = False, env_file: EnvFile = None) -> Non
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
     try:
-        current = json.loads(store.get_value(LIQUIDATIONS_KEY) or "null")
-        flush = json.loads(store.get_value(FLUSH_KEY) or "null")
+        current = RuntimeState(store).liquidations()
+        flush = RuntimeState(store).last_flush()
     finally:
         store.close()
     view = {"feeds": settings.signals.liquidation_feeds, "current": current, "last_flush": flush}

@@ -1,16 +1,33 @@
-"""The `notify` settings section (QTBOT_NOTIFY__*), for `bot.config.settings.Settings` to include.
-
-Standalone (not importing bot.config.settings) so bot.config.settings can import it without a cycle.
-"""
+"""The `notify` settings section (QTBOT_NOTIFY__*) and the kinds of notification it selects."""
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from pydantic import Field, SecretStr, field_validator
 
+from bot.config.apprise_urls import invalid_urls
 from bot.config.section import SettingsSection
-from bot.ops.notify.events import NotificationKind
+
+
+class NotificationKind(StrEnum):
+    """What a notification is about; `QTBOT_NOTIFY__KINDS` selects among these."""
+
+    FILL = "fill"
+    TAKE_PROFIT = "take_profit"
+    TRAILING_STOP = "trailing_stop"
+    STOP_LOSS = "stop_loss"
+    FLATTEN = "flatten"
+    PANIC = "panic"
+    REGIME_PIVOT = "regime_pivot"
+    LIQUIDATION_FLUSH = "liquidation_flush"
+    PLAN = "plan"
+    KILL_SWITCH = "kill_switch"
+    ERROR = "error"
+    DAILY_SUMMARY = "daily_summary"
+    LIFECYCLE = "lifecycle"
+
 
 # Apprise URLs are separated by whitespace, or by a comma that starts another URL
 # (a comma inside a URL's query string, e.g. ?to=a,b, is kept).
@@ -59,8 +76,6 @@ class NotifySettings(SettingsSection):
     def _apprise_urls(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        from bot.ops.notify.notifier import invalid_urls
-
         urls = split_urls(value.get_secret_value())
         bad = invalid_urls(urls)
         if bad:

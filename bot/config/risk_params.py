@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from bot.config.settings import RiskSettings
-from risk import RiskParams, parse_take_profit_tiers
+from bot.config.trading import RiskSettings
+from risk.params import RiskParams
+from risk.take_profit import parse_take_profit_tiers
 
 _HUNDRED = Decimal(100)
 

@@ -8,12 +8,15 @@ in step.  Unknown `QTBOT_*` names are errors, so a misspelt stop-loss is never s
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from dotenv.parser import parse_stream
 from pydantic import (
     BaseModel,
     Field,
@@ -23,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.config.notify import NotifySettings
 from bot.config.section import SettingsSection
@@ -95,7 +100,7 @@ class ExchangeSettings(SettingsSection):
         value = value.strip().lower()
         if not re.fullmatch(r"[a-z0-9]+", value):
             raise ValueError("must be a ccxt exchange id such as binance, bybit or okx")
-        import ccxt
+        import ccxt  # noqa: PLC0415 - ~1 s to import: only when an exchange id is checked
 
         if value not in ccxt.exchanges:
             close = difflib.get_close_matches(value, ccxt.exchanges, n=1)
@@ -134,7 +139,6 @@ class HttpSettings(SettingsSection):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
-        import ipaddress
 
         try:
             ipaddress.ip_address(value)
@@ -164,8 +168,6 @@ class DaemonSettings(SettingsSection):
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
         if value is not None:
-            from datetime import datetime
-
             try:
                 datetime.fromisoformat(value)
             except ValueError as exc:
@@ -201,8 +203,6 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _sqlalchemy_url(cls, value: str | None) -> str | None:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
 
         if value is not None:
             try:
@@ -296,7 +296,6 @@ def _describe(error: Mapping[str, Any], secret_paths: set[tuple]) -> str:
 def _check_dotenv_lines(path: Path) -> None:
     """python-dotenv skips lines it cannot parse with a warning; a skipped stop-loss line must
     be an error instead."""
-    from dotenv.parser import parse_stream
 
     try:
         with path.open(encoding="utf-8") as stream:

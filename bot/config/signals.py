@@ -4,14 +4,17 @@ and the liquidation feeds and flush detector. Assembled in `bot.config.settings.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.config.section import SettingsSection
-from bot.config.trading import Regime
 from bot.config.values import existing_path, http_url
+from bot.signals.flush import FlushParams
+from bot.signals.liquidation_feeds import FEED_CAPABILITIES
+from bot.signals.regime_types import CombineRule, Regime, RegimeParams
 
 
 class SignalsSettings(SettingsSection):
@@ -92,8 +95,6 @@ class SignalsSettings(SettingsSection):
     @field_validator("liquidation_feeds")
     @classmethod
     def _feeds(cls, value: str) -> str:
-        from bot.feeds.liquidation_sources import FEED_CAPABILITIES
-
         names = [v.strip().lower() for v in value.split(",") if v.strip()]
         if names == ["none"]:
             return "none"
@@ -104,6 +105,25 @@ class SignalsSettings(SettingsSection):
                 f"{', '.join(sorted(FEED_CAPABILITIES))}"
             )
         return ",".join(names)
+
+    def regime_params(self) -> RegimeParams:
+        """The regime classifier's parameters (percent -> fractions)."""
+        return RegimeParams(
+            bs_window_weeks=self.bs_window_weeks,
+            bs_enter_change=self.bs_enter_change_pct / 100,
+            bs_exit_change=self.bs_exit_change_pct / 100,
+            rate_window_days=self.rate_window_days,
+            rule=CombineRule(self.regime_rule),
+        )
+
+    def flush_params(self) -> FlushParams:
+        """The flush detector's parameters."""
+        return FlushParams(
+            window=timedelta(hours=self.flush_window_hours),
+            min_long_usd=self.flush_min_long_usd,
+            min_multiple=self.flush_min_multiple,
+            cooldown=timedelta(hours=self.flush_cooldown_hours),
+        )
 
     @model_validator(mode="after")
     def _hysteresis(self) -> SignalsSettings:

@@ -11,10 +11,14 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.config.section import SettingsSection
 from bot.config.values import asset_codes, finite_number, parse_allocation
+from bot.strategy.params import AntiChaseAction, BudgetMode, StrategyParams
+from exchanges.base import OrderType
+from risk.take_profit import parse_take_profit_tiers
 
-Regime = Literal["tightening", "neutral", "easing"]
 Pct = Annotated[float, Field(ge=0, le=100)]
 _MAX_ACTIVATION_PCT = 10000
+
+_HUNDRED = Decimal(100)
 
 
 class RiskSettings(SettingsSection):
@@ -78,8 +82,6 @@ class RiskSettings(SettingsSection):
     @field_validator("take_profit_tiers")
     @classmethod
     def _tiers(cls, value: str) -> str:
-        from risk.take_profit import parse_take_profit_tiers
-
         parse_take_profit_tiers(value)
         return value
 
@@ -217,10 +219,50 @@ class StrategySettings(SettingsSection):
             raise ValueError(f"unknown regime {unknown}: use tightening, neutral or easing")
         return ",".join(names)
 
+    def params(self) -> StrategyParams:
+        """The planner's parameters: percent -> fractions (raises ValueError if inconsistent)."""
+        return StrategyParams(
+            budget=Decimal(str(self.budget)),
+            allocation=tuple((s, w / _HUNDRED) for s, w in parse_allocation(self.allocation)),
+            core_assets=frozenset(_csv(self.core_assets.upper())),
+            alt_cap=_fraction(self.alt_cap_pct),
+            tranches=self.tranches,
+            entry_window_days=float(self.entry_window_days),
+            order_type=OrderType(self.order_type),
+            limit_offsets=tuple(_fraction(x) for x in _csv(self.limit_offsets_pct)),
+            reprice_after_hours=float(self.reprice_after_hours),
+            max_reprices=self.max_reprices,
+            convert_to_market=self.convert_to_market,
+            start_regimes=frozenset(_csv(self.start_regimes.lower())),
+            pause_regimes=frozenset(_csv(self.pause_regimes.lower())),
+            pivot_window_days=_float_or_none(self.pivot_window_days),
+            fomc_blackout_hours=float(self.fomc_blackout_hours),
+            anti_chase_pct=None if self.anti_chase_pct is None else _fraction(self.anti_chase_pct),
+            anti_chase_days=self.anti_chase_days,
+            anti_chase_action=AntiChaseAction(self.anti_chase_action),
+            anti_chase_max_delay_days=float(self.anti_chase_max_delay_days),
+            alt_lag_reference=self.alt_lag_reference.strip().upper(),
+            alt_lag_gain=None
+            if self.alt_lag_gain_pct is None
+            else _fraction(self.alt_lag_gain_pct),
+            alt_lag_days=_float_or_none(self.alt_lag_days),
+            flush_pull_forward=self.flush_pull_forward,
+            cycle_cooldown_days=float(self.cycle_cooldown_days),
+            budget_mode=BudgetMode(self.budget_mode),
+        )
+
+    @property
+    def symbols(self) -> list[str]:
+        """The allocated symbols, in the order the allocation lists them."""
+        return [symbol for symbol, _ in parse_allocation(self.allocation)]
+
+    @property
+    def quote_currency(self) -> str:
+        """The quote asset the allocated symbols trade against (USDT in BTC/USDT)."""
+        return parse_allocation(self.allocation)[0][0].split("/")[1]
+
     @model_validator(mode="after")
     def _consistent(self) -> StrategySettings:
-        from bot.strategy.params import strategy_params_from_settings
-
         both = sorted(set(self.start_regimes.split(",")) & set(self.pause_regimes.split(",")))
         if both:
             raise ValueError(
@@ -244,7 +286,19 @@ class StrategySettings(SettingsSection):
             )
 
         try:
-            strategy_params_from_settings(self)
+            self.params()
         except ValueError as exc:
             raise ValueError(f"strategy settings disagree: {exc}") from None
         return self
+
+
+def _fraction(percent: float | Decimal | str) -> Decimal:
+    return Decimal(str(percent)) / _HUNDRED
+
+
+def _float_or_none(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]

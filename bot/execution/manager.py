@@ -36,6 +36,7 @@ from bot.orders.intents import (
     OrderRecord,
     from_venue,
 )
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
 from exchanges.base import ExchangeAdapter, Fill, Order, OrderRequest
 from exchanges.client_ids import client_order_id
@@ -49,13 +50,12 @@ from exchanges.errors import (
     StopReplaceFailed,
     StopTriggered,
 )
-from risk import Position, position_from_fills
+from risk.position import Position, position_from_fills
 
 log = structlog.get_logger("bot.orders")
 
 # Trades are re-read with this overlap so a fill reported late is still picked up.
 FILL_SYNC_OVERLAP = timedelta(minutes=30)
-FILL_CURSOR_KEY = "fills.cursor."
 
 
 @dataclass(frozen=True)
@@ -348,8 +348,9 @@ class OrderManager:
 
     async def sync_fills(self, symbol: str, now: datetime) -> list[Fill]:
         """Record the venue's fills of our orders on `symbol` that the store has not seen."""
-        cursor_text = self.store.get_value(FILL_CURSOR_KEY + symbol)
-        since = datetime.fromisoformat(cursor_text) - FILL_SYNC_OVERLAP if cursor_text else None
+        state = RuntimeState(self.store)
+        cursor = state.fill_cursor(symbol)
+        since = cursor - FILL_SYNC_OVERLAP if cursor else None
         fills = await self.adapter.fetch_my_trades(symbol, since)
         if not fills:
             return []
@@ -391,8 +392,8 @@ class OrderManager:
             )
         if fills:
             latest = max(f.timestamp for f in fills)
-            if cursor_text is None or latest > datetime.fromisoformat(cursor_text):
-                self.store.set_value(FILL_CURSOR_KEY + symbol, latest.isoformat(), now)
+            if cursor is None or latest > cursor:
+                state.set_fill_cursor(symbol, latest, now)
         return new
 
     # --- positions -------------------------------------------------------------------------

@@ -21,40 +21,16 @@ import importlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 import structlog
 
 from bot.signals.liquidation_ccxt import events_from_ccxt
+from bot.signals.liquidation_feeds import FEED_CAPABILITIES, FeedMode
 from bot.signals.liquidation_payloads import EPOCH, LiquidationPayloadError
 from bot.signals.liquidations import LiquidationEvent, LiquidationWindows
 
 log = structlog.get_logger(__name__)
-
-
-class FeedMode(StrEnum):
-    WS_ALL_MARKETS = "ws_all_markets"
-    WS_SYMBOLS = "ws_symbols"
-    WS_PER_SYMBOL = "ws_per_symbol"
-    REST_POLL = "rest_poll"
-
-
-@dataclass(frozen=True)
-class FeedCapability:
-    modes: tuple[FeedMode, ...]  # preferred first
-    ccxt_options: Mapping[str, Any]
-
-
-FEED_CAPABILITIES: dict[str, FeedCapability] = {
-    "binance": FeedCapability(
-        (FeedMode.WS_ALL_MARKETS, FeedMode.WS_SYMBOLS), {"defaultType": "swap"}
-    ),
-    "bybit": FeedCapability((FeedMode.WS_PER_SYMBOL,), {"defaultType": "swap"}),
-    "okx": FeedCapability((FeedMode.WS_SYMBOLS,), {"defaultType": "swap"}),
-    "gate": FeedCapability((FeedMode.REST_POLL,), {"defaultType": "swap"}),
-    "htx": FeedCapability((FeedMode.REST_POLL,), {"defaultType": "swap"}),
-}
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,14 @@
-"""The signals as the daemon runs them: regime refresh and liquidation jobs, and the live view.
+"""The signals as the daemon reads them: Fed series from their source, liquidation feeds, and
+the strategy's live view of what the signal jobs (`bot.jobs.signals`) stored.
 
-The jobs write snapshots to the store (kv `regime.current`, `liquidations.current`,
-`liquidations.last_flush`); `LiveSignals` reads them back for the strategy, so the entry job
-never waits on FRED or a websocket, and `qtbot regime` / `qtbot liquidations` show exactly what
-the bot last decided on.
+The jobs write snapshots to the store (`RuntimeState`: regime, liquidation totals, last flush);
+`LiveSignals` reads them back for the strategy, so the entry job never waits on FRED or a
+websocket, and `qtbot regime` / `qtbot liquidations` show exactly what the bot last decided on.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import structlog
@@ -25,51 +23,20 @@ from bot.feeds.fred_sources import (
     FredApi,
     FredCsvDownload,
 )
-from bot.feeds.liquidation_sources import (
-    FEED_CAPABILITIES,
-    FeedMode,
-    FeedSpec,
-    LiquidationWatcher,
-    make_ccxt_pro_client,
-)
-from bot.services.context import Context
+from bot.feeds.liquidation_sources import FeedSpec, LiquidationWatcher, make_ccxt_pro_client
 from bot.signals.calendar import FomcCalendar, load_fomc_calendar
 from bot.signals.fed_announcements import load_announcements
-from bot.signals.flush import Flush, FlushParams, evaluate_flush
+from bot.signals.flush import FlushParams
+from bot.signals.liquidation_feeds import FEED_CAPABILITIES, FeedMode
 from bot.signals.regime import classify, pivots, regime_history
-from bot.signals.regime_types import CombineRule, Regime, RegimeInputs, RegimeParams
+from bot.signals.regime_types import Regime, RegimeInputs, RegimeParams, toward_easing
 from bot.signals.shipped_data import SHIPPED_DATA_DIR
-from bot.state.signals_repo import ALL_SYMBOLS, KvSnapshotCache, StoreLiquidationSink
+from bot.state.runtime_state import KeyValueStore, RuntimeState
+from bot.state.signals_repo import KvSnapshotCache, StoreLiquidationSink
 from bot.state.store import Store
 from bot.strategy.inputs import FlushView, RegimeView
 
 log = structlog.get_logger("bot.signals")
-
-REGIME_KEY = "regime.current"
-LIQUIDATIONS_KEY = "liquidations.current"
-FLUSH_KEY = "liquidations.last_flush"
-_RANK = {Regime.TIGHTENING: 0, Regime.NEUTRAL: 1, Regime.EASING: 2}
-
-
-def regime_params(settings: Settings) -> RegimeParams:
-    s = settings.signals
-    return RegimeParams(
-        bs_window_weeks=s.bs_window_weeks,
-        bs_enter_change=s.bs_enter_change_pct / 100,
-        bs_exit_change=s.bs_exit_change_pct / 100,
-        rate_window_days=s.rate_window_days,
-        rule=CombineRule(s.regime_rule),
-    )
-
-
-def flush_params(settings: Settings) -> FlushParams:
-    s = settings.signals
-    return FlushParams(
-        window=timedelta(hours=s.flush_window_hours),
-        min_long_usd=s.flush_min_long_usd,
-        min_multiple=s.flush_min_multiple,
-        cooldown=timedelta(hours=s.flush_cooldown_hours),
-    )
 
 
 def _midnight(day: date) -> datetime:
@@ -110,8 +77,8 @@ def regime_snapshot(
     reading = classify(inputs, now, params, override)
     today = now.astimezone(UTC).date()
     history = regime_history(inputs, params, through=today)
-    toward_easing = [
-        p for p in pivots(history) if p.date <= today and _RANK[p.to_regime] > _RANK[p.from_regime]
+    easing_pivots = [
+        p for p in pivots(history) if p.date <= today and toward_easing(p.from_regime, p.to_regime)
     ]
     return {
         "as_of": now.isoformat(),
@@ -132,51 +99,9 @@ def regime_snapshot(
             if reading.last_pivot
             else None
         ),
-        "last_easing_pivot": toward_easing[-1].date.isoformat() if toward_easing else None,
+        "last_easing_pivot": easing_pivots[-1].date.isoformat() if easing_pivots else None,
         "warnings": list(reading.warnings),
     }
-
-
-async def regime_refresh(ctx: Context, now: datetime) -> None:
-    """Reload the Fed series (cached), classify, journal regime changes and pivots."""
-    settings = ctx.settings
-    inputs, source, warnings = await asyncio.to_thread(load_regime_inputs, settings, ctx.store, now)
-    assert inputs is not None
-    override = settings.signals.regime_override
-    snapshot = regime_snapshot(
-        inputs, now, regime_params(settings), Regime(override) if override else None
-    )
-    snapshot["data_source"] = source
-    snapshot["warnings"] = warnings + snapshot["warnings"]
-    previous = json.loads(ctx.store.get_value(REGIME_KEY) or "null")
-    ctx.store.set_value(REGIME_KEY, json.dumps(snapshot), now)
-    log.info(
-        "regime",
-        regime=snapshot["regime"],
-        source=snapshot["source"],
-        since=snapshot["since"],
-        data_source=source,
-        warnings=snapshot["warnings"],
-    )
-    if previous is None or previous["regime"] != snapshot["regime"]:
-        was = previous["regime"] if previous else None
-        kind = "regime_pivot" if previous and _is_easing_move(was, snapshot["regime"]) else "regime"
-        ctx.store.journal(
-            now,
-            kind,
-            f"regime {snapshot['regime']} (was {was or 'unknown'}; "
-            f"{'manual override' if snapshot['source'] == 'override' else 'from data'}, "
-            f"since {snapshot['since']})",
-            regime=snapshot["regime"],
-            previous=was,
-            source=snapshot["source"],
-        )
-    if warnings and (previous is None or previous.get("warnings") != snapshot["warnings"]):
-        ctx.store.journal(now, "signal_warning", "; ".join(warnings), level="warning")
-
-
-def _is_easing_move(before: str | None, after: str) -> bool:
-    return before is not None and _RANK[Regime(after)] > _RANK[Regime(before)]
 
 
 # --- liquidations ----------------------------------------------------------------------------
@@ -202,64 +127,13 @@ def build_watcher(settings: Settings, store: Store) -> LiquidationWatcher | None
     return LiquidationWatcher(specs, StoreLiquidationSink(store), make_ccxt_pro_client)
 
 
-async def liquidation_check(ctx: Context, now: datetime) -> None:
-    """Evaluate the flush detector on the stored hourly bars (all symbols together)."""
-    params = flush_params(ctx.settings)
-    sink = StoreLiquidationSink(ctx.store)
-    hour_end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    since = hour_end - params.window * (params.baseline_windows + 1)
-    bars = sink.bars(ALL_SYMBOLS, since)
-    last = json.loads(ctx.store.get_value(FLUSH_KEY) or "null")
-    last_at = datetime.fromisoformat(last["time"]) if last else None
-    last_hour = [b for b in bars if b.start >= hour_end - timedelta(hours=1)]
-    day = [b for b in bars if b.start >= hour_end - timedelta(hours=24)]
-    ctx.store.set_value(
-        LIQUIDATIONS_KEY,
-        json.dumps(
-            {
-                "as_of": now.isoformat(),
-                "long_usd_1h": sum(b.long_usd for b in last_hour),
-                "short_usd_1h": sum(b.short_usd for b in last_hour),
-                "long_usd_24h": sum(b.long_usd for b in day),
-                "short_usd_24h": sum(b.short_usd for b in day),
-                "bars": len(bars),
-            }
-        ),
-        now,
-    )
-    flush = evaluate_flush(bars, hour_end, params, last_at)
-    if flush is None:
-        return
-    ctx.store.set_value(FLUSH_KEY, json.dumps(_flush_json(flush)), now)
-    log.warning("liquidation_flush", long_usd=flush.long_notional, multiple=flush.multiple)
-    ctx.store.journal(
-        now,
-        "flush",
-        flush.reason,
-        level="warning",
-        long_usd=flush.long_notional,
-        multiple=flush.multiple,
-    )
-
-
-def _flush_json(flush: Flush) -> dict[str, Any]:
-    return {
-        "time": flush.time.isoformat(),
-        "symbol": flush.symbol,
-        "long_notional": flush.long_notional,
-        "multiple": flush.multiple,
-        "reason": flush.reason,
-        "window_hours": flush.window.total_seconds() / 3600,
-    }
-
-
 # --- the strategy's view -----------------------------------------------------------------------
 
 
 class LiveSignals:
     """`bot.strategy.inputs.Signals` over the snapshots the signal jobs keep in the store."""
 
-    def __init__(self, store: Store, calendar: FomcCalendar, params: FlushParams) -> None:
+    def __init__(self, store: KeyValueStore, calendar: FomcCalendar, params: FlushParams) -> None:
         self.store = store
         self.calendar = calendar
         self.params = params
@@ -267,16 +141,16 @@ class LiveSignals:
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> LiveSignals:
         calendar = load_fomc_calendar(settings.signals.fomc_calendar_path)
-        return cls(store, calendar, flush_params(settings))
+        return cls(store, calendar, settings.signals.flush_params())
 
     def regime(self, now: datetime) -> RegimeView | None:
-        snapshot = json.loads(self.store.get_value(REGIME_KEY) or "null")
+        snapshot = RuntimeState(self.store).regime_snapshot()
         if snapshot is None:
             return None
         since = snapshot["since"] or snapshot["as_of"][:10]
         pivot = snapshot.get("last_easing_pivot")
         return RegimeView(
-            regime=snapshot["regime"],
+            regime=Regime(snapshot["regime"]),
             since=_midnight(date.fromisoformat(since)),
             last_pivot=_midnight(date.fromisoformat(pivot)) if pivot else None,
             source=snapshot["source"],
@@ -284,7 +158,7 @@ class LiveSignals:
 
     def flush(self, symbol: str, now: datetime) -> FlushView | None:
         # Liquidation cascades flush leverage market-wide: one flush applies to every plan.
-        data = json.loads(self.store.get_value(FLUSH_KEY) or "null")
+        data = RuntimeState(self.store).last_flush()
         if data is None:
             return None
         at = datetime.fromisoformat(data["time"])

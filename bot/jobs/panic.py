@@ -10,19 +10,18 @@ from datetime import datetime
 
 import structlog
 
-from bot.jobs.risk_check import value_book
+from bot.jobs.book import value_book
 from bot.orders.intents import OrderIntent
-from bot.services.context import Context
+from bot.services.context import JobContext
+from bot.state.runtime_state import RuntimeState
 from exchanges.base import OrderType, Side
 
 log = structlog.get_logger("bot.jobs.panic")
 
-PANIC_REQUEST_KEY = "runtime.panic_requested"
 
-
-async def panic(ctx: Context, now: datetime) -> list[str]:
+async def panic(ctx: JobContext, now: datetime) -> list[str]:
     """Flatten everything; returns one line per thing done, for the user and the journal."""
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
     ctx.store.set_risk_off(True, now, "panic: new entries stopped")
     done: list[str] = []
     for record in orders.repo.active():
@@ -51,5 +50,5 @@ async def panic(ctx: Context, now: datetime) -> list[str]:
         now, "panic", "panic: " + ("; ".join(done) or "nothing to do"), level="warning"
     )
     log.warning("panic_done", actions=done)
-    ctx.store.set_value(PANIC_REQUEST_KEY, "", now)
+    RuntimeState(ctx.store).set_panic_requested(False, now)
     return done

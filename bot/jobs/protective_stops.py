@@ -19,7 +19,6 @@ has already triggered or filled the daemon sends no exit of its own for that qua
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,27 +27,14 @@ import structlog
 from bot.config.risk_params import fraction
 from bot.execution.manager import OrderManager
 from bot.orders.intents import IntentStatus, OrderIntent, OrderRecord
-from bot.services.context import Context
+from bot.orders.protective_stop import KIND, StopPlan, needs_replacement, plan_stop
+from bot.services.context import JobContext
 from exchanges.base import Market, OrderType, Side
-from exchanges.stops import capabilities_of, protective_stop, stop_limit_price
-from risk import Position, PositionMarks, RiskParams
-from risk.stops import hard_stop_level
+from exchanges.stops import capabilities_of, protective_stop
+from risk.params import RiskParams
+from risk.position import Position
 
 log = structlog.get_logger("bot.stops")
-
-KIND = "exchange_stop"
-
-
-def daemon_stop_level(
-    position: Position, marks: PositionMarks | None, params: RiskParams
-) -> Decimal | None:
-    """The price at which the daemon itself would exit everything: the higher of the hard stop
-    (or break-even) and the armed trailing stop; None when neither rule applies."""
-    hard = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
-    levels = [hard.price] if hard else []
-    if marks is not None and marks.cycle_id == position.cycle_id and marks.trailing_stop:
-        levels.append(marks.trailing_stop)
-    return max(levels) if levels else None
 
 
 def resting_stop(orders: OrderManager, symbol: str) -> OrderRecord | None:
@@ -57,54 +43,12 @@ def resting_stop(orders: OrderManager, symbol: str) -> OrderRecord | None:
     return max(stops, key=lambda r: r.created_at) if stops else None
 
 
-def enabled(ctx: Context) -> bool:
-    return ctx.settings.risk.exchange_stop and capabilities_of(ctx.services["exchange"]).stop_orders
-
-
-@dataclass(frozen=True)
-class StopPlan:
-    """What the exchange stop of one position should be."""
-
-    symbol: str
-    cause: str
-    amount: Decimal
-    trigger: Decimal
-    limit: Decimal
-
-
-def plan_stop(
-    position: Position,
-    marks: PositionMarks | None,
-    params: RiskParams,
-    market: Market,
-    limit_offset: Decimal,
-    amount: Decimal | None = None,
-) -> StopPlan | None:
-    """Pure: the stop a position should have (None: no stop rule, or too small to place)."""
-    level = daemon_stop_level(position, marks, params)
-    size = market.round_amount(position.size if amount is None else amount)
-    if level is None or size <= 0:
-        return None
-    trigger = market.round_price(level, Side.SELL)
-    limit = stop_limit_price(market, Side.SELL, trigger, limit_offset)
-    if market.check(size, limit) is not None:
-        return None
-    cause = f"{position.symbol}|{position.cycle_id}|stop"
-    return StopPlan(position.symbol, cause, size, trigger, limit)
-
-
-def needs_replacement(record: OrderRecord, plan: StopPlan, step: Decimal) -> str | None:
-    """Why the resting stop no longer matches the plan, or None."""
-    if record.amount != plan.amount:
-        return f"size {record.amount} -> {plan.amount}"
-    trigger = record.trigger_price or Decimal(0)
-    if plan.trigger > trigger * (1 + step):
-        return f"trigger {trigger} -> {plan.trigger}"
-    return None
+def enabled(ctx: JobContext) -> bool:
+    return ctx.settings.risk.exchange_stop and capabilities_of(ctx.services.exchange).stop_orders
 
 
 async def sync_stops(
-    ctx: Context,
+    ctx: JobContext,
     positions: dict[str, Position],
     markets: dict[str, Market],
     params: RiskParams,
@@ -114,7 +58,7 @@ async def sync_stops(
     """Bring every position's exchange stop in line with the daemon's stop (see module doc)."""
     if not enabled(ctx):
         return
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
     settings = ctx.settings.risk
     marks = orders.repo.marks()
     offset = fraction(settings.exchange_stop_limit_offset_pct)
@@ -146,7 +90,7 @@ async def sync_stops(
                 await replace(ctx, orders, record, plan, markets[symbol], position.size, now, why)
 
 
-async def place(ctx: Context, orders: OrderManager, plan: StopPlan, now: datetime) -> None:
+async def place(ctx: JobContext, orders: OrderManager, plan: StopPlan, now: datetime) -> None:
     attempt = len(orders.repo.by_cause(plan.cause))
     record = await orders.submit(
         OrderIntent(
@@ -174,7 +118,7 @@ async def place(ctx: Context, orders: OrderManager, plan: StopPlan, now: datetim
 
 
 async def replace(
-    ctx: Context,
+    ctx: JobContext,
     orders: OrderManager,
     record: OrderRecord,
     plan: StopPlan,
@@ -224,7 +168,7 @@ async def replace(
 
 
 async def before_sale(
-    ctx: Context,
+    ctx: JobContext,
     position: Position,
     sell_amount: Decimal,
     market: Market,
@@ -234,7 +178,7 @@ async def before_sale(
     """Shrink the resting stop to what a partial sale leaves, so the sale's base is free."""
     if not enabled(ctx):
         return
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
     record = resting_stop(orders, position.symbol)
     if record is None or record.status is not IntentStatus.OPEN:
         return
@@ -249,10 +193,10 @@ async def before_sale(
     await replace(ctx, orders, record, plan, market, remaining, now, f"tier sale of {sell_amount}")
 
 
-async def before_exit(ctx: Context, symbol: str, now: datetime) -> bool:
+async def before_exit(ctx: JobContext, symbol: str, now: datetime) -> bool:
     """Cancel the resting stop before the daemon exits; False when the stop has already
     triggered or filled (the venue is selling: the daemon must not sell the same again)."""
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
     record = resting_stop(orders, symbol)
     if record is None:
         return True

@@ -1,133 +1,54 @@
-"""Jobs that touch the venue: reconcile, risk check, paper matching. Each is `job(ctx, now)`."""
+"""The risk job: value the book, run the pure risk engine, hand its exits to the order manager.
+
+Also keeps what the risk rules need between runs (equity watermarks, the kill switch's trip
+time) and what readers show (which limits block new entries), through `RuntimeState`.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
 
 from bot.config.risk_params import risk_params
-from bot.execution.manager import OrderManager
+from bot.execution.book import Book
 from bot.jobs import protective_stops
+from bot.jobs.book import value_book
+from bot.jobs.panic import panic
 from bot.orders.intents import OrderIntent
-from bot.services.context import Context
-from bot.state.store import EQUITY_MARKS_KEY
-from exchanges.base import ExchangeAdapter, Market, OrderType, Side
-from exchanges.errors import ExchangeError
-from risk import Action, EquityMarks, Position, RiskParams, evaluate, roll_equity_marks
-from risk.limits import global_block_reasons, kill_switch_reasons, rearm_after_kill
+from bot.services.context import JobContext
+from bot.state.runtime_state import RuntimeState
+from exchanges.base import OrderType, Side
+from risk.actions import Action
+from risk.engine import evaluate
+from risk.limits import (
+    EquityMarks,
+    global_block_reasons,
+    kill_switch_reasons,
+    rearm_after_kill,
+    roll_equity_marks,
+)
+from risk.params import RiskParams
 
-log = structlog.get_logger("bot.runtime.registry")
-
-BLOCKED_KEY = "risk.entries_blocked"
-LAST_PRICES_KEY = "risk.last_prices"
-KILL_SINCE_KEY = "risk.kill_switch_since"
-
-
-def _orders(ctx: Context) -> OrderManager:
-    return ctx.services["orders"]
-
-
-def _exchange(ctx: Context) -> ExchangeAdapter:
-    return ctx.services["exchange"]
+log = structlog.get_logger("bot.jobs")
 
 
-def quote_currency(ctx: Context) -> str:
-    from bot.config.settings import parse_allocation
-
-    return parse_allocation(ctx.settings.strategy.allocation)[0][0].split("/")[1]
-
-
-async def reconcile(ctx: Context, now: datetime) -> None:
-    report = await _orders(ctx).reconcile(now)
-    if report.errors:
-        raise ExchangeError("; ".join(report.errors))
-
-
-def load_equity_marks(ctx: Context) -> EquityMarks | None:
-    text = ctx.store.get_value(EQUITY_MARKS_KEY)
-    if not text:
-        return None
-    data = json.loads(text)
-    return EquityMarks(
-        date.fromisoformat(data["day"]), Decimal(data["day_start"]), Decimal(data["peak"])
-    )
-
-
-def _save_equity_marks(ctx: Context, marks: EquityMarks, now: datetime) -> None:
-    ctx.store.set_value(
-        EQUITY_MARKS_KEY,
-        json.dumps(
-            {
-                "day": marks.day.isoformat(),
-                "day_start": str(marks.equity_day_start),
-                "peak": str(marks.equity_peak),
-            }
-        ),
-        now,
-    )
-
-
-@dataclass(frozen=True)
-class Book:
-    """The account as the risk rules need it at one moment."""
-
-    markets: dict[str, Market]
-    positions: dict[str, Position]
-    prices: dict[str, Decimal]
-    dust: dict[str, Decimal]
-    equity: Decimal
-    cash: Decimal
-
-
-async def value_book(ctx: Context, now: datetime) -> Book | None:
-    """Sync fills, then value every open position at the bid; None when nothing was ever traded."""
-    orders, exchange = _orders(ctx), _exchange(ctx)
-    symbols = sorted(set(orders.repo.fill_symbols()) | set(orders.repo.symbols()))
-    if not symbols:
-        return None  # nothing held, nothing ordered: no need to wake the venue
-    for symbol in symbols:
-        await orders.sync_fills(symbol, now)
-    markets = await exchange.load_markets()
-    dust = {s: (markets[s].min_amount or Decimal(0)) for s in symbols if s in markets}
-    positions = {
-        s: p for s, p in orders.positions(dust).items() if p.is_open(dust.get(s, Decimal(0)))
-    }
-    prices: dict[str, Decimal] = {}
-    for symbol in positions:
-        ticker = await exchange.fetch_ticker(symbol)
-        # A long is exited at the bid: judge stops and tiers on what a sale would get.
-        price = ticker.bid or ticker.last
-        if price is not None:
-            prices[symbol] = price
-    balances = await exchange.fetch_balances()
-    quote = balances.get(quote_currency(ctx))
-    held = sum((p.size * prices[s] for s, p in positions.items() if s in prices), Decimal(0))
-    equity = (quote.total if quote else Decimal(0)) + held
-    ctx.store.set_value(LAST_PRICES_KEY, json.dumps({s: str(p) for s, p in prices.items()}), now)
-    return Book(markets, positions, prices, dust, equity, quote.free if quote else Decimal(0))
-
-
-async def risk_check(ctx: Context, now: datetime) -> None:
+async def risk_check(ctx: JobContext, now: datetime) -> None:
     """Value the book, run the pure risk engine, hand its exits to the order manager."""
-    from bot.jobs.panic import PANIC_REQUEST_KEY, panic
-
-    if ctx.store.get_value(PANIC_REQUEST_KEY):
+    state = RuntimeState(ctx.store)
+    if state.panic_requested():
         await panic(ctx, now)  # asked for by `qtbot panic` while this daemon held the lock
         return
-    orders = _orders(ctx)
+    orders = ctx.services.orders
     book = await value_book(ctx, now)
     if book is None:
         _record_block_state(ctx, [], now)
         return
-    equity_marks = roll_equity_marks(load_equity_marks(ctx), book.equity, now)
-    _save_equity_marks(ctx, equity_marks, now)
-    from bot.ops.web.series import record_equity
-
-    record_equity(ctx.store, now, book.equity, book.cash)
+    equity_marks = roll_equity_marks(state.equity_marks(), book.equity, now)
+    state.set_equity_marks(equity_marks, now)
+    ctx.store.record_equity(now, book.equity, book.cash)
     params = risk_params(ctx.settings.risk, risk_off=ctx.store.risk_off(), dust_by_symbol=book.dust)
     decision = evaluate(
         book.positions,
@@ -156,9 +77,9 @@ async def risk_check(ctx: Context, now: datetime) -> None:
 
 
 async def _execute(
-    ctx: Context, action: Action, book: Book, params: RiskParams, now: datetime
+    ctx: JobContext, action: Action, book: Book, params: RiskParams, now: datetime
 ) -> None:
-    orders = _orders(ctx)
+    orders = ctx.services.orders
     market = book.markets[action.symbol]
     amount = market.round_amount(action.amount)
     if amount <= 0:
@@ -208,8 +129,8 @@ async def _execute(
     )
 
 
-async def cancel_other_orders(ctx: Context, symbol: str, keep_cause: str, now: datetime) -> int:
-    orders = _orders(ctx)
+async def cancel_other_orders(ctx: JobContext, symbol: str, keep_cause: str, now: datetime) -> int:
+    orders = ctx.services.orders
     canceled = 0
     for record in orders.repo.active():
         if record.symbol == symbol and record.cause != keep_cause:
@@ -219,29 +140,30 @@ async def cancel_other_orders(ctx: Context, symbol: str, keep_cause: str, now: d
 
 
 def _rearm_kill_switch(
-    ctx: Context, tripped: bool, marks: EquityMarks, book: Book, now: datetime
+    ctx: JobContext, tripped: bool, marks: EquityMarks, book: Book, now: datetime
 ) -> EquityMarks | None:
     """Remember when the kill switch tripped; restart the drawdown peak once flat long enough."""
-    since_text = ctx.store.get_value(KILL_SINCE_KEY)
+    state = RuntimeState(ctx.store)
+    since = state.kill_switch_since()
     if not tripped:
-        if since_text:
-            ctx.store.set_value(KILL_SINCE_KEY, "", now)
+        if since:
+            state.set_kill_switch_since(None, now)
         return None
-    if not since_text:
-        ctx.store.set_value(KILL_SINCE_KEY, now.isoformat(), now)
+    if not since:
+        state.set_kill_switch_since(now, now)
         return None
     days = ctx.settings.risk.kill_switch_cooldown_days
     rearmed = rearm_after_kill(
         marks,
         book.equity,
-        datetime.fromisoformat(since_text),
+        since,
         now,
-        flat=not book.positions and not _orders(ctx).repo.active(),
+        flat=not book.positions and not ctx.services.orders.repo.active(),
         cooldown=None if days is None else timedelta(days=days),
     )
     if rearmed is not None:
-        _save_equity_marks(ctx, rearmed, now)
-        ctx.store.set_value(KILL_SINCE_KEY, "", now)
+        state.set_equity_marks(rearmed, now)
+        state.set_kill_switch_since(None, now)
         message = (
             f"kill switch re-armed: flat for {days} days since it tripped; the drawdown peak "
             f"restarts at {book.equity:.2f}"
@@ -251,11 +173,11 @@ def _rearm_kill_switch(
     return rearmed
 
 
-def _record_block_state(ctx: Context, reasons: list[str], now: datetime) -> None:
-    text = json.dumps(sorted(reasons))
-    previous = ctx.store.get_value(BLOCKED_KEY)
-    if previous != text:
-        ctx.store.set_value(BLOCKED_KEY, text, now)
+def _record_block_state(ctx: JobContext, reasons: list[str], now: datetime) -> None:
+    state = RuntimeState(ctx.store)
+    previous = state.entries_blocked_text()
+    if previous != json.dumps(sorted(reasons)):
+        state.set_entries_blocked(reasons, now)
         if previous is None and not reasons:
             return  # the first look finding nothing blocked is not news
         if reasons:
@@ -266,11 +188,3 @@ def _record_block_state(ctx: Context, reasons: list[str], now: datetime) -> None
         else:
             log.info("entries_allowed")
             ctx.store.journal(now, "entries_allowed", "no risk limit blocks new entries")
-
-
-async def paper_match(ctx: Context, now: datetime) -> None:
-    """Let resting paper orders meet the market (the paper engine's own clockwork)."""
-    engine = _exchange(ctx)
-    match = getattr(engine, "match_resting", None)
-    if match is not None:
-        await match()

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from bot.config.risk_params import fraction, risk_params
 from bot.config.settings import Settings, public_view
-from bot.feeds.live import REGIME_KEY
-from bot.jobs.risk_check import BLOCKED_KEY, LAST_PRICES_KEY
 from bot.ops.plan_progress import plan_status
 from bot.orders.intents import OrderRecord
+from bot.orders.protective_stop import KIND, daemon_stop_level
 from bot.state.plans_repo import StrategyRepo
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
-from risk import position_from_fills
+from risk.position import position_from_fills
 from risk.stops import hard_stop_level
 
 
@@ -28,9 +27,7 @@ def _text(value: Decimal | None, places: int = 8) -> str | None:
 def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
     repo = store.order_repo()
     params = risk_params(settings.risk)
-    prices = {
-        s: Decimal(p) for s, p in json.loads(store.get_value(LAST_PRICES_KEY) or "{}").items()
-    }
+    prices = RuntimeState(store).last_prices()
     marks = repo.marks()
     active = repo.active()
     rows = []
@@ -81,8 +78,6 @@ def _stop_view(
     settings: Settings, active: list[OrderRecord], position: Any, mark: Any, params: Any
 ) -> dict[str, Any]:
     """The daemon's stop level next to the stop resting on the exchange, mismatch flagged."""
-    from bot.jobs.protective_stops import KIND, daemon_stop_level
-
     level = daemon_stop_level(position, mark, params)
     resting = [r for r in active if r.symbol == position.symbol and r.kind == KIND]
     stop = max(resting, key=lambda r: r.created_at) if resting else None
@@ -146,7 +141,8 @@ def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[
     if store is None:
         view["note"] = "no database yet: the daemon has not run (start it with `make run`)"
         return view
-    view["entries_blocked_by"] = json.loads(store.get_value(BLOCKED_KEY) or "[]")
+    state = RuntimeState(store)
+    view["entries_blocked_by"] = state.entries_blocked()
     beat = store.heartbeat()
     if beat is not None:
         view["heartbeat"] = {
@@ -162,7 +158,7 @@ def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[
         {**progress.as_dict(), "summary": progress.summary()}
         for progress in plan_status(StrategyRepo(store.engine), now)
     ]
-    regime = json.loads(store.get_value(REGIME_KEY) or "null")
+    regime = state.regime_snapshot()
     view["regime"] = (
         None
         if regime is None

@@ -1,4 +1,7 @@
-"""Composition root: settings -> logging, store, lock, clock, context, jobs, daemon."""
+"""Running the bot: settings -> logging, lock, clock, the composed context, jobs, daemon.
+
+`qtbot run` and `qtbot panic` start here; the parts are wired in `bot.runtime.compose`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,20 @@ from datetime import UTC, datetime
 import structlog
 
 from bot.config.settings import Settings, public_view, secret_values
-from bot.feeds.live import LiveSignals, build_watcher
+from bot.feeds.live import build_watcher
+from bot.jobs.heartbeat import write_heartbeat
+from bot.jobs.panic import panic
+from bot.ops.web.operations import Operations
+from bot.runtime.compose import DaemonParts, open_daemon
 from bot.runtime.daemon import Daemon
-from bot.runtime.lock import InstanceLock
+from bot.runtime.lock import AlreadyRunning, InstanceLock
 from bot.runtime.logs import configure_logging
-from bot.runtime.registry import registered_jobs, write_heartbeat
+from bot.runtime.registry import registered_jobs
 from bot.services.clock import AcceleratedClock, Clock, SystemClock
-from bot.services.context import Context
+from bot.services.context import JobContext
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
+from exchanges.stops import capabilities_of
 
 log = structlog.get_logger("bot.runtime.app")
 
@@ -40,44 +49,8 @@ def make_clock(settings: Settings) -> Clock:
     return AcceleratedClock(start, daemon.clock_speed, anchor=start)
 
 
-def open_context(settings: Settings, clock: Clock) -> Context:
-    """Store, exchange adapter and order manager, wired once."""
-    from bot.execution.manager import OrderManager
-    from bot.runtime.exchange_factory import build_exchange
-
-    store = Store.open(settings.effective_database_url)
-    ctx = Context(settings=settings, store=store, clock=clock, started_at=clock.now())
-    try:
-        exchange = build_exchange(settings, store.engine, clock)
-    except Exception:
-        store.close()
-        raise
-    ctx.services["exchange"] = exchange
-    ctx.services["orders"] = OrderManager(store, exchange, settings.exchange.id)
-    ctx.services["signals"] = LiveSignals.from_settings(settings, store)
-    ctx.services["price_history"] = price_history(settings, exchange, clock)
-    return ctx
-
-
-def price_history(settings: Settings, exchange: object, clock: Clock) -> object:
-    """Daily closes for the anti-chase gate: the paper engine's own public data, or a public
-    client of the venue (its testnet in testnet mode, where prices differ from the real market)."""
-    from exchanges.market_data import CcxtPublicData
-
-    data = getattr(exchange, "_data", None)
-    if isinstance(data, CcxtPublicData):
-        return data
-    options = {"sandbox": True} if settings.exchange.mode == "testnet" else None
-    return CcxtPublicData(
-        settings.exchange.id, settings.exchange.rest_url, options=options, clock=clock.now
-    )
-
-
 def run_panic(settings: Settings) -> list[str]:
     """Flatten now if no daemon runs; otherwise ask the running daemon to (returns the plan)."""
-    from bot.jobs.panic import PANIC_REQUEST_KEY, panic
-    from bot.runtime.lock import AlreadyRunning
-
     lock = InstanceLock(settings.data_dir, settings.effective_database_url)
     try:
         lock.acquire()
@@ -86,7 +59,7 @@ def run_panic(settings: Settings) -> list[str]:
         try:
             now = datetime.now(UTC)
             store.set_risk_off(True, now, "panic requested: new entries stopped")
-            store.set_value(PANIC_REQUEST_KEY, "requested", now)
+            RuntimeState(store).set_panic_requested(True, now)
         finally:
             store.close()
         return [
@@ -94,14 +67,15 @@ def run_panic(settings: Settings) -> list[str]:
             f"check (within {settings.risk.check_seconds}s); watch `qtbot status`"
         ]
     try:
-        ctx = open_context(settings, make_clock(settings))
+        parts = open_daemon(settings, make_clock(settings))
+        ctx = parts.ctx
 
         async def flatten() -> list[str]:
             try:
-                await ctx.services["orders"].reconcile(ctx.clock.now())
+                await ctx.services.orders.reconcile(ctx.clock.now())
                 return await panic(ctx, ctx.clock.now())
             finally:
-                await ctx.services["exchange"].close()
+                await parts.close_venue()
 
         try:
             return asyncio.run(flatten())
@@ -116,22 +90,19 @@ def run_daemon(settings: Settings, once: bool = False) -> int:
     lock = InstanceLock(settings.data_dir, settings.effective_database_url)
     lock.acquire()
     try:
-        clock = make_clock(settings)
-        ctx = open_context(settings, clock)
+        parts = open_daemon(settings, make_clock(settings))
         try:
-            return asyncio.run(_run(ctx, once))
+            return asyncio.run(_run(parts, once))
         finally:
-            ctx.store.close()
+            parts.ctx.store.close()
     finally:
         lock.release()
 
 
-def _warn_without_exchange_stops(ctx: Context) -> None:
-    from exchanges.stops import capabilities_of
-
+def _warn_without_exchange_stops(ctx: JobContext) -> None:
     if not ctx.settings.risk.exchange_stop:
         return
-    caps = capabilities_of(ctx.services["exchange"])
+    caps = capabilities_of(ctx.services.exchange)
     if not caps.stop_orders:
         message = (
             f"{ctx.settings.exchange.id} takes no stop orders through qtbot: positions are "
@@ -141,7 +112,8 @@ def _warn_without_exchange_stops(ctx: Context) -> None:
         ctx.store.journal(ctx.started_at, "exchange_stop_unsupported", message, level="warning")
 
 
-async def _run(ctx: Context, once: bool) -> int:
+async def _run(parts: DaemonParts, once: bool) -> int:
+    ctx = parts.ctx
     settings = ctx.settings
     view = public_view(settings)
     log.info(
@@ -160,8 +132,6 @@ async def _run(ctx: Context, once: bool) -> int:
         exchange=settings.exchange.id,
         once=once,
     )
-    from bot.ops.web.operations import Operations
-
     _warn_without_exchange_stops(ctx)
     ops = Operations.for_context(ctx)
     jobs = ops.wrap_jobs(registered_jobs(ctx))
@@ -188,10 +158,7 @@ async def _run(ctx: Context, once: bool) -> int:
             await daemon.run_forever()
     finally:
         await ops.stop()
-        for name in ("exchange", "price_history"):
-            service = ctx.services.get(name)
-            if service is not None:
-                await service.close()
+        await parts.close_venue()
         now = ctx.clock.now()
         write_heartbeat(ctx, now, stopped=True)
         ctx.store.journal(now, "daemon_stopped", "qtbot stopped", runs=daemon.runs)

@@ -18,9 +18,8 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.runtime.registry import JobSpec
 from bot.runtime.systemd import notify
-from bot.services.context import Context
+from bot.services.context import JobContext, JobSpec
 
 log = structlog.get_logger("bot.runtime.daemon")
 
@@ -56,7 +55,7 @@ class SchedulerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
 class Daemon:
     def __init__(
         self,
-        ctx: Context,
+        ctx: JobContext,
         jobs: list[JobSpec],
         clock_speed: float = 1.0,
         background: list[Background] | None = None,

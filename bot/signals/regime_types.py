@@ -41,6 +41,14 @@ class Regime(StrEnum):
     EASING = "easing"
 
 
+_EASING_RANK = {Regime.TIGHTENING: 0, Regime.NEUTRAL: 1, Regime.EASING: 2}
+
+
+def toward_easing(before: Regime | str, after: Regime | str) -> bool:
+    """A move toward easing (tightening -> neutral/easing, neutral -> easing): a pivot."""
+    return _EASING_RANK[Regime(after)] > _EASING_RANK[Regime(before)]
+
+
 class CombineRule(StrEnum):
     """How the balance-sheet and rate states combine into one regime.
 

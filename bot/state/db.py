@@ -6,6 +6,7 @@ row that records it, so a crash mid-migration leaves the previous version intact
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -28,6 +30,12 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import SQLModel
 
 from bot.state import models
+from bot.state.plans_repo import create_strategy_tables
+from exchanges.paper.store import PAPER_TABLES, upgrade_paper_tables
+
+# Where versions before 7 kept the equity series (kv rows): read once by the v7 migration.
+LEGACY_SERIES_KEY = "equity.series"
+LEGACY_CURRENT_KEY = "equity.current"
 
 
 class StoreError(Exception):
@@ -68,8 +76,6 @@ def _v2_orders(conn: Connection) -> None:
 
 
 def _v3_paper(conn: Connection) -> None:
-    from exchanges.paper.store import PAPER_TABLES
-
     SQLModel.metadata.create_all(
         conn,
         tables=[t.__table__ for t in PAPER_TABLES],  # type: ignore[attr-defined]
@@ -84,16 +90,35 @@ def _v4_liquidations(conn: Connection) -> None:
 
 
 def _v5_strategy(conn: Connection) -> None:
-    from bot.state.plans_repo import create_strategy_tables
-
     create_strategy_tables(conn)
 
 
 def _v6_stop_orders(conn: Connection) -> None:
-    from exchanges.paper.store import upgrade_paper_tables
-
     conn.execute(text("ALTER TABLE order_intent ADD COLUMN trigger_price VARCHAR"))
     upgrade_paper_tables(conn)
+
+
+def _v7_equity_series(conn: Connection) -> None:
+    """The equity series leaves the kv table (a JSON blob rewritten every minute) for rows."""
+    table = models.EquityPointRow.__table__  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(conn, tables=[table])
+    kv = models.KeyValue.__table__  # type: ignore[attr-defined]
+    stored = conn.execute(select(kv.c.value).where(kv.c.key == LEGACY_SERIES_KEY)).scalar()
+    current = conn.execute(select(kv.c.value).where(kv.c.key == LEGACY_CURRENT_KEY)).scalar()
+    rows = {
+        at: {"at": datetime.fromisoformat(at), "equity": value, "cash": None}
+        for at, value in (json.loads(stored) if stored else [])
+    }
+    if current:
+        latest = json.loads(current)
+        rows[latest["at"]] = {
+            "at": datetime.fromisoformat(latest["at"]),
+            "equity": latest["equity"],
+            "cash": latest.get("cash"),
+        }
+    if rows:
+        conn.execute(table.insert(), list(rows.values()))
+    conn.execute(kv.delete().where(kv.c.key.in_([LEGACY_SERIES_KEY, LEGACY_CURRENT_KEY])))
 
 
 # Append new steps; never edit a released step.
@@ -104,6 +129,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "hourly liquidation bars", _v4_liquidations),
     (5, "strategy plans and tranches", _v5_strategy),
     (6, "stop orders: trigger prices", _v6_stop_orders),
+    (7, "equity series in its own table", _v7_equity_series),
 ]
 
 

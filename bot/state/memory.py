@@ -13,11 +13,13 @@ Nothing here survives the process: the daemon never uses it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, NoReturn
 
 from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord
 from bot.state.db import StoreError
+from bot.state.equity_series import DEFAULT_MAX_POINTS, DEFAULT_SPACING, EquityPoint, append_point
 from bot.state.models import (
     FillRow,
     Heartbeat,
@@ -42,9 +44,8 @@ from bot.state.orders_repo import (
     position_marks,
     venue_order,
 )
+from bot.state.runtime_state import EQUITY_MARKS_KEY, RISK_OFF_KEY
 from bot.state.store import (
-    EQUITY_MARKS_KEY,
-    RISK_OFF_KEY,
     HeartbeatView,
     JournalView,
     Store,
@@ -55,7 +56,8 @@ from bot.state.store import (
     risk_switch_entry,
 )
 from exchanges.base import Fill, Order
-from risk import PositionFill, PositionMarks
+from risk.marks import PositionMarks
+from risk.position import PositionFill
 
 _ACTIVE = frozenset(s.value for s in ACTIVE)
 
@@ -72,6 +74,7 @@ class MemoryStore(Store):
         self._journal: list[JournalEntry] = []
         self._beats: dict[str, Heartbeat] = {}
         self._orders = MemoryOrderRepo(self)
+        self._equity: list[EquityPoint] = []
 
     @property
     def engine(self) -> NoReturn:  # type: ignore[override]
@@ -85,6 +88,29 @@ class MemoryStore(Store):
 
     def order_repo(self) -> MemoryOrderRepo:  # type: ignore[override]
         return self._orders
+
+    def record_equity(
+        self,
+        now: datetime,
+        equity: Decimal,
+        cash: Decimal | None = None,
+        spacing: timedelta = DEFAULT_SPACING,
+        max_points: int = DEFAULT_MAX_POINTS,
+    ) -> None:
+        point = EquityPoint(stored_utc(now), equity, cash)
+        self._equity = append_point(self._equity, point, spacing, max_points)
+
+    def equity_series(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[EquityPoint]:
+        return [
+            p
+            for p in self._equity
+            if (start is None or p.at >= start) and (end is None or p.at < end)
+        ]
+
+    def current_equity(self) -> EquityPoint | None:
+        return self._equity[-1] if self._equity else None
 
     def beat(
         self,

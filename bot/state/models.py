@@ -93,6 +93,17 @@ class KeyValue(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
+class EquityPointRow(SQLModel, table=True):
+    """The account's value over time (quote currency): one row per time bucket, the newest
+    replaced until its bucket ends; the status page charts it, the daily summary reads it."""
+
+    __tablename__ = "equity_point"
+
+    at: datetime = Field(sa_column=_utc_column(primary_key=True))
+    equity: str
+    cash: str | None = None
+
+
 class OrderIntentRow(SQLModel, table=True):
     """An order the bot decided to place: written before it is sent, updated from the venue.
 

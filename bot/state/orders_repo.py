@@ -25,8 +25,8 @@ from bot.state.models import (
     text_or_none,
 )
 from exchanges.base import Fill, Order, OrderType, Side
-from risk import PositionFill, PositionMarks
-from risk.position import FillSide
+from risk.marks import PositionMarks
+from risk.position import FillSide, PositionFill
 
 
 def order_record(row: OrderIntentRow) -> OrderRecord:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.signals.liquidations import LiquidationBar, LiquidationEvent
 from bot.state.models import LiquidationBarRow
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
 
 HOUR = timedelta(hours=1)
@@ -23,7 +24,7 @@ class KvSnapshotCache:
         self.store = store
 
     def get(self, key: str) -> tuple[datetime, str] | None:
-        text = self.store.get_value("snapshot." + key)
+        text = RuntimeState(self.store).snapshot(key)
         if not text:
             return None
         data = json.loads(text)
@@ -31,7 +32,7 @@ class KvSnapshotCache:
 
     def put(self, key: str, fetched_at: datetime, text: str) -> None:
         payload = json.dumps({"fetched_at": fetched_at.isoformat(), "text": text})
-        self.store.set_value("snapshot." + key, payload, fetched_at)
+        RuntimeState(self.store).set_snapshot(key, payload, fetched_at)
 
 
 def _hour(at: datetime) -> datetime:

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from bot.state.db import integrity_ok, open_store
-from bot.state.models import Heartbeat, JournalEntry, KeyValue
+from bot.state.equity_series import (
+    DEFAULT_MAX_POINTS,
+    DEFAULT_SPACING,
+    EquityPoint,
+    same_bucket,
+)
+from bot.state.models import (
+    EquityPointRow,
+    Heartbeat,
+    JournalEntry,
+    KeyValue,
+    decimal_or_none,
+    text_or_none,
+)
 from bot.state.orders_repo import OrderRepo
+from bot.state.runtime_state import EQUITY_MARKS_KEY, RISK_OFF_KEY
 
 _KV_TABLE = KeyValue.__table__  # type: ignore[attr-defined]
 _KV_SELECT = select(_KV_TABLE.c.value).where(_KV_TABLE.c.key == bindparam("k"))
@@ -22,8 +37,7 @@ _KV_UPDATE = (
     .values(value=bindparam("v"), updated_at=bindparam("at"))
 )
 
-RISK_OFF_KEY = "runtime.risk_off"
-EQUITY_MARKS_KEY = "risk.equity_marks"
+_EQUITY_TABLE = EquityPointRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,60 @@ class Store:
             if kind is not None:
                 query = query.where(JournalEntry.kind == kind)
             return [journal_view(r) for r in session.exec(query).all()]
+
+    # --- equity series -------------------------------------------------------------------------
+
+    def record_equity(
+        self,
+        now: datetime,
+        equity: Decimal,
+        cash: Decimal | None = None,
+        spacing: timedelta = DEFAULT_SPACING,
+        max_points: int = DEFAULT_MAX_POINTS,
+    ) -> None:
+        """Record the account value (quote currency) at `now`; see `bot.state.equity_series`."""
+        table = _EQUITY_TABLE
+        with self.engine.begin() as conn:
+            last = conn.execute(select(table.c.at).order_by(table.c.at.desc()).limit(1)).scalar()
+            if last is not None and now < last:
+                return
+            replace = last is not None and same_bucket(last, now, spacing)
+            if replace:
+                conn.execute(table.delete().where(table.c.at == last))
+            conn.execute(table.insert().values(at=now, equity=str(equity), cash=text_or_none(cash)))
+            if not replace:
+                oldest_kept = (
+                    select(table.c.at).order_by(table.c.at.desc()).offset(max_points - 1).limit(1)
+                )
+                cutoff = conn.execute(oldest_kept).scalar()
+                if cutoff is not None:
+                    conn.execute(table.delete().where(table.c.at < cutoff))
+
+    def equity_series(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[EquityPoint]:
+        """The series, oldest first; `start <= at < end` when given."""
+        query = select(_EQUITY_TABLE).order_by(_EQUITY_TABLE.c.at)
+        if start is not None:
+            query = query.where(_EQUITY_TABLE.c.at >= start)
+        if end is not None:
+            query = query.where(_EQUITY_TABLE.c.at < end)
+        with self.engine.connect() as conn:
+            return [
+                EquityPoint(row.at, Decimal(row.equity), decimal_or_none(row.cash))
+                for row in conn.execute(query)
+            ]
+
+    def current_equity(self) -> EquityPoint | None:
+        """The newest point: the account as the risk job last valued it."""
+        query = select(_EQUITY_TABLE).order_by(_EQUITY_TABLE.c.at.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (
+            None
+            if row is None
+            else EquityPoint(row.at, Decimal(row.equity), decimal_or_none(row.cash))
+        )
 
     # --- key/value -----------------------------------------------------------------------------
 

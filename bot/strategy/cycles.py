@@ -9,7 +9,7 @@ from decimal import Decimal
 from bot.strategy.allocation import BUDGET_QUANTUM
 from bot.strategy.params import BudgetMode, StrategyParams
 from bot.strategy.plans import Plan, PlanStatus
-from risk import Position
+from risk.position import Position
 
 _ZERO = Decimal(0)
 # Fill times are the venue's, plan times the bot's clock: allow this much skew between them.

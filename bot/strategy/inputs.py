@@ -1,8 +1,8 @@
 """What the strategy reads from the outside world: signals and price history, as protocols.
 
-The entry job finds these in `ctx.services["signals"]` and `ctx.services["price_history"]`.
-The lead adapts the real signal modules (Fed regime, FOMC calendar, liquidation flushes) and
-a candle source to them; the in-memory versions below serve tests and backtests.
+The entry job finds them in `ctx.services.signals` and `ctx.services.price_history`: the live
+view of the stored signals (`bot.feeds.live`), the backtest's point-in-time view
+(`bot.backtest.fed_signals`), or the in-memory versions below (tests).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Protocol
 
-RegimeName = Literal["tightening", "neutral", "easing"]
+from bot.signals.regime_types import Regime
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class RegimeView:
     toward tightening are not pivots for the entry planner. source: e.g. "fred", "override".
     """
 
-    regime: RegimeName
+    regime: Regime
     since: datetime
     last_pivot: datetime | None
     source: str

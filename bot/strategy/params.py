@@ -1,8 +1,7 @@
 """Strategy parameters: fractions, days and hours inside the code (settings speak percent).
 
-`StrategyParams` is what every planner function and gate reads. `strategy_params_from_settings`
-builds it from `bot.config.settings.StrategySettings`, once, at the composition root; fields with no
-setting yet keep the defaults documented here.
+`StrategyParams` is what every planner function and gate reads. `bot.config.trading` builds it
+from the `QTBOT_STRATEGY__*` settings (percent -> fractions), once, at the composition root.
 """
 
 from __future__ import annotations
@@ -10,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from exchanges.base import OrderType
 
-_HUNDRED = Decimal(100)
 REGIMES = frozenset({"tightening", "neutral", "easing"})
 
 
@@ -108,9 +105,6 @@ class StrategyParams:
         if problems:
             raise ValueError("; ".join(problems))
 
-    def weight_of(self, symbol: str) -> Decimal:
-        return dict(self.allocation).get(symbol, Decimal(0))
-
     def is_core(self, symbol: str) -> bool:
         return symbol.partition("/")[0] in self.core_assets
 
@@ -171,87 +165,3 @@ def _problems(p: StrategyParams) -> list[str]:
     if p.cycle_cooldown_days < 0:
         problems.append("cycle_cooldown_days must be >= 0")
     return problems
-
-
-def _fraction(percent: float | Decimal) -> Decimal:
-    return Decimal(str(percent)) / _HUNDRED
-
-
-def strategy_params_from_settings(settings: Any) -> StrategyParams:
-    """`StrategyParams` from `Settings` (or its `strategy` section): percent -> fractions.
-
-    Reads the fields `bot.config.settings.StrategySettings` has (budget, allocation, core_assets,
-    alt_cap_pct, tranches, entry_window_days) and, once the lead adds them, the optional ones
-    below (same names, percent where the name ends in `_pct`); anything missing keeps the
-    `StrategyParams` default.
-    """
-    from bot.config.settings import parse_allocation
-
-    section = getattr(settings, "strategy", settings)
-    values: dict[str, Any] = {
-        "budget": Decimal(str(section.budget)),
-        "allocation": tuple(
-            (symbol, weight / _HUNDRED) for symbol, weight in parse_allocation(section.allocation)
-        ),
-        "core_assets": frozenset(
-            a.strip().upper() for a in str(section.core_assets).split(",") if a.strip()
-        ),
-        "alt_cap": _fraction(section.alt_cap_pct),
-        "tranches": int(section.tranches),
-        "entry_window_days": float(section.entry_window_days),
-    }
-    values.update(_optional_settings(section))
-    return StrategyParams(**values)
-
-
-_PERCENT_SETTINGS = (("anti_chase_pct", "anti_chase_pct"), ("alt_lag_gain_pct", "alt_lag_gain"))
-
-
-def _csv(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return [str(item).strip() for item in value]
-
-
-def _optional_settings(section: Any) -> dict[str, Any]:
-    """Settings proposed to the lead (QTBOT_STRATEGY__*), read when present."""
-    out: dict[str, Any] = {}
-
-    def has(name: str) -> bool:
-        return hasattr(section, name)
-
-    if has("order_type"):
-        out["order_type"] = OrderType(str(section.order_type).lower())
-    if has("limit_offsets_pct"):
-        out["limit_offsets"] = tuple(_fraction(x) for x in _csv(section.limit_offsets_pct))
-    for name in ("reprice_after_hours", "fomc_blackout_hours"):
-        if has(name):
-            out[name] = float(getattr(section, name))
-    for name in ("max_reprices", "anti_chase_days", "flush_pull_forward"):
-        if has(name):
-            out[name] = int(getattr(section, name))
-    if has("convert_to_market"):
-        out["convert_to_market"] = bool(section.convert_to_market)
-    for name in ("start_regimes", "pause_regimes"):
-        if has(name):
-            out[name] = frozenset(r.lower() for r in _csv(getattr(section, name)))
-    for name in (
-        "pivot_window_days",
-        "anti_chase_max_delay_days",
-        "alt_lag_days",
-        "cycle_cooldown_days",
-    ):
-        if has(name):
-            value = getattr(section, name)
-            out[name] = None if value is None else float(value)
-    for name, target in _PERCENT_SETTINGS:
-        if has(name):
-            value = getattr(section, name)
-            out[target] = None if value is None else _fraction(value)
-    if has("anti_chase_action"):
-        out["anti_chase_action"] = AntiChaseAction(str(section.anti_chase_action).lower())
-    if has("alt_lag_reference"):
-        out["alt_lag_reference"] = str(section.alt_lag_reference).strip().upper()
-    if has("budget_mode"):
-        out["budget_mode"] = BudgetMode(str(section.budget_mode).lower())
-    return out

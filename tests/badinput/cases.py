@@ -19,6 +19,7 @@ import types
 import typing
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,12 +89,8 @@ CURATED: dict[str, list[Curated]] = {
     "QTBOT_STRATEGY__ALT_LAG_REFERENCE": [Curated("b-t-c!", "not_an_asset")],
     "QTBOT_SIGNALS__FED_DATA_DIR": [Curated("/nonexistent/fred", "missing")],
     "QTBOT_SIGNALS__FRED_URL": [Curated("notaurl", "not_a_url")],
-    "QTBOT_SIGNALS__FED_ANNOUNCEMENTS_PATH": [
-        Curated("/nonexistent/fed.csv", "missing")
-    ],
-    "QTBOT_SIGNALS__FOMC_CALENDAR_PATH": [
-        Curated("/nonexistent/fomc.csv", "missing")
-    ],
+    "QTBOT_SIGNALS__FED_ANNOUNCEMENTS_PATH": [Curated("/nonexistent/fed.csv", "missing")],
+    "QTBOT_SIGNALS__FOMC_CALENDAR_PATH": [Curated("/nonexistent/fomc.csv", "missing")],
     "QTBOT_SIGNALS__LIQUIDATION_FEEDS": [Curated("nosuchvenue", "unknown_feed")],
     "QTBOT_SIGNALS__LIQUIDATION_SYMBOLS": [Curated("???", "not_symbols")],
     "QTBOT_NOTIFY__URLS": [Curated("notaurl-chaos-token", "not_apprise")],
@@ -198,7 +195,7 @@ def generated(name: str, path: tuple[str, ...]) -> list[tuple[str, str]]:
         cases += [("not_a_number", "many"), ("not_an_integer", "1.5")]
     elif kind in (float, Decimal):
         cases.append(("not_a_number", "abc"))
-    elif typing.get_origin(kind) is Literal:
+    elif typing.get_origin(kind) is Literal or (isinstance(kind, type) and issubclass(kind, Enum)):
         cases.append(("unknown_choice", "bogus-choice"))
     elif kind in (str, SecretStr, Path):
         return []  # curated or exempt

@@ -31,21 +31,20 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from tests.chaos.paper_invariants import check_paper_invariants
-from tests.chaos.shared_checks import check_causes, check_tranche_shares
+from tests.chaos.shared_checks import START_USDT, Report, check_causes, check_tranche_shares
 from tests.conftest import qtbot_cmd, subprocess_env
 from tests.emulator.client import EmulatorHandle, start_emulator
 
-START_USDT = Decimal(10000)
 SPEED = 3000  # one simulated day = 28.8 s of wall time
 BASES = {"BTC/USDT": Decimal(50000), "ETH/USDT": Decimal(3000)}
 
@@ -80,15 +79,6 @@ class MarketDriver(threading.Thread):
                 noise = 1 + self.rng.uniform(-0.001, 0.001)
                 bid = (base * Decimal(str(factor * noise))).quantize(Decimal("0.01"))
                 self.emulator.set_market(symbol, bid, bid + Decimal("0.5"), qty="5")
-
-
-@dataclass
-class Report:
-    runs: int = 0
-    kills: int = 0
-    clean_exits: int = 0
-    violations: list[str] = field(default_factory=list)
-    figures: dict[str, Any] = field(default_factory=dict)
 
 
 MODES = ("testnet", "paper")
@@ -272,7 +262,6 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--mode", choices=MODES, default="testnet")
     args = parser.parse_args()
-    import tempfile
 
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="qtbot-chaos-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -20,12 +20,8 @@ import sqlite3
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from tests.chaos.shared_checks import check_causes, check_tranche_shares
-
-if TYPE_CHECKING:
-    from tests.chaos.campaign import Report
+from tests.chaos.shared_checks import START_USDT, Report, check_causes, check_tranche_shares
 
 QUOTE = "USDT"
 
@@ -134,7 +130,6 @@ def _check_fills(paper_fills: list[tuple], fills: list[tuple], report: Report) -
 
 
 def _check_balances(fills: list[tuple], balances: dict[str, Decimal], report: Report) -> None:
-    from tests.chaos.campaign import START_USDT
 
     held: dict[str, Decimal] = defaultdict(Decimal)
     cash = START_USDT

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tests.chaos.campaign import Report
+# What every campaign account starts with (testnet emulator balance or paper starting balance).
+START_USDT = Decimal(10000)
+
+
+@dataclass
+class Report:
+    """What a campaign found: runs, kills, invariant violations and measured figures."""
+
+    runs: int = 0
+    kills: int = 0
+    clean_exits: int = 0
+    violations: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
 
 # A tranche's later attempts buy what is left of its quote at the price of the moment, and a
 # market order walks the book: allow a little over the share, never a second full share.

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -192,7 +194,6 @@ def test_panic_with_nothing_open_says_so_and_pauses(workdir: Path) -> None:
 
 
 def test_http_port_in_use_is_one_clear_line(workdir: Path) -> None:
-    import socket
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -206,8 +207,6 @@ def test_http_port_in_use_is_one_clear_line(workdir: Path) -> None:
 
 
 def test_daemon_serves_health_and_metrics_when_enabled(workdir: Path) -> None:
-    import socket
-    import urllib.request
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ import pytest
 
 from exchanges.base import OrderRequest, OrderStatus, OrderType, Side
 from exchanges.ccxt.adapter import CcxtExchange
-from exchanges.errors import StopReplaceFailed, StopTriggered, StopWouldTrigger
+from exchanges.errors import OrderNotFound, StopReplaceFailed, StopTriggered, StopWouldTrigger
 from exchanges.stops import ReplaceMethod, capabilities_of
 from exchanges.venues import venue_spec
 from tests.contract.ccxt_factory import build_adapter
@@ -224,7 +224,6 @@ def test_replace_of_an_unknown_stop_places_nothing(emulator: EmulatorHandle) -> 
     emulator.set_market("BTCUSDT", "50000", "50010", last="50000")
 
     async def scenario(adapter: CcxtExchange) -> None:
-        from exchanges.errors import OrderNotFound
 
         with pytest.raises(OrderNotFound):
             await adapter.replace_stop(BTC, "qtbot-none", stop("qtbot-n4", "0.5", "48000", "47900"))

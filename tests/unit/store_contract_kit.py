@@ -21,7 +21,7 @@ from bot.state.plans_repo import MemoryStrategyRepo, StrategyRepo, create_strate
 from bot.state.store import Store
 from bot.strategy.plans import Plan, PlanStatus, Tranche
 from exchanges.base import Fill, Order, OrderStatus, OrderType, Side
-from risk import PositionMarks
+from risk.marks import PositionMarks
 
 NOW = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
 # Not UTC: what the store hands back must still be UTC (same instant).

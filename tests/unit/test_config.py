@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config.settings import (
-    ConfigError,
-    Settings,
-    env_names,
-    load_settings,
-    parse_allocation,
-    public_view,
-)
+from bot.config.settings import ConfigError, Settings, env_names, load_settings, public_view
+from bot.config.values import parse_allocation
 from risk.take_profit import TakeProfitTier, parse_take_profit_tiers
 
 

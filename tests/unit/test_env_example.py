@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from bot.config.settings import Settings, env_names
+from bot.config.settings import Settings, env_names, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
@@ -51,6 +51,5 @@ def test_every_setting_is_documented_with_its_default() -> None:
 def test_example_file_loads_as_a_valid_config(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text(EXAMPLE.read_text())
-    from bot.config.settings import load_settings
 
     assert load_settings(env).exchange.mode == "paper"

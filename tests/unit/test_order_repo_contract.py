@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from bot.orders.intents import IllegalTransition, IntentStatus, OrderRecord
 from bot.state.store import Store
 from exchanges.base import OrderType, Side
-from risk import PositionFill, PositionMarks
-from risk.position import FillSide
+from risk.marks import PositionMarks
+from risk.position import FillSide, PositionFill
 from tests.unit.store_contract_kit import (
     CET,
     LATER,

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.orders.intents import IntentStatus
-from bot.state.store import EQUITY_MARKS_KEY, RISK_OFF_KEY, HeartbeatView
+from bot.state.runtime_state import EQUITY_MARKS_KEY, RISK_OFF_KEY
+from bot.state.store import HeartbeatView
 from bot.strategy.plans import PlanStatus, TrancheStatus
 from exchanges.base import OrderType
 from tests.unit.store_contract_kit import (

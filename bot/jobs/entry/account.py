@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from bot.config.risk_params import risk_params
 from bot.jobs.entry.run import EntryRun
+from bot.state.runtime_state import RuntimeState
 from exchanges.base import Side
-from risk import EntryAllowance, allowed_entry, roll_equity_marks
+from risk.limits import EntryAllowance, allowed_entry, roll_equity_marks
 
 _ZERO = Decimal(0)
 
 
 def stored_block_reasons(run: EntryRun) -> list[str]:
     """What the risk job last said blocks every entry (empty = nothing, or no check yet)."""
-    from bot.jobs.risk_check import BLOCKED_KEY  # lazily: trading_jobs may register the entry job
-
-    text = run.ctx.store.get_value(BLOCKED_KEY)
-    return list(json.loads(text)) if text else []
+    return RuntimeState(run.ctx.store).entries_blocked()
 
 
 async def entry_allowance(run: EntryRun, symbol: str, quote: Decimal) -> EntryAllowance:
@@ -28,8 +25,6 @@ async def entry_allowance(run: EntryRun, symbol: str, quote: Decimal) -> EntryAl
     open buy orders count as pending exposure at their limit price (market orders at the
     reference price).
     """
-    from bot.jobs.risk_check import load_equity_marks
-
     orders = run.orders
     symbols = set(orders.repo.fill_symbols()) | {symbol}
     dust = {s: run.dust(s) for s in symbols}
@@ -48,7 +43,7 @@ async def entry_allowance(run: EntryRun, symbol: str, quote: Decimal) -> EntryAl
     equity = (cash_balance.total if cash_balance else _ZERO) + sum(
         (p.size * prices[s] for s, p in positions.items()), _ZERO
     )
-    marks = roll_equity_marks(load_equity_marks(run.ctx), equity, run.now)
+    marks = roll_equity_marks(RuntimeState(run.ctx.store).equity_marks(), equity, run.now)
     params = risk_params(
         run.ctx.settings.risk, risk_off=run.ctx.store.risk_off(), dust_by_symbol=dust
     )

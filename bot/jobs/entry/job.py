@@ -1,11 +1,9 @@
 """The entry job: start plans when the gates allow, place due tranches, follow them, close
 cycles. `entry_job(ctx, now)` is scheduled hourly; every decision goes to the journal.
 
-Services read from `ctx.services`: "orders" (OrderManager), "exchange" (ExchangeAdapter),
-"signals" (`bot.strategy.inputs.Signals`; without it no plan starts and tranches wait),
-"price_history" (`PriceHistory`; without it the anti-chase gate is not checked), "plans" (a
-`PlanRepo`; without it the store's database) and, for tests and backtests, "strategy_params"
-(a `StrategyParams` overriding the settings).
+It works with `ctx.services`: the order manager and exchange, the signals (without them no
+plan starts and tranches wait), the daily price history for the anti-chase gate, the plan
+repository and the strategy parameters the composition root resolved once.
 """
 
 from __future__ import annotations
@@ -17,44 +15,30 @@ from decimal import Decimal
 from bot.jobs.entry.following import cancel_live, follow_order
 from bot.jobs.entry.placing import place_due
 from bot.jobs.entry.run import EntryRun, log
-from bot.services.context import Context
-from bot.state.plans_repo import PLANS_SERVICE, PlanRepo, StrategyRepo
+from bot.services.context import JobContext
+from bot.state.runtime_state import RuntimeState
 from bot.strategy import gates
 from bot.strategy.allocation import SymbolBudget, allocate
 from bot.strategy.cycles import cycle_budget, cycle_closed, cycle_pnl, plan_cycle_id
-from bot.strategy.params import StrategyParams, strategy_params_from_settings
 from bot.strategy.planner import new_plan, pull_forward
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus, plan_filled
 from exchanges.errors import ExchangeError
-from risk import Position
+from risk.position import Position
 
-WAIT_KEY = "strategy.wait."
-ERROR_KEY = "strategy.error."
 _CENT = Decimal("0.01")
 
 
-def params_for(ctx: Context) -> StrategyParams:
-    override = ctx.services.get("strategy_params")
-    return override if override is not None else strategy_params_from_settings(ctx.settings)
-
-
-def plan_repo(ctx: Context) -> PlanRepo:
-    """The plans the composition chose (a backtest keeps them in memory), else the database's."""
-    repo = ctx.services.get(PLANS_SERVICE)
-    return repo if repo is not None else StrategyRepo(ctx.store.engine)
-
-
-async def entry_job(ctx: Context, now: datetime) -> None:
+async def entry_job(ctx: JobContext, now: datetime) -> None:
     """One pass of the entry planner at `now` (injected: live, paper and backtest alike)."""
     run = EntryRun(
         ctx=ctx,
-        params=params_for(ctx),
+        params=ctx.services.strategy_params,
         now=now,
-        repo=plan_repo(ctx),
-        orders=ctx.services["orders"],
-        exchange=ctx.services["exchange"],
-        signals=ctx.services.get("signals"),
-        history=ctx.services.get("price_history"),
+        repo=ctx.services.plans,
+        orders=ctx.services.orders,
+        exchange=ctx.services.exchange,
+        signals=ctx.services.signals,
+        history=ctx.services.price_history,
     )
     running = run.repo.plans(statuses=(PlanStatus.ACTIVE, PlanStatus.COMPLETE))
     if running:
@@ -75,18 +59,19 @@ async def entry_job(ctx: Context, now: datetime) -> None:
         except ExchangeError as exc:
             _symbol_failed(run, symbol, str(exc))
         else:
-            if ctx.store.get_value(ERROR_KEY + symbol):
-                ctx.store.set_value(ERROR_KEY + symbol, "", now)
+            state = RuntimeState(ctx.store)
+            if state.entry_error(symbol):
+                state.set_entry_error(symbol, "", now)
                 run.note("entry_recovered", f"{symbol}: entries work again", symbol=symbol)
 
 
 def _symbol_failed(run: EntryRun, symbol: str, error: str) -> None:
     """A venue error for one symbol: the others go on; journaled when the error changes."""
-    store = run.ctx.store
-    if store.get_value(ERROR_KEY + symbol) == error:
+    state = RuntimeState(run.ctx.store)
+    if state.entry_error(symbol) == error:
         log.warning("entry_error", symbol=symbol, error=error)
         return
-    store.set_value(ERROR_KEY + symbol, error, run.now)
+    state.set_entry_error(symbol, error, run.now)
     run.note(
         "entry_error",
         f"{symbol}: {error}; retried every run",
@@ -285,7 +270,7 @@ async def _start_hold(
 
 
 async def _maybe_start(run: EntryRun, budget: SymbolBudget) -> None:
-    symbol, store = budget.symbol, run.ctx.store
+    symbol, state = budget.symbol, RuntimeState(run.ctx.store)
     history = run.repo.plans(symbol)
     last = history[-1] if history else None
     gate, reason = await _start_hold(run, budget, last)
@@ -293,14 +278,14 @@ async def _maybe_start(run: EntryRun, budget: SymbolBudget) -> None:
     if gate is None and amount <= 0:
         gate, reason = "budget", f"budget for {symbol} is {amount} after earlier cycles' losses"
     if gate is not None:
-        if store.get_value(WAIT_KEY + symbol) != gate:
-            store.set_value(WAIT_KEY + symbol, gate, run.now)
+        if state.entry_wait(symbol) != gate:
+            state.set_entry_wait(symbol, gate, run.now)
             run.note("plan_waiting", f"{symbol}: {reason}", symbol=symbol, gate=gate)
         else:
             log.debug("plan_still_waiting", symbol=symbol, gate=gate, reason=reason)
         return
-    if store.get_value(WAIT_KEY + symbol):
-        store.set_value(WAIT_KEY + symbol, "", run.now)
+    if state.entry_wait(symbol):
+        state.set_entry_wait(symbol, "", run.now)
     cycle = last.cycle + 1 if last else 1
     regime = run.regime
     why = (

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from bot.execution.manager import OrderManager
-from bot.services.context import Context
+from bot.services.context import JobContext
 from bot.state.plans_repo import PlanRepo
 from bot.strategy.inputs import PriceHistory, RegimeView, Signals
 from bot.strategy.params import StrategyParams
@@ -24,7 +24,7 @@ log = structlog.get_logger("bot.strategy")
 class EntryRun:
     """Inputs of one entry-job run at `now`; the signals are read once per run."""
 
-    ctx: Context
+    ctx: JobContext
     params: StrategyParams
     now: datetime
     repo: PlanRepo

@@ -6,21 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-
-class NotificationKind(StrEnum):
-    FILL = "fill"
-    TAKE_PROFIT = "take_profit"
-    TRAILING_STOP = "trailing_stop"
-    STOP_LOSS = "stop_loss"
-    FLATTEN = "flatten"
-    PANIC = "panic"
-    REGIME_PIVOT = "regime_pivot"
-    LIQUIDATION_FLUSH = "liquidation_flush"
-    PLAN = "plan"
-    KILL_SWITCH = "kill_switch"
-    ERROR = "error"
-    DAILY_SUMMARY = "daily_summary"
-    LIFECYCLE = "lifecycle"
+from bot.config.notify import NotificationKind
 
 
 class Severity(StrEnum):

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.ops.notify.events import NotificationEvent, NotificationKind, Severity
+from bot.config.notify import NotificationKind
+from bot.ops.notify.events import NotificationEvent, Severity
 from bot.state.store import JournalView
 
 KILL_SWITCH_PREFIX = "kill switch"

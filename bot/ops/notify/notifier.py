@@ -11,18 +11,16 @@ timeout).
 from __future__ import annotations
 
 import contextlib
-import importlib
-import logging
 import queue
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
 
+from bot.config.apprise_urls import import_apprise, invalid_urls
 from bot.ops.notify.events import NotificationEvent
 from bot.ops.notify.rate_limit import RateLimiter, RateLimits
 
@@ -79,35 +77,6 @@ class NullNotifier:
 
     def stats(self) -> NotifierStats:
         return NotifierStats()
-
-
-def import_apprise() -> Any:
-    # Apprise imports the deprecated stdlib `imghdr` (lazily, in its PGP helper); that warning
-    # is theirs, not ours.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import apprise
-
-        with contextlib.suppress(ImportError):
-            importlib.import_module("apprise.utils.pgp")
-    apprise_log = logging.getLogger("apprise")
-    if apprise_log.level == logging.NOTSET:
-        # Apprise's INFO/DEBUG lines can carry service URLs, and those carry tokens.
-        apprise_log.setLevel(logging.WARNING)
-    return apprise
-
-
-def invalid_urls(urls: Sequence[str]) -> list[int]:
-    """1-based positions of the URLs Apprise cannot use (its own log of them is muted: the
-    rejected text may be a token)."""
-    apprise = import_apprise()
-    apprise_log = logging.getLogger("apprise")
-    was = apprise_log.disabled
-    apprise_log.disabled = True
-    try:
-        return [i for i, url in enumerate(urls, start=1) if not apprise.Apprise().add(url)]
-    finally:
-        apprise_log.disabled = was
 
 
 def _apprise_client(urls: Sequence[str]) -> Any:

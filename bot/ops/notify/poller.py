@@ -10,23 +10,23 @@ journal, as it always does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import structlog
 
-from bot.ops.notify.events import NotificationKind
+from bot.config.notify import NotificationKind
 from bot.ops.notify.journal_map import event_from_journal
 from bot.ops.notify.journal_tail import journal_after, journal_between, last_journal_id
 from bot.ops.notify.notifier import Notifier
 from bot.ops.notify.summary import daily_summary
+from bot.ops.status import positions_view
 from bot.services.context import Context
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
 
 log = structlog.get_logger("bot.ops.notify")
 
-CURSOR_KEY = "notify.journal_cursor"
-SUMMARY_DAY_KEY = "notify.summary_day"
 STALE_AFTER = timedelta(hours=6)
 
 
@@ -54,13 +54,14 @@ class JournalNotifier:
 
     def poll(self, store: Store, now: datetime) -> int:
         """Queue notifications for journal rows not handled yet; returns how many were queued."""
-        cursor_text = store.get_value(CURSOR_KEY)
-        if cursor_text is None:
+        state = RuntimeState(store)
+        cursor = state.notify_cursor()
+        if cursor is None:
             start = last_journal_id(store)
-            store.set_value(CURSOR_KEY, str(start), now)
+            state.set_notify_cursor(start, now)
             log.info("notify_cursor_started", after_id=start)
             return 0
-        entries = journal_after(store, int(cursor_text), self.batch)
+        entries = journal_after(store, cursor, self.batch)
         queued = stale = 0
         for entry in entries:
             if now - entry.at > self.stale_after:
@@ -70,7 +71,7 @@ class JournalNotifier:
             if event is not None and self._wanted(event.kind) and self.notifier.notify(event):
                 queued += 1
         if entries:
-            store.set_value(CURSOR_KEY, str(entries[-1].id), now)
+            state.set_notify_cursor(entries[-1].id, now)
         if stale:
             log.warning("notify_stale_events_skipped", count=stale)
         return queued
@@ -81,12 +82,13 @@ class JournalNotifier:
             return False
         store = ctx.store
         yesterday = now.astimezone(UTC).date() - timedelta(days=1)
-        done_text = store.get_value(SUMMARY_DAY_KEY)
-        if done_text is None:
+        state = RuntimeState(store)
+        done = state.summary_day()
+        if done is None:
             # A fresh install has no yesterday worth summing up.
-            store.set_value(SUMMARY_DAY_KEY, yesterday.isoformat(), now)
+            state.set_summary_day(yesterday, now)
             return False
-        if date.fromisoformat(done_text) >= yesterday or now.hour < self.summary_hour:
+        if done >= yesterday or now.hour < self.summary_hour:
             return False
         start = datetime.combine(yesterday, time(0), tzinfo=UTC)
         end = start + timedelta(days=1)
@@ -99,24 +101,20 @@ class JournalNotifier:
             equity_end=equity_end,
             open_positions=_open_positions(ctx),
         )
-        store.set_value(SUMMARY_DAY_KEY, yesterday.isoformat(), now)
+        state.set_summary_day(yesterday, now)
         return self.notifier.notify(event)
 
 
 def _equity_span(
     store: Store, start: datetime, end: datetime
 ) -> tuple[Decimal | None, Decimal | None]:
-    from bot.ops.web.series import load_series
-
-    day = [p for p in load_series(store) if start <= p.at < end]
+    day = store.equity_series(start, end)
     if not day:
         return None, None
     return day[0].equity, day[-1].equity
 
 
 def _open_positions(ctx: Context) -> int | None:
-    from bot.ops.status import positions_view
-
     try:
         return len(positions_view(ctx.settings, ctx.store))
     except Exception:  # a summary without the count beats no summary

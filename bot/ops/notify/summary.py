@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from bot.ops.notify.events import NotificationEvent, NotificationKind, Severity
+from bot.config.notify import NotificationKind
+from bot.ops.notify.events import NotificationEvent, Severity
 from bot.state.store import JournalView
 
 _EXIT_KINDS = ("take_profit", "trailing_stop", "stop_loss", "flatten", "panic")

@@ -10,7 +10,6 @@ await ops.stop()                                # in the daemon's `finally`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 from aiohttp import web
@@ -20,48 +19,42 @@ from bot.ops.notify.build import build_notifier
 from bot.ops.notify.notifier import Notifier, NullNotifier
 from bot.ops.notify.poller import JournalNotifier
 from bot.ops.web.server import start_http, stop_http
-from bot.ops.web.state import OPS_SERVICE, VENUE_PROBE_SECONDS, OpsState, track_jobs, venue_probe
-from bot.runtime.registry import JobSpec
-from bot.services.context import Context
+from bot.ops.web.state import VENUE_PROBE_SECONDS, OpsState, VenueProbe, track_jobs
+from bot.services.context import JobContext, JobSpec
 
 log = structlog.get_logger("bot.ops.web")
 
-NOTIFIER_SERVICE = "notifier"
 NOTIFIER_STOP_SECONDS = 5.0
 
 
 @dataclass
 class Operations:
-    ctx: Context
+    ctx: JobContext
     notifier: Notifier
     state: OpsState = field(default_factory=OpsState)
     runner: web.AppRunner | None = None
 
     @classmethod
-    def for_context(cls, ctx: Context) -> Operations:
-        """Build from ctx.settings (`notify` section when present) and register the services."""
+    def for_context(cls, ctx: JobContext) -> Operations:
+        """Build from ctx.settings (its `notify` section)."""
         settings = ctx.settings
-        # Until the `notify` section is part of Settings, notifications are simply off.
-        section: Any = getattr(settings, "notify", None)
         label = f"qtbot {settings.exchange.mode}/{settings.exchange.id}"
-        ops = cls(ctx, build_notifier(section, label))
-        ctx.services[NOTIFIER_SERVICE] = ops.notifier
-        ctx.services[OPS_SERVICE] = ops.state
-        return ops
+        return cls(ctx, build_notifier(settings.notify, label))
 
     def extra_jobs(self) -> list[JobSpec]:
         settings = self.ctx.settings
         jobs = []
-        section: Any = getattr(settings, "notify", None)
-        if not isinstance(self.notifier, NullNotifier) and section is not None:
+        section = settings.notify
+        if not isinstance(self.notifier, NullNotifier):
             poller = JournalNotifier(
                 self.notifier,
                 kinds=parse_kinds(section.kinds),
                 summary_hour=section.daily_summary_hour,
             )
             jobs.append(JobSpec("notify", poller, section.poll_seconds))
-        if settings.http.enabled and "exchange" in self.ctx.services:
-            jobs.append(JobSpec("venue_probe", venue_probe, VENUE_PROBE_SECONDS))
+        if settings.http.enabled:
+            probe = VenueProbe(self.state, self.ctx.services.exchange, settings.strategy.symbols[0])
+            jobs.append(JobSpec("venue_probe", probe, VENUE_PROBE_SECONDS))
         return jobs
 
     def wrap_jobs(self, jobs: list[JobSpec]) -> list[JobSpec]:

@@ -9,8 +9,8 @@ from html import escape
 from typing import Any
 
 from bot.ops.web.health import HealthReport
-from bot.ops.web.series import EquityPoint
 from bot.ops.web.snapshot import Snapshot
+from bot.state.equity_series import EquityPoint
 
 REFRESH_SECONDS = 30
 

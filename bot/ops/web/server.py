@@ -23,14 +23,14 @@ from bot.ops.web.health import HealthPolicy, HealthReport, evaluate_health, heal
 from bot.ops.web.metrics import CONTENT_TYPE, metric_families, render
 from bot.ops.web.page import render_page
 from bot.ops.web.snapshot import Snapshot, take_snapshot
-from bot.ops.web.state import OPS_SERVICE, VENUE_PROBE_SECONDS, OpsState
+from bot.ops.web.state import VENUE_PROBE_SECONDS, OpsState
 from bot.services.context import Context
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import HeartbeatView
 
 log = structlog.get_logger("bot.ops.web")
 
 STORE_DEADLINE_SECONDS = 5.0
-HEALTH_PROBE_KEY = "health.checked_at"
 
 
 @dataclass
@@ -46,7 +46,7 @@ class StatusServer:
     def _probe_store(self, now: datetime) -> tuple[str | None, HeartbeatView | None]:
         store = self.ctx.store
         try:
-            store.set_value(HEALTH_PROBE_KEY, now.isoformat(), now)
+            RuntimeState(store).set_health_checked_at(now)
         except Exception as exc:
             return f"not writable: {type(exc).__name__}: {exc}"[:300], None
         return None, store.heartbeat(self.ctx.name)
@@ -139,12 +139,13 @@ async def start_http(
     port: int | None = None,
 ) -> web.AppRunner:
     """Serve in the running loop; returns the runner for `stop_http`. Raises OSError if the
-    address is taken. `state`/`notifier` default to ctx.services["ops"] / ["notifier"]."""
+    address is taken. Without `state` and `notifier` (a server beside no daemon) the page
+    shows no job or notification figures."""
     settings = ctx.settings
     server = StatusServer(
         ctx,
-        state if state is not None else ctx.services.get(OPS_SERVICE),
-        notifier if notifier is not None else ctx.services.get("notifier"),
+        state,
+        notifier,
         health_policy(settings.daemon.heartbeat_seconds, VENUE_PROBE_SECONDS),
     )
     runner = web.AppRunner(

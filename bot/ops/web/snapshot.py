@@ -5,18 +5,17 @@ The page and /metrics both render from a `Snapshot`, so a request reads the stor
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.jobs.risk_check import EQUITY_MARKS_KEY
 from bot.ops.notify.journal_map import FLUSH_KINDS, REGIME_PIVOT_KINDS
 from bot.ops.notify.journal_tail import journal_counts
 from bot.ops.status import status_view
-from bot.ops.web.series import EquityPoint, current_equity, load_series
 from bot.services.context import Context
+from bot.state.equity_series import EquityPoint
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import HeartbeatView, JournalView, Store
 
 RECENT_DECISIONS = 25
@@ -47,19 +46,19 @@ def _latest(store: Store, kinds: frozenset[str]) -> JournalView | None:
 def take_snapshot(ctx: Context, now: datetime) -> Snapshot:
     """Read the store (blocking I/O: call it off the event loop)."""
     store = ctx.store
-    marks = json.loads(store.get_value(EQUITY_MARKS_KEY) or "{}")
-    current = current_equity(store)
+    marks = RuntimeState(store).equity_marks()
+    current = store.current_equity()
     pivot = _latest(store, REGIME_PIVOT_KINDS)
     flush = _latest(store, FLUSH_KINDS)
     return Snapshot(
         at=now,
         view=status_view(ctx.settings, store, now),
         heartbeat=store.heartbeat(ctx.name),
-        equity=current[1] if current else None,
-        cash=current[2] if current else None,
-        equity_peak=Decimal(marks["peak"]) if "peak" in marks else None,
-        equity_day_start=Decimal(marks["day_start"]) if "day_start" in marks else None,
-        series=load_series(store),
+        equity=current.equity if current else None,
+        cash=current.cash if current else None,
+        equity_peak=marks.equity_peak if marks else None,
+        equity_day_start=marks.equity_day_start if marks else None,
+        series=store.equity_series(),
         journal_counts=journal_counts(store),
         recent=store.recent_journal(RECENT_DECISIONS),
         regime=(pivot.data.get("regime") if pivot else None),

@@ -15,12 +15,11 @@ from datetime import datetime
 
 import structlog
 
-from bot.runtime.registry import JobSpec
-from bot.services.context import Context
+from bot.services.context import JobContext, JobSpec
+from exchanges.base import ExchangeAdapter
 
 log = structlog.get_logger("bot.ops.web")
 
-OPS_SERVICE = "ops"
 VENUE_PROBE_SECONDS = 60.0
 
 
@@ -77,7 +76,7 @@ class OpsState:
 
 
 def _tracked(spec: JobSpec, state: OpsState, perf: Callable[[], float]) -> JobSpec:
-    async def run(ctx: Context, now: datetime) -> None:
+    async def run(ctx: JobContext, now: datetime) -> None:
         state.job_started(spec.name, spec.interval_seconds, now)
         started = perf()
         try:
@@ -99,20 +98,18 @@ def track_jobs(
     return [_tracked(spec, state, perf) for spec in jobs]
 
 
-def _probe_symbol(ctx: Context) -> str:
-    from bot.config.settings import parse_allocation
+@dataclass(frozen=True)
+class VenueProbe:
+    """A job asking the venue for one ticker; records success or failure, re-raises."""
 
-    return parse_allocation(ctx.settings.strategy.allocation)[0][0]
+    state: OpsState
+    exchange: ExchangeAdapter
+    symbol: str
 
-
-async def venue_probe(ctx: Context, now: datetime) -> None:
-    """Ask the venue for one ticker; records success or failure in the ops state, re-raises."""
-    state: OpsState | None = ctx.services.get(OPS_SERVICE)
-    try:
-        await ctx.services["exchange"].fetch_ticker(_probe_symbol(ctx))
-    except Exception as exc:
-        if state is not None:
-            state.venue_failed(now, f"{type(exc).__name__}: {exc}"[:300])
-        raise
-    if state is not None:
-        state.venue_ok(now)
+    async def __call__(self, ctx: JobContext, now: datetime) -> None:
+        try:
+            await self.exchange.fetch_ticker(self.symbol)
+        except Exception as exc:
+            self.state.venue_failed(now, f"{type(exc).__name__}: {exc}"[:300])
+            raise
+        self.state.venue_ok(now)

@@ -98,7 +98,7 @@ def hand_run(
             settings=settings or hand_settings(),
             signals=easing_signals(),
             job_every=DAY,
-            extra_services={"strategy_params": params or one_shot_params()},
+            strategy_params=params or one_shot_params(),
             **config,
         )
     )
@@ -153,7 +153,7 @@ def exercising_config(**overrides: Any) -> BacktestConfig:
         "series": [walk_4h("BTC/USDT", 40000.0, 7), walk_4h("ETH/USDT", 2500.0, 11)],
         "settings": settings,
         "signals": easing_signals(),
-        "extra_services": {"strategy_params": params},
+        "strategy_params": params,
         "job_every": timedelta(hours=12),
     }
     values.update(overrides)

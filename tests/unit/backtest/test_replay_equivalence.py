@@ -72,17 +72,15 @@ def test_skipping_is_exact_on_minute_bars() -> None:
             },
             strategy={"budget": "1000", "allocation": "BTC/USDT:60,ETH/USDT:40"},
         ),
-        extra_services={
-            "strategy_params": StrategyParams(
-                budget=Decimal(1000),
-                allocation=(("BTC/USDT", Decimal("0.6")), ("ETH/USDT", Decimal("0.4"))),
-                tranches=2,
-                entry_window_days=0.25,
-                cycle_cooldown_days=0.1,
-                fomc_blackout_hours=0.0,
-                anti_chase_pct=None,
-            )
-        },
+        strategy_params=StrategyParams(
+            budget=Decimal(1000),
+            allocation=(("BTC/USDT", Decimal("0.6")), ("ETH/USDT", Decimal("0.4"))),
+            tranches=2,
+            entry_window_days=0.25,
+            cycle_cooldown_days=0.1,
+            fomc_blackout_hours=0.0,
+            anti_chase_pct=None,
+        ),
         job_every=timedelta(hours=3),
     )
     skipping = run_backtest(config)

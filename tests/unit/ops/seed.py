@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from bot.config.settings import Settings
-from bot.jobs.risk_check import EQUITY_MARKS_KEY, LAST_PRICES_KEY
-from bot.ops.web.series import SERIES_KEY, EquityPoint, append_point, record_equity
 from bot.orders.intents import IntentStatus, OrderIntent
 from bot.services.clock import SimulatedClock
 from bot.services.context import Context
+from bot.state.equity_series import EquityPoint
 from bot.state.orders_repo import OrderRepo
+from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
 from exchanges.base import Fill, OrderType, Side
+from risk import EquityMarks
 
 NOW = datetime(2026, 3, 18, 14, 0, tzinfo=UTC)
 
@@ -75,21 +75,15 @@ def seed_trading_state(ctx: Context, now: datetime = NOW) -> None:
         now - timedelta(hours=3),
     )
     repo.update(resting.client_order_id, now - timedelta(hours=3), IntentStatus.OPEN, sent=True)
-    prices = {"BTC/USDT": "66000", "ETH/USDT": "2850"}
-    store.set_value(LAST_PRICES_KEY, json.dumps(prices), now)
-    store.set_value(
-        EQUITY_MARKS_KEY,
-        json.dumps({"day": now.date().isoformat(), "day_start": "10040", "peak": "10120"}),
-        now,
-    )
-    points: list[EquityPoint] = []
+    state = RuntimeState(store)
+    state.set_last_prices({"BTC/USDT": Decimal(66000), "ETH/USDT": Decimal(2850)}, now)
+    state.set_equity_marks(EquityMarks(now.date(), Decimal(10040), Decimal(10120)), now)
     equity = Decimal(9950)
     for step in range(0, 48 * 6):
         equity += Decimal((step * 7919) % 23 - 10) / 2  # a deterministic, drifting walk
-        points = append_point(points, EquityPoint(start + timedelta(minutes=10 * step), equity))
-    series = [[p.at.isoformat(), str(p.equity)] for p in points]
-    store.set_value(SERIES_KEY, json.dumps(series), now)
-    record_equity(store, now, Decimal("10094.50"), Decimal("8800"))
+        point = EquityPoint(start + timedelta(minutes=10 * step), equity)
+        store.record_equity(point.at, point.equity)
+    store.record_equity(now, Decimal("10094.50"), Decimal("8800"))
     store.journal(start, "fill", "buy 0.01 BTC/USDT at 60000", symbol="BTC/USDT")
     store.journal(
         now - timedelta(hours=2),

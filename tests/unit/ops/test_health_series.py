@@ -1,4 +1,4 @@
-"""Health checks (pure) and the equity series kept in the kv table."""
+"""Health checks (pure) and the equity series kept in its own table."""
 
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.ops.web.health import evaluate_health, health_policy
-from bot.ops.web.series import (
-    EquityPoint,
-    append_point,
-    current_equity,
-    load_series,
-    record_equity,
-)
-from bot.state.store import HeartbeatView
+from bot.state.equity_series import EquityPoint, append_point
+from bot.state.memory import MemoryStore
+from bot.state.store import HeartbeatView, Store
 from tests.unit.ops.seed import NOW, make_context
 
 POLICY = health_policy(heartbeat_seconds=30, venue_probe_seconds=60)
@@ -116,8 +111,31 @@ def test_series_is_capped() -> None:
 
 def test_record_equity_round_trips_through_the_store(tmp_path: Path) -> None:
     ctx = make_context(tmp_path)
-    record_equity(ctx.store, NOW, Decimal("10000.5"), Decimal("2500"))
-    record_equity(ctx.store, NOW + timedelta(minutes=20), Decimal("10100"))
-    assert [p.equity for p in load_series(ctx.store)] == [Decimal("10000.5"), Decimal("10100")]
-    assert current_equity(ctx.store) == (NOW + timedelta(minutes=20), Decimal("10100"), None)
+    ctx.store.record_equity(NOW, Decimal("10000.5"), Decimal("2500"))
+    ctx.store.record_equity(NOW + timedelta(minutes=20), Decimal("10100"))
+    series = ctx.store.equity_series()
+    assert [p.equity for p in series] == [Decimal("10000.5"), Decimal("10100")]
+    assert series[0] == EquityPoint(NOW, Decimal("10000.5"), Decimal("2500"))
+    assert ctx.store.current_equity() == EquityPoint(NOW + timedelta(minutes=20), Decimal("10100"))
     ctx.store.close()
+
+
+def _store(kind: str, tmp_path: Path) -> Store:
+    return MemoryStore() if kind == "memory" else Store.open(f"sqlite:///{tmp_path / 'e.sqlite'}")
+
+
+@pytest.mark.parametrize("kind", ["sql", "memory"])
+def test_stored_series_buckets_caps_and_ignores_the_past_like_append_point(
+    kind: str, tmp_path: Path
+) -> None:
+    store = _store(kind, tmp_path)
+    expected: list[EquityPoint] = []
+    for step, minutes in enumerate([0, 3, 9, 10, 25, 24, 31, 47, 58, 61, 75]):
+        p = EquityPoint(NOW + timedelta(minutes=minutes), Decimal(step), Decimal(step * 2))
+        store.record_equity(p.at, p.equity, p.cash, max_points=3)
+        expected = append_point(expected, p, max_points=3)
+        assert store.equity_series() == expected, minutes
+    assert store.current_equity() == expected[-1]
+    window = store.equity_series(NOW + timedelta(minutes=50), NOW + timedelta(minutes=75))
+    assert window == [p for p in expected if 50 <= (p.at - NOW).total_seconds() / 60 < 75]
+    store.close()

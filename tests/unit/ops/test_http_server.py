@@ -14,7 +14,7 @@ import pytest
 
 from bot.ops.notify.notifier import NotifierStats
 from bot.ops.web.server import http_address, start_http, stop_http
-from bot.ops.web.state import OpsState, track_jobs, venue_probe
+from bot.ops.web.state import OpsState, VenueProbe, track_jobs
 from bot.runtime.registry import JobSpec
 from bot.services.context import Context
 from tests.unit.ops.seed import NOW, make_context, seed_trading_state
@@ -210,13 +210,12 @@ class FakeVenue:
 
 def test_venue_probe_records_answers_and_failures(ctx: Context) -> None:
     state = OpsState()
-    ctx.services["ops"] = state
-    ctx.services["exchange"] = FakeVenue()
-    asyncio.run(venue_probe(ctx, NOW))
-    assert state.venue_ok_at == NOW and ctx.services["exchange"].asked == ["BTC/USDT"]
-    ctx.services["exchange"] = FakeVenue(ConnectionError("refused"))
+    venue = FakeVenue()
+    asyncio.run(VenueProbe(state, venue, "BTC/USDT")(ctx, NOW))  # type: ignore[arg-type]
+    assert state.venue_ok_at == NOW and venue.asked == ["BTC/USDT"]
+    failing = VenueProbe(state, FakeVenue(ConnectionError("refused")), "BTC/USDT")  # type: ignore[arg-type]
     with pytest.raises(ConnectionError):
-        asyncio.run(venue_probe(ctx, NOW + timedelta(minutes=1)))
+        asyncio.run(failing(ctx, NOW + timedelta(minutes=1)))  # type: ignore[arg-type]
     assert state.venue_ok_at == NOW and state.venue_error == "ConnectionError: refused"
 
 

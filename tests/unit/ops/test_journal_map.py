@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.ops.notify.events import NotificationKind, Severity
+from bot.config.notify import NotificationKind
+from bot.ops.notify.events import Severity
 from bot.ops.notify.journal_map import event_from_journal
 from bot.state.store import JournalView
 
@@ -180,10 +181,6 @@ def test_routine_rows_are_not_news(entry: JournalView) -> None:
 
 
 def test_exchange_stop_fills_and_missing_stops_are_news() -> None:
-    from datetime import UTC, datetime
-
-    from bot.ops.notify.journal_map import event_from_journal
-    from bot.state.store import JournalView
 
     at = datetime(2026, 1, 1, tzinfo=UTC)
     filled = JournalView(1, at, "exchange_stop_filled", "warning", "BTC/USDT", "sold 1", {})

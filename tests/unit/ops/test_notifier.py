@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 
-from bot.ops.notify.events import NotificationEvent, NotificationKind, Severity
+from bot.config.notify import NotificationKind
+from bot.ops.notify.events import NotificationEvent, Severity
 from bot.ops.notify.notifier import AppriseNotifier, NullNotifier
 from bot.ops.notify.rate_limit import RateLimits
 from tests.unit.ops.receiver import loopback_receiver

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.config.notify import NotifySettings, parse_kinds, split_urls
+from bot.config.notify import NotificationKind, NotifySettings, parse_kinds, split_urls
 from bot.ops.notify.build import build_notifier
-from bot.ops.notify.events import NotificationKind
 from bot.ops.notify.notifier import AppriseNotifier, NullNotifier
 
 

@@ -10,29 +10,24 @@ from typing import Any
 import aiohttp
 
 from bot.config.notify import NotifySettings
-from bot.config.settings import Settings
+from bot.jobs.heartbeat import heartbeat
 from bot.ops.web.operations import Operations
+from bot.runtime.compose import compose
 from bot.runtime.daemon import Daemon
-from bot.runtime.registry import JobSpec, heartbeat
+from bot.services.context import JobSpec
+from bot.strategy.inputs import MemoryPriceHistory
 from tests.unit.ops.receiver import loopback_receiver
 from tests.unit.ops.seed import NOW, make_context
 
 
-class _WithNotify:
-    """Settings plus a `notify` section, until Settings has one of its own."""
+class ProbedVenue:
+    """The one venue call the operations jobs make: the probe's ticker."""
 
-    def __init__(self, settings: Settings, notify: NotifySettings) -> None:
-        self._settings = settings
-        self.notify = notify
+    def __init__(self) -> None:
+        self.asked: list[str] = []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._settings, name)
-
-
-def with_notify(settings: Settings, notify: NotifySettings) -> Any:
-    if "notify" in Settings.model_fields:
-        return settings.model_copy(update={"notify": notify})
-    return _WithNotify(settings, notify)
+    async def fetch_ticker(self, symbol: str) -> None:
+        self.asked.append(symbol)
 
 
 def free_port() -> int:
@@ -43,15 +38,21 @@ def free_port() -> int:
 
 def test_daemon_jobs_notify_and_serve_health_and_metrics(tmp_path: Path) -> None:
     port = free_port()
-    ctx = make_context(tmp_path, http={"enabled": True, "port": port})
+    seed = make_context(tmp_path, http={"enabled": True, "port": port})
+    venue = ProbedVenue()
     with loopback_receiver() as rx:
-        ctx.settings = with_notify(
-            ctx.settings,
-            NotifySettings(urls=rx.url(), daily_summary_hour=None),  # type: ignore[arg-type]
+        notify = NotifySettings(urls=rx.url(), daily_summary_hour=None)  # type: ignore[arg-type]
+        ctx = compose(
+            seed.settings.model_copy(update={"notify": notify}),
+            store=seed.store,
+            clock=seed.clock,
+            exchange=venue,  # type: ignore[arg-type]
+            price_history=MemoryPriceHistory(),
+            signals=None,
         )
         ops = Operations.for_context(ctx)
         jobs = ops.wrap_jobs([JobSpec("heartbeat", heartbeat, 30)])
-        assert [j.name for j in jobs] == ["heartbeat", "notify"]
+        assert [j.name for j in jobs] == ["heartbeat", "notify", "venue_probe"]
         daemon = Daemon(ctx, jobs)
 
         async def scenario() -> tuple[int, dict[str, Any], str]:
@@ -81,7 +82,7 @@ def test_daemon_jobs_notify_and_serve_health_and_metrics(tmp_path: Path) -> None
     assert post[1]["title"] == "qtbot paper/binance: stop loss BTC/USDT"
     assert 'qtbot_job_runs_total{job="notify"} 2.0' in metrics
     assert 'qtbot_notifications_total{outcome="sent"} 1.0' in metrics
-    assert ops.runner is None
+    assert ops.runner is None and venue.asked == ["BTC/USDT", "BTC/USDT"]
     ctx.store.close()
 
 

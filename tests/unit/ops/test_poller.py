@@ -6,10 +6,11 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.ops.notify.events import NotificationEvent, NotificationKind
+from bot.config.notify import NotificationKind
+from bot.ops.notify.events import NotificationEvent
 from bot.ops.notify.notifier import AppriseNotifier, NotifierStats
-from bot.ops.notify.poller import CURSOR_KEY, SUMMARY_DAY_KEY, JournalNotifier
-from bot.ops.web.series import record_equity
+from bot.ops.notify.poller import JournalNotifier
+from bot.state.runtime_state import RuntimeState
 from tests.unit.ops.receiver import loopback_receiver
 from tests.unit.ops.seed import NOW, make_context
 
@@ -61,7 +62,7 @@ def test_restart_neither_repeats_nor_skips(tmp_path: Path) -> None:
     JournalNotifier(second, summary_hour=None)(ctx, NOW + timedelta(minutes=1))
     assert [e.body for e in first.events] == ["buy 1 BTC/USDT at 1"]
     assert [e.body for e in second.events] == ["sell 1 BTC/USDT at 2"]
-    assert ctx.store.get_value(CURSOR_KEY) == "2"
+    assert RuntimeState(ctx.store).notify_cursor() == 2
     ctx.store.close()
 
 
@@ -90,8 +91,8 @@ def test_daily_summary_goes_out_once_after_its_hour(tmp_path: Path) -> None:
     ctx.store.journal(day1, "fill", "buy 0.01 BTC/USDT at 60000")
     ctx.store.journal(day1, "take_profit", "gain 20%")
     ctx.store.journal(day1, "job_failed", "boom", level="error")
-    record_equity(ctx.store, day1, Decimal(10000))
-    record_equity(ctx.store, day1 + timedelta(hours=12), Decimal(10250))
+    ctx.store.record_equity(day1, Decimal(10000))
+    ctx.store.record_equity(day1 + timedelta(hours=12), Decimal(10250))
     day2 = day1 + timedelta(days=1)
     job(ctx, day2.replace(hour=7))
     assert all(e.kind is not NotificationKind.DAILY_SUMMARY for e in recorder.events)
@@ -103,7 +104,7 @@ def test_daily_summary_goes_out_once_after_its_hour(tmp_path: Path) -> None:
     assert "fills: 1 (buy 1, sell 0)" in body and "take_profit 1" in body
     assert "equity: 10250.00 (+2.50 % from 10000.00)" in body
     assert "errors: 1" in body
-    assert ctx.store.get_value(SUMMARY_DAY_KEY) == day1.date().isoformat()
+    assert RuntimeState(ctx.store).summary_day() == day1.date()
     ctx.store.close()
 
 

@@ -7,23 +7,24 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.jobs.protective_stops import KIND, resting_stop
+from bot.jobs.protective_stops import resting_stop
 from bot.jobs.risk_check import risk_check
 from bot.ops.status import status_view
 from bot.orders.intents import IntentStatus
+from bot.orders.protective_stop import KIND
 from tests.unit.orders.test_order_manager import buy
 from tests.unit.orders.test_risk_job import _context
 from tests.unit.orders.venue import later
 
 
 def _stops(ctx):  # type: ignore[no-untyped-def]
-    return [r for r in ctx.services["orders"].repo.all() if r.kind == KIND]
+    return [r for r in ctx.services.orders.repo.all() if r.kind == KIND]
 
 
 def _filled_sells(ctx):  # type: ignore[no-untyped-def]
     return [
         (r.kind, r.filled)
-        for r in ctx.services["orders"].repo.all()
+        for r in ctx.services.orders.repo.all()
         if r.side.value == "sell" and r.filled > 0
     ]
 
@@ -34,7 +35,7 @@ def _setup(tmp_path: Path, **risk: object):  # type: ignore[no-untyped-def]
 
 def test_open_position_gets_a_stop_at_the_hard_stop_sized_to_it(tmp_path: Path) -> None:
     ctx, venue = _setup(tmp_path)
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -55,7 +56,7 @@ def test_open_position_gets_a_stop_at_the_hard_stop_sized_to_it(tmp_path: Path) 
 
 def test_trailing_stop_moves_the_exchange_stop_up_rate_limited(tmp_path: Path) -> None:
     ctx, venue = _setup(tmp_path, trailing_activation_pct=17.65)
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -76,7 +77,7 @@ def test_trailing_stop_moves_the_exchange_stop_up_rate_limited(tmp_path: Path) -
 
 def test_tier_sale_shrinks_the_stop_first_and_succeeds(tmp_path: Path) -> None:
     ctx, venue = _setup(tmp_path)
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -95,7 +96,7 @@ def test_a_filled_exchange_stop_is_recorded_and_the_daemon_sells_nothing_more(
     tmp_path: Path,
 ) -> None:
     ctx, venue = _setup(tmp_path)
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -116,7 +117,7 @@ def test_a_filled_exchange_stop_is_recorded_and_the_daemon_sells_nothing_more(
 
 def test_daemon_exit_cancels_the_resting_stop_and_sells_once(tmp_path: Path) -> None:
     ctx, venue = _setup(tmp_path)
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -137,7 +138,7 @@ def test_no_stop_orders_when_switched_off(tmp_path: Path) -> None:
     ctx, venue = _context(tmp_path, exchange_stop=False)
 
     async def scenario() -> None:
-        await ctx.services["orders"].submit(buy(amount="1"), venue.clock.now())
+        await ctx.services.orders.submit(buy(amount="1"), venue.clock.now())
         await risk_check(ctx, later(venue.clock))
 
     asyncio.run(scenario())

@@ -19,7 +19,7 @@ from tests.unit.orders.venue import later
 
 def test_status_shows_position_next_tier_stops_and_open_orders(tmp_path: Path) -> None:
     ctx, venue = _context(tmp_path)
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -45,7 +45,7 @@ def test_status_shows_position_next_tier_stops_and_open_orders(tmp_path: Path) -
 
 def test_panic_cancels_orders_sells_everything_and_pauses_entries(tmp_path: Path) -> None:
     ctx, venue = _context(tmp_path)
-    orders = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> list[str]:
         await orders.submit(buy(amount="1"), venue.clock.now())

@@ -3,37 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bot.config.settings import Settings
-from bot.execution.manager import OrderManager
 from bot.jobs.risk_check import risk_check
-from bot.services.context import Context
+from bot.runtime.compose import compose
+from bot.services.context import JobContext
+from bot.state.orders_repo import OrderRepo
 from bot.state.store import Store
+from bot.strategy.inputs import MemoryPriceHistory
+from exchanges.base import Fill, Side
 from tests.unit.orders.test_order_manager import buy
-from tests.unit.orders.venue import db_url, later, make_venue
+from tests.unit.orders.venue import START, db_url, later, make_venue
 
 
-def _context(tmp_path: Path, **risk: object) -> tuple[Context, object]:
+def _context(tmp_path: Path, **risk: object) -> tuple[JobContext, Any]:
     # The daemon's own rules under test; exchange-resting stops have their own tests.
     risk = {"trailing_stop_pct": 15, "stop_loss_pct": 20, "exchange_stop": False, **risk}
     settings = Settings(risk=risk)
     store = Store.open(db_url(tmp_path))
     venue = make_venue(store.engine)
-    ctx = Context(settings=settings, store=store, clock=venue.clock, started_at=venue.clock.now())
-    ctx.services["exchange"] = venue
-    ctx.services["orders"] = OrderManager(store, venue, "binance")  # type: ignore[arg-type]
+    ctx = compose(
+        settings,
+        store=store,
+        clock=venue.clock,
+        exchange=venue,
+        price_history=MemoryPriceHistory(),
+        signals=None,
+    )
     return ctx, venue
 
 
-def _sells(ctx: Context) -> list[tuple[str, Decimal]]:
-    return [(r.kind, r.filled) for r in ctx.services["orders"].repo.all() if r.side.value == "sell"]
+def _sells(ctx: JobContext) -> list[tuple[str, Decimal]]:
+    return [(r.kind, r.filled) for r in ctx.services.orders.repo.all() if r.side.value == "sell"]
 
 
 def test_playbook_exits_tier_by_tier_then_trailing_stop(tmp_path: Path) -> None:
     ctx, venue = _context(tmp_path)
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -63,7 +73,7 @@ def test_playbook_exits_tier_by_tier_then_trailing_stop(tmp_path: Path) -> None:
 
 def test_hard_stop_sells_everything_once(tmp_path: Path) -> None:
     ctx, venue = _context(tmp_path)
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="2"), venue.clock.now())
@@ -79,7 +89,7 @@ def test_hard_stop_sells_everything_once(tmp_path: Path) -> None:
 
 def test_restart_keeps_the_trailing_stop_and_taken_tiers(tmp_path: Path) -> None:
     ctx, venue = _context(tmp_path)
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def before_restart() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())
@@ -91,12 +101,15 @@ def test_restart_keeps_the_trailing_stop_and_taken_tiers(tmp_path: Path) -> None
     ctx.store.close()
     # A new process: new store handle, new order manager, same database and venue.
     store = Store.open(db_url(tmp_path))
-    ctx2 = Context(
-        settings=ctx.settings, store=store, clock=venue.clock, started_at=venue.clock.now()
+    ctx2 = compose(
+        ctx.settings,
+        store=store,
+        clock=venue.clock,
+        exchange=venue,
+        price_history=MemoryPriceHistory(),
+        signals=None,
     )
-    ctx2.services["exchange"] = venue
-    ctx2.services["orders"] = OrderManager(store, venue, "binance")  # type: ignore[arg-type]
-    marks = ctx2.services["orders"].repo.marks()["BTC/USDT"]
+    marks = ctx2.services.orders.repo.marks()["BTC/USDT"]
     assert marks.high_water_mark >= Decimal("200") and marks.trailing_stop == Decimal("170")
 
     async def after_restart() -> None:
@@ -112,10 +125,9 @@ def test_restart_keeps_the_trailing_stop_and_taken_tiers(tmp_path: Path) -> None
 
 
 def test_drawdown_kill_switch_rearms_after_a_flat_cool_down(tmp_path: Path) -> None:
-    from datetime import timedelta
 
     ctx, venue = _context(tmp_path, max_drawdown_pct=0.3, kill_switch_cooldown_days=7)
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="2"), venue.clock.now())
@@ -138,9 +150,6 @@ def test_drawdown_kill_switch_rearms_after_a_flat_cool_down(tmp_path: Path) -> N
 
 
 def test_same_millisecond_fills_keep_the_venue_order(tmp_path: Path) -> None:
-    from bot.state.orders_repo import OrderRepo
-    from exchanges.base import Fill, Side
-    from tests.unit.orders.venue import START
 
     ctx, _ = _context(tmp_path)
     repo = OrderRepo(ctx.store.engine)
@@ -167,7 +176,7 @@ def test_same_millisecond_fills_keep_the_venue_order(tmp_path: Path) -> None:
 
 def test_exit_that_expires_half_filled_is_completed_on_the_next_tick(tmp_path: Path) -> None:
     ctx, venue = _context(tmp_path)
-    orders: OrderManager = ctx.services["orders"]
+    orders = ctx.services.orders
 
     async def scenario() -> None:
         await orders.submit(buy(amount="1"), venue.clock.now())

@@ -11,15 +11,14 @@ from typing import Any
 import pytest
 
 from bot.feeds.liquidation_sources import (
-    FEED_CAPABILITIES,
     Backoff,
-    FeedMode,
     FeedSpec,
     LiquidationWatcher,
     MemoryLiquidationSink,
     make_ccxt_pro_client,
     run_feed,
 )
+from bot.signals.liquidation_feeds import FEED_CAPABILITIES, FeedMode
 from bot.signals.liquidations import LiquidatedSide, LiquidationEvent
 from tests.unit.signals.data_paths import FIXTURES
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -223,8 +225,6 @@ def test_unified_symbol_matches_ccxt_naming(raw: str, unified: str) -> None:
 
 def test_ccxt_fixture_is_what_the_installed_ccxt_produces() -> None:
     """Guards the side/size traps above against a ccxt upgrade changing its parsers."""
-    import asyncio
-    import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_ccxt_unified", LIQ / "make_ccxt_unified.py")
     assert spec is not None and spec.loader is not None

@@ -16,16 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.config.settings import Settings
-from bot.feeds.live import (
-    FLUSH_KEY,
-    REGIME_KEY,
-    LiveSignals,
-    liquidation_check,
-    regime_refresh,
-)
+from bot.feeds.live import LiveSignals
+from bot.jobs.signals import liquidation_check, regime_refresh
 from bot.services.context import Context
 from bot.signals.liquidations import LiquidationEvent
 from bot.signals.shipped_data import SHIPPED_DATA_DIR
+from bot.state.runtime_state import RuntimeState
 from bot.state.signals_repo import ALL_SYMBOLS, StoreLiquidationSink
 from bot.state.store import Store
 from tests.conftest import run_qtbot
@@ -46,7 +42,7 @@ def _kinds(ctx: Context) -> list[str]:
 def test_regime_job_stores_snapshot_and_journals_only_changes(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     asyncio.run(regime_refresh(ctx, NOW))
-    snapshot = json.loads(ctx.store.get_value(REGIME_KEY) or "{}")
+    snapshot = RuntimeState(ctx.store).regime_snapshot() or {}
     assert snapshot["regime"] == "easing" and snapshot["source"] == "data"
     assert snapshot["since"] == "2025-12-01" and snapshot["last_easing_pivot"] == "2025-12-01"
     asyncio.run(regime_refresh(ctx, NOW + timedelta(hours=6)))
@@ -60,7 +56,7 @@ def test_regime_job_stores_snapshot_and_journals_only_changes(tmp_path: Path) ->
 def test_override_wins_and_says_so(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, regime_override="tightening")
     asyncio.run(regime_refresh(ctx, NOW))
-    snapshot = json.loads(ctx.store.get_value(REGIME_KEY) or "{}")
+    snapshot = RuntimeState(ctx.store).regime_snapshot() or {}
     assert snapshot["regime"] == "tightening" and snapshot["source"] == "override"
     assert snapshot["data_regime"] == "easing"
     (entry,) = [e for e in ctx.store.recent_journal(10) if e.kind == "regime"]
@@ -104,11 +100,11 @@ def test_fred_download_is_cached_and_a_failed_fetch_keeps_the_last_snapshot(
     url, handler = fred_server
     ctx = _ctx(tmp_path, fed_source="fred", fred_url=url)
     asyncio.run(regime_refresh(ctx, NOW))
-    first = json.loads(ctx.store.get_value(REGIME_KEY) or "{}")
+    first = RuntimeState(ctx.store).regime_snapshot() or {}
     assert first["data_source"] == "fred-csv" and first["regime"] == "easing"
     handler.failing = True
     asyncio.run(regime_refresh(ctx, NOW + timedelta(hours=6)))
-    second = json.loads(ctx.store.get_value(REGIME_KEY) or "{}")
+    second = RuntimeState(ctx.store).regime_snapshot() or {}
     assert second["regime"] == "easing"
     assert any("WALCL" in w and "failed" in w for w in second["warnings"])
     assert "signal_warning" in _kinds(ctx)
@@ -122,7 +118,7 @@ def test_no_fred_and_no_cache_falls_back_to_the_shipped_series(
     handler.failing = True
     ctx = _ctx(tmp_path, fed_source="fred", fred_url=url)
     asyncio.run(regime_refresh(ctx, NOW))
-    snapshot = json.loads(ctx.store.get_value(REGIME_KEY) or "{}")
+    snapshot = RuntimeState(ctx.store).regime_snapshot() or {}
     assert snapshot["data_source"] == "shipped" and snapshot["regime"] == "easing"
     assert any("shipped with qtbot" in w for w in snapshot["warnings"])
     ctx.store.close()
@@ -151,7 +147,7 @@ def test_liquidation_bars_feed_the_flush_detector_and_the_strategy_view(tmp_path
     assert bars[-1].long_usd == pytest.approx(5_000_000)
     assert sum(b.short_usd for b in bars) == pytest.approx(1_000)
     asyncio.run(liquidation_check(ctx, NOW))
-    flush = json.loads(ctx.store.get_value(FLUSH_KEY) or "null")
+    flush = RuntimeState(ctx.store).last_flush()
     assert flush is not None and flush["long_notional"] == pytest.approx(120_000_000)
     assert "flush" in _kinds(ctx)
     signals = LiveSignals.from_settings(ctx.settings, ctx.store)

@@ -13,6 +13,7 @@ from bot.signals.balance_sheet import next_state, series_states
 from bot.signals.fed_announcements import (
     AnnouncementFileError,
     AnnouncementKind,
+    BalanceSheet,
     FedAnnouncement,
     load_announcements,
     parse_announcements,
@@ -29,7 +30,6 @@ from bot.signals.regime import (
     spans,
 )
 from bot.signals.regime_types import (
-    BalanceSheet,
     BalanceSheetBasis,
     CombineRule,
     Rate,

@@ -17,12 +17,15 @@ from typing import Any, TypeVar
 from bot.config.settings import Settings
 from bot.execution.manager import OrderManager
 from bot.jobs.entry.job import entry_job
-from bot.jobs.risk_check import paper_match, risk_check
+from bot.jobs.risk_check import risk_check
+from bot.jobs.venue import paper_match
+from bot.runtime.compose import compose
 from bot.services.clock import SimulatedClock
-from bot.services.context import Context
+from bot.services.context import JobContext
+from bot.signals.regime_types import Regime
 from bot.state.plans_repo import StrategyRepo, create_strategy_tables
 from bot.state.store import Store
-from bot.strategy.inputs import MemoryPriceHistory, RegimeName, RegimeView, StaticSignals
+from bot.strategy.inputs import MemoryPriceHistory, RegimeView, StaticSignals
 from bot.strategy.params import StrategyParams
 from bot.strategy.plans import Plan, Tranche
 from exchanges.base import Market
@@ -66,7 +69,7 @@ def params(**overrides: Any) -> StrategyParams:
     return StrategyParams(**base)
 
 
-def regime(name: RegimeName, since: datetime = START - 30 * DAY) -> RegimeView:
+def regime(name: Regime | str, since: datetime = START - 30 * DAY) -> RegimeView:
     return RegimeView(name, since, since if name != "tightening" else None, "test")
 
 
@@ -86,7 +89,7 @@ class Bench:
     signals: StaticSignals
     history: MemoryPriceHistory
     balances: dict[str, Decimal]
-    ctx: Context = field(init=False)
+    ctx: JobContext = field(init=False)
     venue: PaperExchange = field(init=False)
     orders: OrderManager = field(init=False)
 
@@ -98,15 +101,16 @@ class Bench:
         create_strategy_tables(store.engine)
         config = PaperConfig(venue="binance", starting_balances=self.balances)
         self.venue = PaperExchange(self.data, SqlPaperLedger(store.engine), self.clock.now, config)
-        self.orders = OrderManager(store, self.venue, "binance")
-        self.ctx = Context(self.settings, store, self.clock, self.clock.now())
-        self.ctx.services.update(
+        self.ctx = compose(
+            self.settings,
+            store=store,
+            clock=self.clock,
             exchange=self.venue,
-            orders=self.orders,
-            signals=self.signals,
             price_history=self.history,
+            signals=self.signals,
             strategy_params=self.strategy,
         )
+        self.orders = self.ctx.services.orders
 
     def restart(self) -> None:
         """A new process on the same database and venue state: nothing kept in memory."""
@@ -159,7 +163,7 @@ def make_bench(
     tmp_path: Path,
     strategy: StrategyParams | None = None,
     *,
-    regime_name: RegimeName | None = "easing",
+    regime_name: Regime | str | None = "easing",
     prices: dict[str, str] | None = None,
     balances: dict[str, Decimal] | None = None,
     **risk: Any,

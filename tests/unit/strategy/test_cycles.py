@@ -12,7 +12,8 @@ from bot.strategy.cycles import cycle_budget, cycle_closed, cycle_pnl, plan_cycl
 from bot.strategy.params import BudgetMode
 from bot.strategy.plans import Plan, PlanStatus
 from exchanges.base import OrderType
-from risk import Position
+from risk.position import Position
+from tests.unit.strategy.kit import params
 
 T0 = datetime(2025, 12, 1, tzinfo=UTC)
 
@@ -60,7 +61,6 @@ def _plan(cycle: int, pnl: str | None, status: PlanStatus = PlanStatus.CLOSED) -
 def test_next_cycle_budget(
     mode: BudgetMode, history: list[tuple[str | None, PlanStatus]], expected: str
 ) -> None:
-    from tests.unit.strategy.kit import params
 
     plans = [_plan(i + 1, pnl, status) for i, (pnl, status) in enumerate(history)]
     assert cycle_budget(Decimal(1000), plans, params(budget_mode=mode)) == Decimal(expected)

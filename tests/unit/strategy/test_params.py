@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from bot.config.settings import Settings
+from bot.config.trading import StrategySettings
 from bot.strategy.params import (
     AntiChaseAction,
     BudgetMode,
     StrategyParams,
-    strategy_params_from_settings,
 )
 from exchanges.base import OrderType
 
@@ -29,7 +28,7 @@ def test_settings_percent_become_fractions_and_the_rest_keeps_defaults() -> None
             "entry_window_days": 28,
         }
     )
-    p = strategy_params_from_settings(settings)
+    p = settings.strategy.params()
     assert p.budget == Decimal(5000)
     assert p.allocation == (
         ("BTC/USDT", Decimal("0.5")),
@@ -44,8 +43,8 @@ def test_settings_percent_become_fractions_and_the_rest_keeps_defaults() -> None
     assert p.quote == "USDT" and p.reference_symbol == "BTC/USDT"
 
 
-def test_proposed_settings_are_read_when_the_config_has_them() -> None:
-    section = SimpleNamespace(
+def test_every_strategy_setting_reaches_the_parameters() -> None:
+    section = StrategySettings(
         budget=Decimal(100),
         allocation="BTC/USDT:100",
         core_assets="BTC",
@@ -61,7 +60,7 @@ def test_proposed_settings_are_read_when_the_config_has_them() -> None:
         start_regimes="easing",
         pivot_window_days=60,
     )
-    p = strategy_params_from_settings(SimpleNamespace(strategy=section))
+    p = section.params()
     assert p.order_type is OrderType.MARKET
     assert p.limit_offsets == (Decimal("0.001"), Decimal("0.005"))
     assert p.anti_chase_pct is None and p.anti_chase_action is AntiChaseAction.SKIP
