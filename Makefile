@@ -25,6 +25,7 @@ run: check-python $(STAMP)
 
 test: check-python $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n auto
 
 bench: check-python $(STAMP)
@@ -43,6 +44,9 @@ soak: check-python $(STAMP)
 
 lint: check-python $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	$(BIN)/mypy --strict risk exchanges
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:

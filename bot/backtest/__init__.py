@@ -4,8 +4,8 @@
   paper engine, order manager, risk job and entry job (`world`), measured (`results`,
   `metrics`) and reported (`report`, `export`, `plot`).
 - `thesis.thesis_report`: what crypto did after every Fed pivot the classifier finds.
-- `cli_commands.backtest_command` / `thesis_command`: the bodies of `qtbot backtest` and
-  `qtbot thesis`.
+
+The bodies of `qtbot backtest` and `qtbot thesis` are in `bot.cli.backtest`.
 
 Import from the submodules; this package root stays empty so importing it costs nothing.
 """

@@ -1,6 +1,6 @@
 """`qtbot backtest` and `qtbot thesis` bodies: typed arguments in, printed output, exit status.
 
-The lead's typer wrappers in `bot/cli.py` parse the command line and call these. Exit status:
+The typer commands in `bot.cli.main` parse the command line and call these. Exit status:
 0 ok, 1 runtime failure, 2 bad input (one `qtbot: ...` line per problem on stderr).
 """
 

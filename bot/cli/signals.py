@@ -10,12 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import EnvFile, JsonFlag, fail, open_store_or_exit, settings_or_exit
+from bot.config.settings import Settings
 from bot.feeds.live import load_regime_inputs, regime_snapshot
 from bot.signals.calendar import CalendarFileError
 from bot.signals.fed_announcements import AnnouncementFileError
 from bot.signals.fred import FredParseError
 from bot.signals.regime import pivots, regime_history
+from bot.signals.regime_types import RegimeInputs
 from bot.state.runtime_state import RuntimeState
+from bot.state.store import Store
 
 regime_app = typer.Typer(
     help="The Fed regime the bot trades on (current state, pivots, history).",
@@ -24,7 +27,9 @@ regime_app = typer.Typer(
 )
 
 
-def _inputs_or_exit(settings: Any, store: Any, now: datetime) -> tuple[Any, str, list[str]]:
+def _inputs_or_exit(
+    settings: Settings, store: Store, now: datetime
+) -> tuple[RegimeInputs, str, list[str]]:
     try:
         inputs, source, warnings = load_regime_inputs(settings, store, now)
     except (FredParseError, AnnouncementFileError, CalendarFileError, OSError) as exc:
@@ -33,7 +38,7 @@ def _inputs_or_exit(settings: Any, store: Any, now: datetime) -> tuple[Any, str,
     return inputs, source, warnings
 
 
-def _current(env_file: Path) -> dict[str, Any]:
+def _current(env_file: Path | None) -> dict[str, Any]:
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
     try:
@@ -132,15 +137,15 @@ def history(
         )
         return
     typer.echo(f"{'start':<12}{'end':<12}{'regime':<12}{'balance sheet':<15}rate")
-    for p in shown:
-        end = p.end.isoformat() if p.end else "now"
+    for period in shown:
+        end = period.end.isoformat() if period.end else "now"
         typer.echo(
-            f"{p.start.isoformat():<12}{end:<12}{p.regime.value:<12}"
-            f"{p.balance_sheet.value:<15}{p.rate.value}"
+            f"{period.start.isoformat():<12}{end:<12}{period.regime.value:<12}"
+            f"{period.balance_sheet.value:<15}{period.rate.value}"
         )
     typer.echo("pivots:")
-    for p in changes:
-        typer.echo(f"  {p.date}  {p.from_regime.value} -> {p.to_regime.value}")
+    for pivot in changes:
+        typer.echo(f"  {pivot.date}  {pivot.from_regime.value} -> {pivot.to_regime.value}")
     for warning in warnings:
         typer.echo(f"warning: {warning}")
 

@@ -33,22 +33,7 @@ from bot.config.notify import NotifySettings
 from bot.config.section import SettingsSection
 from bot.config.signals import SignalsSettings
 from bot.config.trading import RiskSettings, StrategySettings
-from bot.config.values import http_url, parse_allocation, parse_balances
-
-# The sections live in their own modules; callers import them, and the list parsers, from here.
-__all__ = [
-    "ConfigError",
-    "RiskSettings",
-    "Settings",
-    "SignalsSettings",
-    "StrategySettings",
-    "env_names",
-    "load_settings",
-    "parse_allocation",
-    "parse_balances",
-    "public_view",
-    "secret_values",
-]
+from bot.config.values import http_url, parse_balances
 
 ENV_PREFIX = "QTBOT_"
 NESTED = "__"
@@ -100,7 +85,8 @@ class ExchangeSettings(SettingsSection):
         value = value.strip().lower()
         if not re.fullmatch(r"[a-z0-9]+", value):
             raise ValueError("must be a ccxt exchange id such as binance, bybit or okx")
-        import ccxt  # noqa: PLC0415 - ~1 s to import: only when an exchange id is checked
+        # ~1 s to import: only when an exchange id is checked. ccxt ships no type stubs.
+        import ccxt  # type: ignore[import-untyped]  # noqa: PLC0415
 
         if value not in ccxt.exchanges:
             close = difflib.get_close_matches(value, ccxt.exchanges, n=1)
@@ -324,7 +310,7 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
             raise ConfigError([f"cannot read {env_file}: {reason}"]) from None
     problems = _unknown_names(present)
     try:
-        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         secret_paths = _secret_paths()
         problems += [

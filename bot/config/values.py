@@ -70,7 +70,7 @@ def parse_allocation(value: str) -> tuple[tuple[str, Decimal], ...]:
         if not 0 < weight <= 100:
             raise ValueError(f"weight of {symbol} must be above 0 and at most 100")
         allocation.append((symbol, weight))
-    total = sum(weight for _, weight in allocation)
+    total = sum((weight for _, weight in allocation), Decimal(0))
     if abs(total - 100) > Decimal("0.000001"):
         raise ValueError(f"weights sum to {total}, they must sum to 100")
     quotes = {symbol.split("/")[1] for symbol, _ in allocation}

@@ -82,7 +82,7 @@ class MemoryLiquidationSink:
         self.events.extend(events)
 
 
-EventHandler = Callable[[list[LiquidationEvent]], None]
+EventHandler = Callable[[list[LiquidationEvent]], object]  # a return value is ignored
 Sleep = Callable[[float], Awaitable[None]]
 
 

@@ -79,15 +79,15 @@ async def sync_stops(
         if symbol in (skip or set()) or symbol not in markets:
             continue
         plan = plan_stop(position, marks.get(symbol), params, markets[symbol], offset)
-        record = resting_stop(orders, symbol)
+        resting = resting_stop(orders, symbol)
         if plan is None:
             continue
-        if record is None:
+        if resting is None:
             await place(ctx, orders, plan, now)
-        elif record.status is IntentStatus.OPEN:
-            why = needs_replacement(record, plan, step)
-            if why and now - record.updated_at >= interval:
-                await replace(ctx, orders, record, plan, markets[symbol], position.size, now, why)
+        elif resting.status is IntentStatus.OPEN:
+            why = needs_replacement(resting, plan, step)
+            if why and now - resting.updated_at >= interval:
+                await replace(ctx, orders, resting, plan, markets[symbol], position.size, now, why)
 
 
 async def place(ctx: JobContext, orders: OrderManager, plan: StopPlan, now: datetime) -> None:

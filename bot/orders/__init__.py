@@ -1,4 +1,5 @@
-"""The order manager (`bot.execution.manager`): the only code that sends orders.
+"""Orders as pure data: intents, their status transitions, the protective stop a position needs.
 
-Intent -> deterministic client id -> recorded -> sent -> result recorded -> reconciled.
+The order manager (`bot.execution.manager`), the only code that sends orders, acts on them:
+intent -> deterministic client id -> recorded -> sent -> result recorded -> reconciled.
 """

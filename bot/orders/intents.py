@@ -28,9 +28,6 @@ class IntentStatus(StrEnum):
 
 ACTIVE = frozenset({IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN})
 UNRESOLVED = frozenset({IntentStatus.PENDING, IntentStatus.UNKNOWN})
-TERMINAL = frozenset(
-    {IntentStatus.CLOSED, IntentStatus.CANCELED, IntentStatus.EXPIRED, IntentStatus.REJECTED}
-)
 
 _ALLOWED: dict[IntentStatus, frozenset[IntentStatus]] = {
     IntentStatus.PENDING: frozenset(IntentStatus) - {IntentStatus.PENDING},

@@ -33,7 +33,7 @@ STOP_TIMEOUT_SECONDS = 30.0
 Background = Callable[[asyncio.Event], Awaitable[None]]
 
 
-class SchedulerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class SchedulerLog(logging.LoggerAdapter[logging.Logger]):
     """APScheduler's logger for one daemon. Under an accelerated clock (`count_skips`) jobs
     routinely outlast their shrunken intervals and APScheduler would warn "skipped: maximum
     number of running instances" on nearly every tick: those are counted, not logged. In real

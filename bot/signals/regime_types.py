@@ -190,9 +190,6 @@ class RegimePeriod:
     balance_sheet: BalanceSheet
     rate: Rate
 
-    def contains(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day < self.end)
-
 
 @dataclass(frozen=True)
 class Pivot:

@@ -78,7 +78,7 @@ def _v2_orders(conn: Connection) -> None:
 def _v3_paper(conn: Connection) -> None:
     SQLModel.metadata.create_all(
         conn,
-        tables=[t.__table__ for t in PAPER_TABLES],  # type: ignore[attr-defined]
+        tables=[model.metadata.tables[model.__tablename__] for model in PAPER_TABLES],
     )
 
 
@@ -232,7 +232,7 @@ def migrate(engine: Engine) -> int:
     except StoreError:
         raise
     except (DatabaseError, OperationalError) as exc:
-        reason = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
+        reason = str(exc.orig) if exc.orig else str(exc)
         raise StoreError(f"cannot open the database {engine.url!r}: {reason}") from None
     return current
 

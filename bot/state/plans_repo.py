@@ -1,8 +1,8 @@
 """Entry plans and tranches in the store (tables `strategy_plan`, `strategy_tranche`).
 
-Decimals are stored as text and times as UTC, like the rest of the store. The lead's
-migration calls `create_strategy_tables(conn)`; rows map to `bot.strategy.plans` types and
-no logic lives on them. Every write that changes a plan and its tranches together is one
+Decimals are stored as text and times as UTC, like the rest of the store. Schema version 5
+(`bot.state.db`) calls `create_strategy_tables(conn)`; rows map to `bot.strategy.plans` types
+and no logic lives on them. Every write that changes a plan and its tranches together is one
 transaction, so a crash leaves either the old state or the new one.
 """
 
@@ -25,7 +25,7 @@ _Row = TypeVar("_Row", Plan, Tranche)
 
 
 def _utc(nullable: bool, index: bool = False) -> Any:
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     return Field(default=None, sa_column=column) if nullable else Field(sa_column=column)
 
 
@@ -83,10 +83,10 @@ STRATEGY_TABLES = (StrategyPlanRow, StrategyTrancheRow)
 
 
 def create_strategy_tables(conn_or_engine: Connection | Engine) -> None:
-    """Create the strategy tables if missing (for the lead's store migration)."""
+    """Create the strategy tables if missing (the store's v5 migration; tests on a bare store)."""
     SQLModel.metadata.create_all(
         conn_or_engine,
-        tables=[t.__table__ for t in STRATEGY_TABLES],  # type: ignore[attr-defined]
+        tables=[model.metadata.tables[model.__tablename__] for model in STRATEGY_TABLES],
     )
 
 
@@ -254,12 +254,12 @@ class StrategyRepo(_PlanQueries):
 
 def _as_stored(item: _Row) -> _Row:
     """`item` as the database returns it: every time in UTC; a naive time is refused."""
-    changes: dict[str, datetime] = {}
-    for f in fields(item):  # type: ignore[arg-type]
+    changes: dict[str, Any] = {}  # Any: `replace` checks each name against its field's type
+    for f in fields(item):
         value = getattr(item, f.name)
         if isinstance(value, datetime):
             changes[f.name] = stored_utc(value)
-    return replace(item, **changes)  # type: ignore[type-var]
+    return replace(item, **changes)
 
 
 class MemoryStrategyRepo(_PlanQueries):
@@ -319,4 +319,3 @@ class MemoryStrategyRepo(_PlanQueries):
 
 
 PlanRepo = StrategyRepo | MemoryStrategyRepo
-PLANS_SERVICE = "plans"

@@ -115,9 +115,6 @@ class RuntimeState:
         snapshot: dict[str, Any] | None = _json(self.store.get_value(REGIME_KEY))
         return snapshot
 
-    def regime_snapshot_text(self) -> str | None:
-        return self.store.get_value(REGIME_KEY)
-
     def set_regime_snapshot(self, snapshot: dict[str, Any], now: datetime) -> None:
         self.store.set_value(REGIME_KEY, json.dumps(snapshot), now)
 

@@ -1,7 +1,8 @@
 """Gates between a due tranche (or a plan start) and the order manager. Pure.
 
 Each gate returns why it holds (a sentence for the journal) or None when it lets through.
-The job asks them in the order of `TRANCHE_GATES`; the first reason wins.
+The entry job asks a due tranche's gates in the order regime, FOMC, risk, anti-chase
+(`bot.jobs.entry.placing`); the first reason wins.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ ANTI_CHASE = "anti_chase"
 ALT_LAG = "alt_lag"
 RISK = "risk"
 COOLDOWN = "cooldown"
-TRANCHE_GATES = (REGIME, FOMC, RISK, ANTI_CHASE)
 
 _DAY_SECONDS = 86400.0
 

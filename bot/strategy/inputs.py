@@ -107,7 +107,7 @@ class StaticSignals:
 
 
 class MemoryPriceHistory:
-    """Daily closes per symbol, set by the caller (`set_closes` or `record`)."""
+    """Daily closes per symbol, set by the caller (the constructor's `closes`, or `record`)."""
 
     def __init__(self, closes: Mapping[str, Iterable[tuple[date, Decimal]]] | None = None) -> None:
         self._days: dict[str, list[date]] = {}

@@ -128,7 +128,7 @@ def _problems(p: StrategyParams) -> list[str]:
         problems.append("budget must be > 0")
     if not p.allocation:
         problems.append("allocation must list at least one symbol")
-    elif abs(sum(w for _, w in p.allocation) - 1) > Decimal("0.000001"):
+    elif abs(sum((w for _, w in p.allocation), Decimal(0)) - 1) > Decimal("0.000001"):
         problems.append("allocation weights must sum to 1")
     if any(w <= 0 for _, w in p.allocation):
         problems.append("allocation weights must be > 0")

@@ -58,7 +58,8 @@ class Action(StrEnum):
     CANCEL = "cancel"
 
 
-class VenueThrottled(ccxt_errors.RateLimitExceeded):  # type: ignore[misc]  # untyped ccxt base
+# Both subclass ccxt's errors, which carry no types (disallow_subclassing_any).
+class VenueThrottled(ccxt_errors.RateLimitExceeded):  # type: ignore[misc]
     """HTTP 418/429, with the Retry-After hint in seconds."""
 
     def __init__(self, message: str, retry_after: float | None) -> None:
@@ -66,7 +67,7 @@ class VenueThrottled(ccxt_errors.RateLimitExceeded):  # type: ignore[misc]  # un
         self.retry_after = retry_after
 
 
-class VenueUnavailable(ccxt_errors.ExchangeNotAvailable):  # type: ignore[misc]  # untyped ccxt base
+class VenueUnavailable(ccxt_errors.ExchangeNotAvailable):  # type: ignore[misc]
     """HTTP 5xx: the venue failed; whether it acted on the request is unknown."""
 
     def __init__(self, message: str, retry_after: float | None) -> None:

@@ -13,8 +13,8 @@ printed. It fails when:
   (plus 256 KB of slack for WAL checkpoints);
 - the daemon dies, or does not stop cleanly.
 
-Run: `python -m tests.soak.soak --days 30` (about 15 minutes at the default 3000x);
-tests/soak/test_soak.py runs a ~15 s slice.
+Run: `python -m tests.soak.soak --days 30` (`make soak`; about 15 minutes at the default
+3000x). tests/soak/test_soak_judge.py checks the verdicts on synthetic samples.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import TypedDict
 
 from bot.jobs.entry.run import EntryRun
 from bot.strategy.plans import Plan, Tranche, TrancheStatus, tranche_cause
@@ -32,7 +33,16 @@ def label(plan: Plan, tranche: Tranche) -> str:
     return f"{plan.symbol} tranche {tranche.number}"
 
 
-def data(plan: Plan, tranche: Tranche) -> dict[str, object]:
+class TrancheData(TypedDict):
+    """The fields every tranche journal line carries (`EntryRun.note(..., **data(...))`)."""
+
+    plan_id: str
+    cycle: int
+    tranche: int
+    attempt: int
+
+
+def data(plan: Plan, tranche: Tranche) -> TrancheData:
     return {
         "plan_id": plan.plan_id,
         "cycle": plan.cycle,

@@ -1,11 +1,13 @@
 """Which journal rows become notifications, and how they read. Pure: no I/O, no clock.
 
-The journal kinds are the ones the daemon writes: exits and fills (bot/trading_jobs.py,
-bot/orders/manager.py, bot/panic.py), job failures and lifecycle (bot/daemon.py, bot/app.py),
-the pause switch (store), signals (bot/signals/live.py: `regime`, `regime_pivot` with data
-`regime`/`previous`, `flush`, `signal_warning`) and entry plans (bot/strategy: `plan_*`,
-`tranche_failed`, `entry_error`, `entry_recovered`). Rows of an unknown kind are not sent
-unless they are errors.
+The journal kinds are the ones the daemon writes: exits, the kill switch and blocked entries
+(bot/jobs/risk_check.py), fills, rejected or unknown orders and reconcile repairs
+(bot/execution/manager.py), exchange stops (bot/jobs/protective_stops.py), the panic
+(bot/jobs/panic.py), job failures and lifecycle (bot/runtime/daemon.py, bot/runtime/app.py),
+the pause switch (`risk_off`/`risk_on`, bot/state/store.py), signals (bot/jobs/signals.py:
+`regime`, `regime_pivot` with data `regime`/`previous`, `flush`, `signal_warning`) and entry
+plans (bot/jobs/entry: `plan_*`, `tranche_failed`, `entry_error`, `entry_recovered`). Rows of
+an unknown kind are not sent unless they are errors.
 """
 
 from __future__ import annotations

@@ -1,25 +1,15 @@
-"""Read-only journal queries the notifier and the status server need beyond `Store`.
-
-Kept here, read-only, so the trading code's store API stays as it is; they could move into
-`Store` unchanged.
-"""
+"""Read-only journal queries the notifier and the status server need beyond `Store`: SQL over
+`store.engine`, rows returned as `JournalView`s."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.state.models import JournalEntry
-from bot.state.store import JournalView, Store
-
-
-def _view(row: JournalEntry) -> JournalView:
-    return JournalView(
-        row.id or 0, row.at, row.kind, row.level, row.symbol, row.message, json.loads(row.data)
-    )
+from bot.state.store import JournalView, Store, journal_view
 
 
 def last_journal_id(store: Store) -> int:
@@ -37,7 +27,7 @@ def journal_after(store: Store, after_id: int, limit: int = 200) -> list[Journal
             .order_by(col(JournalEntry.id))
             .limit(limit)
         )
-        return [_view(row) for row in session.exec(query).all()]
+        return [journal_view(row) for row in session.exec(query).all()]
 
 
 def journal_between(
@@ -51,7 +41,7 @@ def journal_between(
             .order_by(col(JournalEntry.id))
             .limit(limit)
         )
-        return [_view(row) for row in session.exec(query).all()]
+        return [journal_view(row) for row in session.exec(query).all()]
 
 
 def journal_counts(store: Store) -> dict[tuple[str, str], int]:

@@ -15,7 +15,7 @@ from bot.state.orders_repo import OrderRepo
 from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
 from exchanges.base import Fill, OrderType, Side
-from risk import EquityMarks
+from risk.limits import EquityMarks
 
 NOW = datetime(2026, 3, 18, 14, 0, tzinfo=UTC)
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.runtime.daemon import Daemon
-from bot.runtime.registry import JobSpec
-from bot.services.context import Context
+from bot.services.context import Context, JobSpec
 from tests.unit.ops.seed import make_context
 
 SKIP_TEXT = "maximum number of running instances"

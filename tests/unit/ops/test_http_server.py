@@ -15,8 +15,7 @@ import pytest
 from bot.ops.notify.notifier import NotifierStats
 from bot.ops.web.server import http_address, start_http, stop_http
 from bot.ops.web.state import OpsState, VenueProbe, track_jobs
-from bot.runtime.registry import JobSpec
-from bot.services.context import Context
+from bot.services.context import Context, JobSpec
 from tests.unit.ops.seed import NOW, make_context, seed_trading_state
 
 SAMPLE = re.compile(
