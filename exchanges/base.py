@@ -11,11 +11,12 @@ Stop orders (protective stops resting on the venue) are `OrderType.STOP_LIMIT` r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 
 class Side(StrEnum):
@@ -270,6 +271,41 @@ class Fill:
         return self.amount * self.price
 
 
+@dataclass(frozen=True, slots=True)
+class MalformedRow:
+    """One row of a venue's list reply that could not be read and was left out of the result.
+
+    `kind` is what the row should have been ("trade", "order"); `raw_id` is the venue's id of
+    the row (None when it has none), `order_id` the venue's order id a trade row names;
+    `reason` says what was wrong with it. Ids only: never the raw row.
+    """
+
+    kind: str
+    symbol: str
+    raw_id: str | None
+    order_id: str | None
+    reason: str
+
+
+Row = TypeVar("Row")
+
+
+class VenueRows(list[Row]):
+    """The rows of a list reply that could be read, in order, and those left out (`skipped`).
+
+    One unreadable row must not hide the others (a refused trade reply would stop every fill
+    sync and with it the risk rules), nor be guessed at: it is skipped and reported here. It is
+    a plain list for callers that want only the rows; whoever acts on the account must report
+    `skipped`, since a position rebuilt from fills is short of a skipped fill.
+    """
+
+    __slots__ = ("skipped",)
+
+    def __init__(self, rows: Iterable[Row] = (), skipped: Iterable[MalformedRow] = ()) -> None:
+        super().__init__(rows)
+        self.skipped: tuple[MalformedRow, ...] = tuple(skipped)
+
+
 @runtime_checkable
 class ExchangeAdapter(Protocol):
     """One venue. All methods are async; errors are `exchanges.errors` classes only.
@@ -303,10 +339,13 @@ class ExchangeAdapter(Protocol):
         """The order with this client id, or None if the venue has never seen it."""
         ...
 
-    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+    async def fetch_open_orders(self, symbol: str | None = None) -> VenueRows[Order]:
+        """Open orders; rows that cannot be read are in `skipped`, not raised."""
+        ...
 
-    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[Fill]:
-        """Own fills for `symbol`, oldest first, at or after `since` when given."""
+    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> VenueRows[Fill]:
+        """Own fills for `symbol`, oldest first, at or after `since` when given. Trade rows that
+        cannot be read (no amount, no timestamp, ...) are in `skipped`, not raised."""
         ...
 
     async def close(self) -> None: ...
@@ -317,6 +356,7 @@ __all__ = [
     "ExchangeAdapter",
     "Fill",
     "Level",
+    "MalformedRow",
     "Market",
     "Order",
     "OrderBook",
@@ -325,5 +365,6 @@ __all__ = [
     "OrderType",
     "Side",
     "Ticker",
+    "VenueRows",
     "format_decimal",
 ]

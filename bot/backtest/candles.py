@@ -5,12 +5,26 @@ one minute to one day; the timeframe is the smallest step between consecutive ba
 (an exchange outage, weekends in a weekday-only file) does not change it. Prices are floats
 here: the arrays only serve the vectorised search and the analytics; the order path converts
 the prices it hands to the paper engine to Decimal.
+
+What is refused (`CandleFileError`, naming the file and the line; nothing is repaired):
+
+- a price or volume that is not a finite number (NaN, inf), a price <= 0, a negative volume,
+  high below max(open, close) or low above min(open, close);
+- rows out of time order or with the same timestamp (sort the file, drop duplicates);
+- timestamps in another unit. Timestamps are read exactly as written and never converted (a
+  guessed unit would silently shift every bar); instead a file is refused, with the factor
+  to apply, when its first timestamp is 10^9..10^11 (seconds of 2001-5138, which read as
+  milliseconds would be 1970-01-12..1973-03-03), or when any timestamp is beyond 2100 in
+  milliseconds and reads as microseconds or nanoseconds of 1973-2100. Fractional timestamps
+  are refused too;
+- a file that is binary or not UTF-8.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from bot.signals.text_file import UnreadableText, read_utf8
 
 HEADER = ("timestamp", "open", "high", "low", "close", "volume")
 DAY_MS = 86_400_000
@@ -137,21 +153,35 @@ def parse_candle_arg(arg: str) -> tuple[str | None, Path]:
 
 
 def parse_candles(text: str, symbol: str, source: str = "<text>") -> CandleSeries:
-    """Parse the CSV (header required); rows must be strictly ascending in time."""
+    """Parse the CSV (header required); rows must be strictly ascending in time. What is
+    refused, and why timestamps are never converted: the module docstring."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     rows: list[tuple[int, float, float, float, float, float]] = []
     header_seen = False
-    for line_no, row in enumerate(reader, start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if not header_seen:
-            if tuple(cell.strip().lower() for cell in row[:6]) != HEADER:
-                raise CandleFileError(f"{source} line {line_no}: header must be {','.join(HEADER)}")
-            header_seen = True
-            continue
-        rows.append(_parse_row(row, source, line_no))
-        if len(rows) > 1 and rows[-1][0] <= rows[-2][0]:
-            raise CandleFileError(f"{source} line {line_no}: timestamp not after the previous row")
+    previous_line = 0
+    try:
+        for line_no, row in enumerate(reader, start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if not header_seen:
+                if tuple(cell.strip().lower() for cell in row[:6]) != HEADER:
+                    raise CandleFileError(
+                        f"{source} line {line_no}: header must be {','.join(HEADER)}"
+                    )
+                header_seen = True
+                continue
+            rows.append(_parse_row(row, source, line_no))
+            if len(rows) == 1:
+                _refuse_seconds(rows[0][0], row[0], source, line_no)
+            elif rows[-1][0] <= rows[-2][0]:
+                raise CandleFileError(
+                    f"{source} line {line_no}: timestamp {rows[-1][0]} not after the previous "
+                    f"row's {rows[-2][0]} (line {previous_line}); sort the rows by time and "
+                    "drop duplicates"
+                )
+            previous_line = line_no
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: not a candle CSV
+        raise CandleFileError(f"{source} line {reader.line_num}: not CSV: {exc}") from None
     if not rows:
         raise CandleFileError(f"{source}: no candles")
     data = np.array(rows, dtype=np.float64)
@@ -171,8 +201,48 @@ def parse_candles(text: str, symbol: str, source: str = "<text>") -> CandleSerie
     )
 
 
-# 2100-01-01 in ms: later stamps are seconds-vs-ms mistakes or garbage, not candles.
+# 2100-01-01 in ms: later stamps are unit mistakes or garbage, not candles.
 LAST_MS = 4_102_444_800_000
+# A first timestamp in this range is seconds since 1970 (2001..5138); as milliseconds it would
+# be 1970-01-12..1973-03-03, long before any crypto market.
+SECONDS_RANGE = (10**9, 10**11)
+# Beyond LAST_MS: (unit, factor to milliseconds) for stamps that read as 1973..2100 in it.
+_FINER_UNITS = (("microseconds", 1_000), ("nanoseconds", 1_000_000))
+_PRICES = ("open", "high", "low", "close")
+
+
+def _refuse_seconds(ts: int, raw: str, source: str, line_no: int) -> None:
+    if SECONDS_RANGE[0] <= ts < SECONDS_RANGE[1]:
+        raise CandleFileError(
+            f"{source} line {line_no}: timestamp {raw.strip()} looks like seconds since 1970 "
+            f"(as milliseconds it is {ms_to_datetime(ts):%Y-%m-%d}); candle timestamps are "
+            "milliseconds: multiply the column by 1000"
+        )
+
+
+def _timestamp(raw: str, source: str, line_no: int) -> int:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise CandleFileError(
+            f"{source} line {line_no}: timestamp {raw!r} is not a number"
+        ) from None
+    if not value.is_integer():  # NaN and inf included
+        raise CandleFileError(
+            f"{source} line {line_no}: timestamp {raw!r} is not a whole number of milliseconds"
+        )
+    ts = int(value)
+    if 0 <= ts <= LAST_MS:
+        return ts
+    for unit, factor in _FINER_UNITS:
+        if SECONDS_RANGE[1] * factor <= ts <= LAST_MS * factor:
+            raise CandleFileError(
+                f"{source} line {line_no}: timestamp {raw.strip()} looks like {unit} since "
+                f"1970; candle timestamps are milliseconds: divide the column by {factor}"
+            )
+    raise CandleFileError(
+        f"{source} line {line_no}: timestamp {raw!r} is not milliseconds since 1970 (UTC)"
+    )
 
 
 def _parse_row(
@@ -180,18 +250,25 @@ def _parse_row(
 ) -> tuple[int, float, float, float, float, float]:
     if len(row) < 5:
         raise CandleFileError(f"{source} line {line_no}: expected 6 columns, found {len(row)}")
-    try:
-        ts = int(float(row[0]))
-        o, h, low, c = (float(x) for x in row[1:5])
-        volume = float(row[5]) if len(row) > 5 and row[5].strip() else 0.0
-    except (ValueError, OverflowError):
-        raise CandleFileError(f"{source} line {line_no}: not a number in {row!r}") from None
-    if not 0 <= ts <= LAST_MS:
-        raise CandleFileError(
-            f"{source} line {line_no}: timestamp {row[0]!r} is not milliseconds since 1970 (UTC)"
-        )
+    ts = _timestamp(row[0], source, line_no)
+    cells = [*row[1:5], row[5] if len(row) > 5 and row[5].strip() else "0"]
+    values: list[float] = []
+    for name, cell in zip((*_PRICES, "volume"), cells, strict=True):
+        try:
+            value = float(cell)
+        except ValueError:
+            raise CandleFileError(f"{source} line {line_no}: not a number in {row!r}") from None
+        if not math.isfinite(value):
+            raise CandleFileError(f"{source} line {line_no}: {name} {cell.strip()!r} is not finite")
+        values.append(value)
+    o, h, low, c, volume = values
+    if volume < 0:
+        raise CandleFileError(f"{source} line {line_no}: volume {cells[4].strip()} is negative")
     if not (low <= min(o, c) and h >= max(o, c) and low > 0):
-        raise CandleFileError(f"{source} line {line_no}: inconsistent OHLC {row[1:5]!r}")
+        raise CandleFileError(
+            f"{source} line {line_no}: inconsistent OHLC {row[1:5]!r}: prices must be positive "
+            "with low <= open, close <= high"
+        )
     return ts, o, h, low, c, volume
 
 
@@ -204,7 +281,9 @@ def load_candles(arg: str | Path) -> CandleSeries:
             f"{path}: cannot tell the symbol from the file name; pass it as BTC/USDT={path}"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path)
+    except UnreadableText as exc:
+        raise CandleFileError(str(exc)) from None
     except OSError as exc:
         raise CandleFileError(f"{path}: {exc.strerror or exc}") from None
     return parse_candles(text, symbol, str(path))

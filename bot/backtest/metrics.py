@@ -1,7 +1,10 @@
 """Performance figures of an equity curve. Pure numpy; floats (analytics, not the order path).
 
 - total return: final / initial equity - 1.
-- CAGR: (final / initial) ** (365 / days) - 1, days = calendar days replayed.
+- CAGR: (final / initial) ** (365 / days) - 1, days = calendar days replayed. None (shown
+  "n/a") when fewer than `MIN_CAGR_DAYS` days were replayed - annualising a few days turns
+  +1 % in a day into +3,678 % a year, and a few minutes overflow a float - when the equity
+  ends at or below zero, or when the annual figure is too large for a float.
 - max drawdown: deepest fall of the equity from its running peak, on every bar (negative).
 - Sharpe, Sortino: on daily returns (equity at each UTC day's last bar, the starting equity
   before the first day), mean / standard deviation (sample, ddof=1) * sqrt(365); Sortino
@@ -21,6 +24,8 @@ import numpy as np
 from bot.backtest.candles import DAY_MS, FloatArray, IntArray
 
 PERIODS_PER_YEAR = 365
+# Below this many replayed days CAGR is not stated: the total return says what happened.
+MIN_CAGR_DAYS = 30.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,18 @@ def sortino(returns: FloatArray) -> float | None:
     return float(np.mean(returns)) / downside * math.sqrt(PERIODS_PER_YEAR)
 
 
+def annualised(initial: float, final: float, days: float) -> float | None:
+    """CAGR as a fraction; None under `MIN_CAGR_DAYS` days, for a non-positive start or end,
+    or when it does not fit a float."""
+    if days < MIN_CAGR_DAYS or initial <= 0 or final <= 0:
+        return None
+    try:
+        cagr = (final / initial) ** (PERIODS_PER_YEAR / days) - 1.0
+    except OverflowError:
+        return None
+    return cagr if math.isfinite(cagr) else None
+
+
 def performance(
     start_ms: int,
     times: IntArray,
@@ -113,9 +130,7 @@ def performance(
     final = float(equity[-1]) if equity.size else initial
     days = (int(times[-1]) - start_ms) / DAY_MS if times.size else 0.0
     total = final / initial - 1.0 if initial > 0 else 0.0
-    cagr = None
-    if days > 0 and initial > 0 and final > 0:
-        cagr = (final / initial) ** (PERIODS_PER_YEAR / days) - 1.0
+    cagr = annualised(initial, final, days)
     worst = float(drawdown(np.concatenate(([initial], equity))).min()) if equity.size else 0.0
     _, daily = daily_points(times, equity)
     returns = daily_returns(initial, daily)

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bot.backtest.metrics import MIN_CAGR_DAYS, Performance
 from bot.backtest.results import RoundTrip, TradeFill
 from bot.backtest.runner import BacktestResult
 from bot.orders.intents import OrderRecord
@@ -145,8 +146,18 @@ def performance_table(result: BacktestResult) -> Table:
     table.add_column("buy & hold", justify="right")
     mine, hold = result.strategy.as_dict(), result.buy_hold.as_dict()
     for key, label, kind in _METRICS:
-        table.add_row(label, _cell(mine[key], kind), _cell(hold[key], kind))
+        cells = (_cell(mine[key], kind), _cell(hold[key], kind))
+        if key == "cagr":
+            cells = (_cagr_cell(result.strategy, cells[0]), _cagr_cell(result.buy_hold, cells[1]))
+        table.add_row(label, *cells)
     return table
+
+
+def _cagr_cell(perf: Performance, cell: str) -> str:
+    """Say why a CAGR is missing when the replay was too short to annualise."""
+    if perf.cagr is None and perf.days < MIN_CAGR_DAYS:
+        return f"n/a (< {MIN_CAGR_DAYS:g} days)"
+    return cell
 
 
 _SHORT = {

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from sqlalchemy.engine import make_url
 
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.state.db import StoreError
@@ -34,17 +33,18 @@ def settings_or_exit(env_file: Path | None) -> Settings:
         fail([f"config error: {p}" for p in exc.problems])
 
 
-def store_exists(settings: Settings) -> bool:
-    """Whether there is a database to open. Only a missing SQLite file is "not yet": anything
-    else at that path (a directory, say) is opened, so the user hears what is wrong with it."""
-    url = make_url(settings.effective_database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return True
-    return Path(url.database).exists()
-
-
 def open_store_or_exit(settings: Settings) -> Store:
+    """The store for commands that write (created and migrated as needed), or exit 2."""
     try:
         return Store.open(settings.effective_database_url)
+    except StoreError as exc:
+        fail(f"database error: {exc}")
+
+
+def open_existing_store_or_exit(settings: Settings) -> Store | None:
+    """The store for commands that only read: None while there is no database yet; never
+    creates or migrates one (an older schema is one line asking for `qtbot run`), or exit 2."""
+    try:
+        return Store.open_if_present(settings.effective_database_url)
     except StoreError as exc:
         fail(f"database error: {exc}")

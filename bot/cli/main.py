@@ -18,14 +18,16 @@ from bot.cli.common import (
     EnvFile,
     JsonFlag,
     fail,
+    open_existing_store_or_exit,
     open_store_or_exit,
     settings_or_exit,
-    store_exists,
 )
 from bot.cli.signals import liquidations, regime_app
 from bot.config.settings import public_view
 from bot.ops.status import status_view
 from bot.runtime.lock import AlreadyRunning, LockUnavailable
+from bot.runtime.store_watch import StoreUnwritable
+from bot.signals.calendar import CalendarFileError
 from bot.state.db import StoreError
 from exchanges.errors import ExchangeConfigError
 
@@ -51,11 +53,11 @@ def run(
 
     try:
         status = run_daemon(settings, once=once)
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, StoreUnwritable) as exc:
         fail(str(exc), 1)
     except StoreError as exc:
         fail(f"database error: {exc}")
-    except (ExchangeConfigError, StartupError, LockUnavailable) as exc:
+    except (ExchangeConfigError, StartupError, LockUnavailable, CalendarFileError) as exc:
         fail(f"config error: {exc}")
     raise typer.Exit(status)
 
@@ -94,10 +96,13 @@ def _age(at: datetime | None, now: datetime) -> str:
 def status(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
     """Show mode, exchange, heartbeat and recent events from the store (no daemon needed)."""
     settings = settings_or_exit(env_file)
-    store = open_store_or_exit(settings) if store_exists(settings) else None
+    # A reader: never creates or migrates the database under a daemon that is starting.
+    store = open_existing_store_or_exit(settings)
     now = datetime.now(UTC)
     try:
         view = status_view(settings, store, now)
+    except StoreError as exc:  # damage found while reading rows, after the checks on open
+        fail(f"database error: {exc}")
     finally:
         if store:
             store.close()
@@ -199,7 +204,7 @@ def panic(
         lines = run_panic(settings)
     except StoreError as exc:
         fail(f"database error: {exc}")
-    except LockUnavailable as exc:
+    except (ExchangeConfigError, LockUnavailable) as exc:
         fail(f"config error: {exc}")
     for line in lines or ["nothing to do: no open orders, no positions"]:
         typer.echo(f"qtbot: {line}")

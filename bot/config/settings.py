@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,9 +23,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -33,11 +36,13 @@ from bot.config.notify import NotifySettings
 from bot.config.section import SettingsSection
 from bot.config.signals import SignalsSettings
 from bot.config.trading import RiskSettings, StrategySettings
-from bot.config.values import http_url, parse_balances
+from bot.config.url_secrets import MASK, mask_url, mask_url_secrets, url_secrets
+from bot.config.values import http_url, parse_balances, parse_host_list
 
 ENV_PREFIX = "QTBOT_"
 NESTED = "__"
 LIVE_CONFIRM_PHRASE = "I-UNDERSTAND"
+BLANK_SECRET = "blank_secret"
 
 Mode = Literal["paper", "testnet", "live"]
 
@@ -121,6 +126,22 @@ class HttpSettings(SettingsSection):
     enabled: bool = Field(False, description="serve /healthz, /metrics and a status page")
     host: str = Field("127.0.0.1", description="bind address; keep loopback unless proxied")
     port: int = Field(8321, ge=1, le=65535, description="TCP port of the status server")
+    allowed_hosts: str | None = Field(
+        None,
+        description="extra Host names served, comma separated (a reverse proxy's name); "
+        "empty = bound host and loopback names only",
+    )
+    client_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="drop a client that has not sent its request by then"
+    )
+
+    _allowed_hosts = field_validator("allowed_hosts")(
+        classmethod(lambda cls, v: None if v is None else ",".join(parse_host_list(v)))
+    )
+
+    def allowed_host_list(self) -> tuple[str, ...]:
+        """`allowed_hosts` as lower-case `name` or `name:port` entries."""
+        return parse_host_list(self.allowed_hosts) if self.allowed_hosts else ()
 
     @field_validator("host")
     @classmethod
@@ -148,6 +169,18 @@ class DaemonSettings(SettingsSection):
     clock_start: str | None = Field(
         None,
         description="accelerated clock: simulated = start + (now - start) x speed; ISO-8601 UTC",
+    )
+    stop_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=600,
+        description="on SIGTERM running jobs get this long to finish, then are cancelled (wall s)",
+    )
+    store_failure_limit: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="exit 1 once this many job runs in a row cannot write the database",
     )
 
     @field_validator("clock_start")
@@ -193,12 +226,34 @@ class Settings(BaseSettings):
         if value is not None:
             try:
                 make_url(value)
-            except ArgumentError:
+            except (ArgumentError, ValueError):  # ValueError: a port that is not a number
                 raise ValueError(
                     "is not a SQLAlchemy URL (e.g. sqlite:///data/qtbot.sqlite or "
                     "postgresql+psycopg://user:pw@host/db)"
                 ) from None
         return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trimmed_secrets(cls, value: Any, info: ValidationInfo) -> Any:
+        """Secrets lose surrounding whitespace (a pasted key often ends in a newline, which the
+        venue would refuse with a puzzling message); one of only whitespace is an error."""
+        if not isinstance(value, dict):
+            return value
+        trimmed, blank = dict(value), []
+        for path in _secret_paths():
+            if path[0] == info.field_name and isinstance(value.get(path[-1]), str):
+                trimmed[path[-1]] = value[path[-1]].strip()
+                if not trimmed[path[-1]]:
+                    blank.append(env_name_for(path))
+        if blank:
+            raise PydanticCustomError(
+                BLANK_SECRET,
+                f"{' and '.join(sorted(blank))} {'is' if len(blank) == 1 else 'are'} only "
+                "whitespace: paste the value itself (surrounding spaces and newlines are "
+                "dropped), or leave it empty",
+            )
+        return trimmed
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -257,23 +312,27 @@ def _unknown_names(present: Iterable[str]) -> list[str]:
     return problems
 
 
-def _secret_paths() -> set[tuple]:
-    return {
+@cache
+def _secret_paths() -> frozenset[tuple]:
+    return frozenset(
         path
         for path in env_names().values()
         if path[-1] in ("api_key", "secret", "password", "fred_api_key", "urls")
-    }
+    )
 
 
-def _describe(error: Mapping[str, Any], secret_paths: set[tuple]) -> str:
+def _describe(error: Mapping[str, Any], secret_paths: frozenset[tuple]) -> str:
     loc = tuple(p for p in error.get("loc", ()) if not isinstance(p, int))
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-    if not loc:  # a model-level check: the message names its variables itself
+    if not loc or error.get("type") == BLANK_SECRET:  # the message names its variables itself
         return message
     # pydantic-settings reports `exchange.mode` for nested values; map the path to the variable.
     name = env_name_for(loc[:2] if loc[0] in Settings.model_fields else loc)
     value = error.get("input")
-    shown = "'***'" if loc[:2] in secret_paths or loc in secret_paths else repr(value)
+    if loc[:2] in secret_paths or loc in secret_paths:
+        shown = repr(MASK)
+    else:  # a URL refused for its form may still carry a password
+        shown = repr(mask_url(value) if isinstance(value, str) else value)
     if isinstance(value, dict):
         return f"{name}: {message}"
     return f"{name}={shown}: {message}"
@@ -325,33 +384,46 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
     return settings
 
 
-def _mask_url(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    return mask_url_secrets(value) if isinstance(value, str) else value
 
 
 def public_view(settings: Settings) -> dict[str, Any]:
-    """The effective config as plain data, every secret masked (safe to print and log)."""
+    """The effective config as plain data, every secret masked (safe to print and log): secret
+    settings whole, and the password and secret query values of any URL-valued setting."""
     data = settings.model_dump(mode="json")
     for path in _secret_paths():
         section = data
         for part in path[:-1]:
             section = section[part]
         if section.get(path[-1]) is not None:
-            section[path[-1]] = "***"
-    data["database_url"] = _mask_url(settings.effective_database_url)
-    return data
+            section[path[-1]] = MASK
+    data["database_url"] = settings.effective_database_url
+    masked: dict[str, Any] = _masked(data)
+    return masked
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    return [value] if isinstance(value, str) else []
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every configured secret, for the log redactor."""
-    values = []
+    """Every configured secret, for the log redactor: secret settings, and the passwords and
+    secret query values inside every URL-valued setting."""
+    texts = _texts({**settings.model_dump(), "database_url": settings.effective_database_url})
+    values = [secret for text in texts if "://" in text for secret in url_secrets(text)]
+    # SQLAlchemy's own reading of the URL too, should it split a password differently.
+    values.append(make_url(settings.effective_database_url).password or "")
     for path in _secret_paths():
         node: Any = settings
         for part in path:
             node = getattr(node, part)
-        if isinstance(node, SecretStr) and node.get_secret_value():
+        if isinstance(node, SecretStr):
             values.append(node.get_secret_value())
-    match = re.search(r"://[^:/@]+:([^@]+)@", settings.effective_database_url)
-    if match:
-        values.append(match.group(1))
-    return values
+    return [value for value in dict.fromkeys(values) if value]

@@ -1,5 +1,5 @@
-"""Validators and parsers for the human-friendly setting forms (URLs, paths, asset codes,
-`SYMBOL:WEIGHT%` and `ASSET:AMOUNT` lists), shared by the settings sections."""
+"""Validators and parsers for the human-friendly setting forms (URLs, paths, asset codes, host
+lists, `SYMBOL:WEIGHT%` and `ASSET:AMOUNT` lists), shared by the settings sections."""
 
 from __future__ import annotations
 
@@ -12,6 +12,27 @@ def http_url(value: str | None) -> str | None:
     if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise ValueError("must be an http(s) URL such as http://127.0.0.1:8900")
     return value.rstrip("/") if value else value
+
+
+_HOST_ENTRY = re.compile(
+    r"(?P<name>[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(:(?P<port>[0-9]{1,5}))?"
+)
+
+
+def parse_host_list(value: str) -> tuple[str, ...]:
+    """`"bot.example.com, Proxy:8443"` -> ("bot.example.com", "proxy:8443"): the names an HTTP
+    Host header may carry, lower-case; IPv6 addresses in brackets ([::1]:8321)."""
+    entries = [item.strip().lower() for item in value.split(",") if item.strip()]
+    if not entries:
+        raise ValueError("must list host names such as qtbot.example.com, comma separated")
+    for entry in entries:
+        match = _HOST_ENTRY.fullmatch(entry)
+        if match is None or (match["port"] and not 0 < int(match["port"]) < 65536):
+            raise ValueError(
+                f"{entry!r} is not a host name or host:port such as qtbot.example.com:443 "
+                "(IPv6 in brackets: [::1]:8321)"
+            )
+    return tuple(entries)
 
 
 def existing_path(value: Path | None) -> Path | None:

@@ -12,6 +12,9 @@ the result. Error policy (see exchanges/errors.py for the taxonomy):
   same cause is not retried automatically.
 - A cause whose last order ended canceled or expired with nothing filled gets a new attempt
   with the next sequence number (a new, still deterministic client id).
+- A cancelled caller (a daemon stop past its grace) never cuts a send, cancel or stop move
+  between the venue call and the record of its answer: it waits for that record, then the
+  cancellation goes on (`bot.execution.uninterrupted`).
 
 Reconciliation (start-up and periodic) asks the venue about every active intent, records
 fills it has not seen and journals each discrepancy it repairs.
@@ -20,13 +23,14 @@ fills it has not seen and journals each discrepancy it repairs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
 
+from bot.execution.uninterrupted import finish_then_cancel
 from bot.orders.intents import (
     ACTIVE,
     UNRESOLVED,
@@ -38,7 +42,7 @@ from bot.orders.intents import (
 )
 from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
-from exchanges.base import ExchangeAdapter, Fill, Order, OrderRequest
+from exchanges.base import ExchangeAdapter, Fill, MalformedRow, Order, OrderRequest
 from exchanges.client_ids import client_order_id
 from exchanges.errors import (
     AuthenticationFailed,
@@ -56,6 +60,13 @@ log = structlog.get_logger("bot.orders")
 
 # Trades are re-read with this overlap so a fill reported late is still picked up.
 FILL_SYNC_OVERLAP = timedelta(minutes=30)
+VENUE_ROW_SKIPPED = "venue_row_skipped"
+# How many earlier skipped-row entries are checked so that a row is journaled only once.
+SKIPPED_ROWS_REMEMBERED = 500
+
+
+def _skipped_row_key(symbol: str | None, data: Mapping[str, object]) -> tuple[object, ...]:
+    return (symbol, *(data.get(k) for k in ("row_kind", "venue_id", "venue_order_id", "reason")))
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,7 @@ class OrderManager:
     async def submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
         """Place `intent` at most once per cause; returns the stored record after the attempt."""
         async with self.lock:
-            return await self._submit(intent, now)
+            return await finish_then_cancel(self._submit(intent, now))
 
     async def _submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
         history = self.repo.by_cause(intent.cause)
@@ -225,78 +236,90 @@ class OrderManager:
         """Move a resting stop through the venue's replace: the new intent is recorded before
         anything is sent; the venue's answer updates both records."""
         async with self.lock:
-            new = self.repo.insert_intent(
-                self.client_id(record.cause, len(self.repo.by_cause(record.cause))), intent, now
+            return await finish_then_cancel(
+                self._replace_stop(record, intent, request_for, position_amount, now)
             )
-            try:
-                result = await self.adapter.replace_stop(  # type: ignore[attr-defined]
-                    record.symbol,
-                    record.client_order_id,
-                    request_for(new.client_order_id),
-                    position_amount=position_amount,
-                )
-            except StopTriggered:
-                self.repo.update(
-                    new.client_order_id,
-                    now,
-                    IntentStatus.CANCELED,
-                    error="not sent: the resting stop is executing",
-                )
-                return StopReplaceOutcome(record)
-            except StopReplaceFailed as exc:
-                if exc.protected is None:  # look both up before anything else
-                    self.repo.update(
-                        new.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
-                    )
-                    self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN)
-                    return StopReplaceOutcome(None, error=str(exc))
-                self.repo.update(
-                    new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
-                )
-                if exc.protected:
-                    return StopReplaceOutcome(record, error=str(exc))
-                self.repo.update(record.client_order_id, now, IntentStatus.CANCELED)
-                return StopReplaceOutcome(None, unprotected=True, error=str(exc))
-            except OrderOutcomeUnknown as exc:
+
+    async def _replace_stop(
+        self,
+        record: OrderRecord,
+        intent: OrderIntent,
+        request_for: Callable[[str], OrderRequest],
+        position_amount: Decimal,
+        now: datetime,
+    ) -> StopReplaceOutcome:
+        new = self.repo.insert_intent(
+            self.client_id(record.cause, len(self.repo.by_cause(record.cause))), intent, now
+        )
+        try:
+            result = await self.adapter.replace_stop(  # type: ignore[attr-defined]
+                record.symbol,
+                record.client_order_id,
+                request_for(new.client_order_id),
+                position_amount=position_amount,
+            )
+        except StopTriggered:
+            self.repo.update(
+                new.client_order_id,
+                now,
+                IntentStatus.CANCELED,
+                error="not sent: the resting stop is executing",
+            )
+            return StopReplaceOutcome(record)
+        except StopReplaceFailed as exc:
+            if exc.protected is None:  # look both up before anything else
                 self.repo.update(
                     new.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
                 )
-                return StopReplaceOutcome(await self._resolve(record, now), error=str(exc))
-            except ExchangeError as exc:  # refused before anything changed at the venue
-                self.repo.update(
-                    new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
-                )
+                self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN)
+                return StopReplaceOutcome(None, error=str(exc))
+            self.repo.update(
+                new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+            )
+            if exc.protected:
                 return StopReplaceOutcome(record, error=str(exc))
-            unprotected_ms = (
-                None
-                if result.unprotected_for is None
-                else int(result.unprotected_for.total_seconds() * 1000)
+            self.repo.update(record.client_order_id, now, IntentStatus.CANCELED)
+            return StopReplaceOutcome(None, unprotected=True, error=str(exc))
+        except OrderOutcomeUnknown as exc:
+            self.repo.update(
+                new.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
             )
-            if result.order.client_order_id == record.client_order_id:  # amended in place
-                self.repo.update(
-                    new.client_order_id,
-                    now,
-                    IntentStatus.CANCELED,
-                    error="not used: the venue amended the resting stop",
-                )
-                current = self.repo.amend(record.client_order_id, now, intent)
-            else:
-                self.repo.update(
-                    record.client_order_id,
-                    now,
-                    from_venue(result.previous.status),
-                    order=result.previous,
-                )
-                current = self.repo.update(
-                    new.client_order_id,
-                    now,
-                    from_venue(result.order.status),
-                    order=result.order,
-                    sent=True,
-                )
-            return StopReplaceOutcome(
-                current, moved=True, method=result.method.value, unprotected_ms=unprotected_ms
+            return StopReplaceOutcome(await self._resolve(record, now), error=str(exc))
+        except ExchangeError as exc:  # refused before anything changed at the venue
+            self.repo.update(
+                new.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
             )
+            return StopReplaceOutcome(record, error=str(exc))
+        unprotected_ms = (
+            None
+            if result.unprotected_for is None
+            else int(result.unprotected_for.total_seconds() * 1000)
+        )
+        if result.order.client_order_id == record.client_order_id:  # amended in place
+            self.repo.update(
+                new.client_order_id,
+                now,
+                IntentStatus.CANCELED,
+                error="not used: the venue amended the resting stop",
+            )
+            current = self.repo.amend(record.client_order_id, now, intent)
+        else:
+            self.repo.update(
+                record.client_order_id,
+                now,
+                from_venue(result.previous.status),
+                order=result.previous,
+            )
+            current = self.repo.update(
+                new.client_order_id,
+                now,
+                from_venue(result.order.status),
+                order=result.order,
+                sent=True,
+            )
+        return StopReplaceOutcome(
+            current, moved=True, method=result.method.value, unprotected_ms=unprotected_ms
+        )
 
     async def refresh(self, record: OrderRecord, now: datetime) -> OrderRecord:
         """Ask the venue for the current state of one order and store it."""
@@ -305,7 +328,7 @@ class OrderManager:
 
     async def cancel(self, record: OrderRecord, now: datetime) -> OrderRecord:
         async with self.lock:
-            return await self._cancel(record, now)
+            return await finish_then_cancel(self._cancel(record, now))
 
     async def _cancel(self, record: OrderRecord, now: datetime) -> OrderRecord:
         try:
@@ -352,6 +375,7 @@ class OrderManager:
         cursor = state.fill_cursor(symbol)
         since = cursor - FILL_SYNC_OVERLAP if cursor else None
         fills = await self.adapter.fetch_my_trades(symbol, since)
+        self._journal_skipped_rows(fills.skipped, now)
         if not fills:
             return []
         ours = self.repo.client_ids(symbol)
@@ -395,6 +419,38 @@ class OrderManager:
             if cursor is None or latest > cursor:
                 state.set_fill_cursor(symbol, latest, now)
         return new
+
+    def _journal_skipped_rows(self, rows: tuple[MalformedRow, ...], now: datetime) -> None:
+        """Journal (a warning, so the notifier alerts) each venue row the adapter could not
+        read, once: the venue repeats it on every re-read of the overlap window. A skipped fill
+        leaves the position rebuilt from fills short of it until the venue reports it whole."""
+        if not rows:
+            return
+        seen = {
+            _skipped_row_key(e.symbol, e.data)
+            for e in self.store.recent_journal(SKIPPED_ROWS_REMEMBERED, kind=VENUE_ROW_SKIPPED)
+        }
+        for row in rows:
+            data = {
+                "row_kind": row.kind,
+                "venue_id": row.raw_id,
+                "venue_order_id": row.order_id,
+                "reason": row.reason,
+            }
+            key = _skipped_row_key(row.symbol, data)
+            if key in seen:
+                continue
+            seen.add(key)
+            log.warning("venue_row_skipped", symbol=row.symbol, **data)
+            self.store.journal(
+                now,
+                VENUE_ROW_SKIPPED,
+                f"{row.kind} {row.raw_id or '(no id)'} from the venue skipped: {row.reason}; "
+                "positions are managed without it until the venue reports it whole",
+                level="warning",
+                symbol=row.symbol,
+                **data,
+            )
 
     # --- positions -------------------------------------------------------------------------
 

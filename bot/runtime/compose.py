@@ -20,6 +20,7 @@ from bot.execution.manager import OrderManager
 from bot.feeds.live import LiveSignals
 from bot.services.clock import Clock
 from bot.services.context import JobContext, Services
+from bot.signals.calendar import load_fomc_calendar
 from bot.state.plans_repo import PlanRepo, StrategyRepo
 from bot.state.store import Store
 from bot.strategy.inputs import PriceHistory, Signals
@@ -77,18 +78,28 @@ class DaemonParts:
         await self.market_data.close()
 
 
-def open_daemon(settings: Settings, clock: Clock) -> DaemonParts:
-    """Store, venue and live signals as the settings ask, wired through `compose`."""
+def open_daemon(settings: Settings, clock: Clock, with_signals: bool = True) -> DaemonParts:
+    """Store, venue and live signals as the settings ask, wired through `compose`.
+
+    The FOMC calendar is read first, so a damaged file stops start-up before anything is
+    opened or created. `with_signals=False` (`qtbot panic`) needs no signal at all: an
+    emergency sale must not depend on a calendar file."""
+    calendar = load_fomc_calendar(settings.signals.fomc_calendar_path) if with_signals else None
     store = Store.open(settings.effective_database_url)
     try:
         exchange, market_data = build_venue(settings, store.engine, clock)
+        signals = (
+            None
+            if calendar is None
+            else LiveSignals(store, calendar, settings.signals.flush_params())
+        )
         ctx = compose(
             settings,
             store=store,
             clock=clock,
             exchange=exchange,
             price_history=market_data,
-            signals=LiveSignals.from_settings(settings, store),
+            signals=signals,
         )
     except Exception:
         store.close()

@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from bot.config.url_secrets import mask_url_secrets
+
 REDACTED = "***"
 _SENSITIVE_KEY = re.compile(r"(api[_-]?key|secret|password|passphrase|token|signature)", re.I)
 # Query-string and header forms that venues and FRED use, e.g. ?api_key=..., X-MBX-APIKEY: ...
@@ -36,6 +38,9 @@ class SecretRedactor:
         if isinstance(value, str):
             for secret in self._secrets:
                 value = value.replace(secret, REDACTED)
+            # Credentials inside any URL (user:pw@, ?api_key=), configured or not: a library's
+            # error message quotes the URL it failed on.
+            value = mask_url_secrets(value)
             return _SENSITIVE_INLINE.sub(rf"\1{REDACTED}", value)
         if isinstance(value, dict):
             return {k: self._clean(v, str(k)) for k, v in value.items()}

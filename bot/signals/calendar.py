@@ -13,13 +13,14 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import itertools
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.signals.shipped_data import shipped_path
+from bot.signals.text_file import UnreadableText, read_utf8
 
 NEW_YORK = "America/New_York"
 DEFAULT_DECISION_TIME = time(14, 0)
@@ -105,29 +106,40 @@ class FomcCalendar:
 def parse_fomc_calendar(text: str, source: str = "<text>") -> FomcCalendar:
     """Parse the calendar CSV; errors name `source` and the line."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=None))
-    fields = tuple(reader.fieldnames or ())
-    missing = [c for c in _REQUIRED_COLUMNS if c not in fields]
-    if missing:
-        raise CalendarFileError(f"{source} line 1: missing column(s) {', '.join(missing)}")
     zone = _new_york()
     decisions: list[FomcDecision] = []
-    for row in reader:
-        line = reader.line_num
-        try:
-            decisions.append(_parse_row(row, zone))
-        except (ValueError, TypeError) as exc:
-            raise CalendarFileError(f"{source} line {line}: {exc}") from None
+    lines: dict[datetime, int] = {}
+    try:
+        fields = tuple(reader.fieldnames or ())
+        missing = [c for c in _REQUIRED_COLUMNS if c not in fields]
+        if missing:
+            raise CalendarFileError(f"{source} line 1: missing column(s) {', '.join(missing)}")
+        for row in reader:
+            line = reader.line_num
+            try:
+                decision = _parse_row(row, zone)
+            except (ValueError, TypeError) as exc:
+                raise CalendarFileError(f"{source} line {line}: {exc}") from None
+            if decision.at in lines:
+                raise CalendarFileError(
+                    f"{source} line {line}: duplicate decision at {decision.at.isoformat()} "
+                    f"(first on line {lines[decision.at]})"
+                )
+            lines[decision.at] = line
+            decisions.append(decision)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: not this CSV
+        raise CalendarFileError(f"{source} line {reader.line_num}: not CSV: {exc}") from None
     decisions.sort(key=lambda d: d.at)
-    for a, b in itertools.pairwise(decisions):
-        if a.at == b.at:
-            raise CalendarFileError(f"{source}: duplicate decision at {a.at.isoformat()}")
     return FomcCalendar(tuple(decisions))
 
 
 def _parse_row(row: dict[str, str | None], zone: ZoneInfo) -> FomcDecision:
-    day = date.fromisoformat((row.get("date") or "").strip())
+    day = _day(row, "date")
     time_raw = (row.get("time_et") or "").strip()
-    at_time = time.fromisoformat(time_raw) if time_raw else DEFAULT_DECISION_TIME
+    try:
+        at_time = time.fromisoformat(time_raw) if time_raw else DEFAULT_DECISION_TIME
+    except ValueError:
+        raise ValueError(f"time_et {time_raw!r} is not HH:MM") from None
     local = datetime.combine(day, at_time, tzinfo=zone)
     kind = (row.get("type") or "").strip()
     if kind not in ("scheduled", "unscheduled"):
@@ -137,20 +149,51 @@ def _parse_row(row: dict[str, str | None], zone: ZoneInfo) -> FomcDecision:
         raise ValueError(f"decision must be hike, cut or hold, not {decision!r}")
     bps_raw = (row.get("change_bps") or "").strip()
     upper_raw = (row.get("target_upper_after") or "").strip()
+    try:
+        change_bps = int(bps_raw) if bps_raw else None
+    except ValueError:
+        raise ValueError(f"change_bps {bps_raw!r} is not a whole number") from None
+    upper = _percent(upper_raw, "target_upper_after") if upper_raw else None
     return FomcDecision(
         at=local.astimezone(UTC),
-        meeting_start=date.fromisoformat((row.get("meeting_start") or "").strip()),
+        meeting_start=_day(row, "meeting_start"),
         scheduled=kind == "scheduled",
         decision=decision,
-        change_bps=int(bps_raw) if bps_raw else None,
-        target_upper_after=float(upper_raw) if upper_raw else None,
+        change_bps=change_bps,
+        target_upper_after=upper,
     )
 
 
+def _day(row: dict[str, str | None], column: str) -> date:
+    raw = (row.get(column) or "").strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{column} {raw!r} is not a valid YYYY-MM-DD date") from None
+
+
+def _percent(raw: str, column: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"{column} {raw!r} is not a number (percent)")
+    return value
+
+
 def load_fomc_calendar(path: str | Path | None = None) -> FomcCalendar:
-    """Load the calendar from `path`, or the copy shipped in `bot/data` when None."""
+    """Load the calendar from `path`, or the copy shipped in `bot/data` when None. Every
+    problem with the file - unreadable, binary, not UTF-8, malformed - is a CalendarFileError
+    naming the file (and the line, when there is one)."""
     target = Path(path) if path is not None else shipped_path("fomc_decisions.csv")
-    return parse_fomc_calendar(target.read_text(encoding="utf-8"), source=str(target))
+    try:
+        text = read_utf8(target)
+    except UnreadableText as exc:
+        raise CalendarFileError(f"FOMC calendar {exc}") from None
+    except OSError as exc:
+        raise CalendarFileError(f"FOMC calendar {target}: {exc.strerror or exc}") from None
+    return parse_fomc_calendar(text, source=f"FOMC calendar {target}")
 
 
 def _new_york() -> ZoneInfo:

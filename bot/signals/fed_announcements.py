@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from bot.signals.shipped_data import shipped_path
+from bot.signals.text_file import UnreadableText, read_utf8
 
 
 class BalanceSheet(StrEnum):
@@ -85,16 +86,21 @@ def parse_announcements(text: str, source: str = "<text>") -> tuple[FedAnnouncem
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     rows: list[FedAnnouncement] = []
     header_seen = False
-    for line_no, row in enumerate(reader, start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if not header_seen:
-            if tuple(cell.strip() for cell in row) != ANNOUNCEMENT_COLUMNS:
-                expected = ",".join(ANNOUNCEMENT_COLUMNS)
-                raise AnnouncementFileError(f"{source} line {line_no}: header must be {expected}")
-            header_seen = True
-            continue
-        rows.append(_parse_row(row, source, line_no))
+    try:
+        for line_no, row in enumerate(reader, start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if not header_seen:
+                if tuple(cell.strip() for cell in row) != ANNOUNCEMENT_COLUMNS:
+                    expected = ",".join(ANNOUNCEMENT_COLUMNS)
+                    raise AnnouncementFileError(
+                        f"{source} line {line_no}: header must be {expected}"
+                    )
+                header_seen = True
+                continue
+            rows.append(_parse_row(row, source, line_no))
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise AnnouncementFileError(f"{source} line {reader.line_num}: not CSV: {exc}") from None
     return tuple(sorted(rows, key=lambda a: (a.effective, a.announced)))
 
 
@@ -128,4 +134,8 @@ def _parse_row(row: list[str], source: str, line_no: int) -> FedAnnouncement:
 def load_announcements(path: str | Path | None = None) -> tuple[FedAnnouncement, ...]:
     """Load announcements from `path`, or the copy shipped in `bot/data` when None."""
     target = Path(path) if path is not None else shipped_path("fed_announcements.csv")
-    return parse_announcements(target.read_text(encoding="utf-8"), source=str(target))
+    try:
+        text = read_utf8(target)
+    except UnreadableText as exc:
+        raise AnnouncementFileError(str(exc)) from None
+    return parse_announcements(text, source=str(target))

@@ -17,6 +17,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+
+from bot.signals.text_file import UnreadableText, read_utf8
 
 DATE_HEADERS = frozenset({"date", "observation_date"})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -152,17 +155,21 @@ def parse_fred_csv(text: str, series_id: str | None = None, source: str = "<text
     """
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     builder: _SeriesBuilder | None = None
-    for line_no, row in enumerate(rows, start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if builder is None:
-            builder = _start_from_header(row, series_id, source, line_no)
-            continue
-        if len(row) != 2:
-            problem = f"expected 2 columns (date,value), found {len(row)}"
-            raise FredParseError(source, builder.series_id, line_no, problem)
-        day = _parse_date(row[0], source, builder.series_id, line_no)
-        builder.add(day, _parse_value(row[1], source, builder.series_id, line_no), line_no)
+    try:
+        for line_no, row in enumerate(rows, start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if builder is None:
+                builder = _start_from_header(row, series_id, source, line_no)
+                continue
+            if len(row) != 2:
+                problem = f"expected 2 columns (date,value), found {len(row)}"
+                raise FredParseError(source, builder.series_id, line_no, problem)
+            day = _parse_date(row[0], source, builder.series_id, line_no)
+            builder.add(day, _parse_value(row[1], source, builder.series_id, line_no), line_no)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: not a FRED CSV
+        where = builder.series_id if builder else series_id
+        raise FredParseError(source, where, rows.line_num, f"not CSV: {exc}") from None
     if builder is None:
         raise FredParseError(source, series_id, None, "no header: the file is empty")
     return builder.build()
@@ -205,6 +212,10 @@ def parse_fred_api_json(text: str, series_id: str, source: str = "<json>") -> Fr
 
 
 def load_fred_csv(path: str, series_id: str | None = None) -> FredSeries:
-    """Read and parse a FRED CSV file; errors name the file."""
-    with open(path, encoding="utf-8") as handle:
-        return parse_fred_csv(handle.read(), series_id, source=str(path))
+    """Read and parse a FRED CSV file; errors name the file. A binary or non-UTF-8 file is a
+    FredParseError; OSError when the file cannot be read at all."""
+    try:
+        text = read_utf8(Path(path))
+    except UnreadableText as exc:
+        raise FredParseError(str(path), series_id, exc.line, exc.problem) from None
+    return parse_fred_csv(text, series_id, source=str(path))

@@ -1,14 +1,20 @@
-"""Engine creation (SQLite WAL + foreign keys, or any SQLAlchemy URL) and schema versioning.
+"""Engine creation (SQLite WAL + foreign keys, or any SQLAlchemy URL), schema versioning and
+the checks every open runs.
 
-Migrations are numbered steps in `MIGRATIONS`; each runs in its own transaction together with the
-row that records it, so a crash mid-migration leaves the previous version intact.
+Migrations are numbered steps in `MIGRATIONS`. The pending ones run in one transaction together
+with the rows that record them, under a lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a
+transaction-scoped advisory lock) and after re-reading the version inside it: two processes
+opening a new database at once migrate it once, and a crash leaves the previous version intact.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,21 +31,28 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+)
 from sqlmodel import SQLModel
 
 from bot.state import models
+from bot.state.errors import RESTORE_ADVICE, StoreError
+from bot.state.identity import advisory_key, is_blank, is_sqlite, server_database, sqlite_file
+from bot.state.integrity import check_amounts, check_file, check_schema, schema_of
 from bot.state.plans_repo import create_strategy_tables
 from exchanges.paper.store import PAPER_TABLES, upgrade_paper_tables
 
 # Where versions before 7 kept the equity series (kv rows): read once by the v7 migration.
 LEGACY_SERIES_KEY = "equity.series"
 LEGACY_CURRENT_KEY = "equity.current"
-
-
-class StoreError(Exception):
-    """The database cannot be used; the message says why and what to do."""
+# How long a connection waits for another writer (a migration, a job) before "database is locked".
+BUSY_TIMEOUT_MS = 30_000
 
 
 def _v1_initial(conn: Connection) -> None:
@@ -143,31 +156,36 @@ def schema_head() -> int:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # First, so that switching a new file to WAL waits for a concurrent opener too. Long enough
+    # for a migration on a loaded 2-core VPS: a reader waiting beats "database is locked".
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     # WAL + NORMAL is durable across process crashes; only an OS crash may lose the last commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; for SQLite, create the parent directory and turn on WAL + foreign keys."""
+def parse_url(url: str) -> URL:
     try:
-        parsed = make_url(url)
+        return make_url(url)
     except ArgumentError:
         raise StoreError(
             f"QTBOT_DATABASE_URL={url!r} is not a SQLAlchemy URL "
             "(e.g. sqlite:///data/qtbot.sqlite or postgresql+psycopg://user:pw@host/db)"
         ) from None
-    if parsed.get_backend_name() != "sqlite":
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine; for SQLite, create the parent directory and turn on WAL + foreign keys."""
+    parsed = parse_url(url)
+    if not is_sqlite(parsed):
         try:
             return create_engine(url, pool_pre_ping=True)
         except Exception as exc:  # missing driver, bad options
             raise StoreError(f"cannot use database {parsed!r}: {exc}") from None
-    database = parsed.database
-    if database and database != ":memory:":
-        path = Path(database)
+    path = sqlite_file(parsed)
+    if path is not None:
         try:
             # The store holds positions and order history: owner-only from the start.
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -176,12 +194,14 @@ def make_engine(url: str) -> Engine:
                 f"cannot create the data directory {path.parent}: {exc.strerror}; "
                 "set QTBOT_DATA_DIR to a writable directory"
             ) from None
-        if path.exists() and path.is_dir():
+        if path.is_dir():
             raise StoreError(f"database path {path} is a directory, not a file")
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
-    if database and database != ":memory:" and not Path(database).exists():
-        _create_private(Path(database))
+    if path is not None and not path.exists():
+        _create_private(path)
     return engine
 
 
@@ -204,49 +224,145 @@ def _current_version(conn: Connection) -> int | None:
     return int(row) if row is not None else None
 
 
+def _refuse_newer(current: int | None, head: int) -> None:
+    if current is not None and current > head:
+        raise StoreError(
+            f"the database is at schema version {current} but this qtbot knows only up to "
+            f"{head}: upgrade qtbot or use another database"
+        )
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    """One transaction that only one process at a time can be in while migrating."""
+    if is_sqlite(engine.url):
+        # pysqlite would open a deferred transaction (and skip it for DDL); take the write lock
+        # up front instead, so the version read inside cannot be stale.
+        with engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                # SQLite may have rolled back already (a full disk): keep the first error.
+                with contextlib.suppress(DBAPIError):
+                    conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        return
+    with engine.begin() as conn:
+        if engine.url.get_backend_name() == "postgresql":
+            key = advisory_key("migrate", server_database(engine.url))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        yield conn
+
+
+def _read_version(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        return _current_version(conn)
+
+
 def migrate(engine: Engine) -> int:
     """Bring the schema to the newest version; refuse databases from a newer qtbot."""
     head = schema_head()
     try:
-        with engine.begin() as conn:
-            current = _current_version(conn)
-            if current is None:
-                models.SchemaVersion.__table__.create(conn)  # type: ignore[attr-defined]
-                current = 0
-        if current > head:
-            raise StoreError(
-                f"the database is at schema version {current} but this qtbot knows only up to "
-                f"{head}: upgrade qtbot or use another database"
-            )
-        for version, note, step in all_migrations():
-            if version <= current:
-                continue
-            with engine.begin() as conn:
-                step(conn)
-                conn.execute(
-                    models.SchemaVersion.__table__.insert().values(  # type: ignore[attr-defined]
-                        version=version, applied_at=datetime.now(UTC), note=note
-                    )
-                )
-            current = version
+        current = _read_version(engine)
+        _refuse_newer(current, head)
+        if current == head:  # the common case: no lock, no write
+            return head
+        try:
+            with _schema_lock(engine) as conn:
+                _apply_pending(conn, head)
+        except IntegrityError:
+            # Backends without a migration lock: someone else recorded the same step first.
+            if _read_version(engine) != head:
+                raise
     except StoreError:
         raise
     except (DatabaseError, OperationalError) as exc:
-        reason = str(exc.orig) if exc.orig else str(exc)
-        raise StoreError(f"cannot open the database {engine.url!r}: {reason}") from None
-    return current
+        raise StoreError(f"cannot open the database {engine.url!r}: {_reason(exc)}") from None
+    return head
+
+
+def _apply_pending(conn: Connection, head: int) -> None:
+    # Read again under the lock: another process may have migrated since the first look.
+    current = _current_version(conn)
+    _refuse_newer(current, head)
+    if current is None:
+        models.SchemaVersion.__table__.create(conn)  # type: ignore[attr-defined]
+        current = 0
+    for version, note, step in all_migrations():
+        if version <= current:
+            continue
+        step(conn)
+        conn.execute(
+            models.SchemaVersion.__table__.insert().values(  # type: ignore[attr-defined]
+                version=version, applied_at=datetime.now(UTC), note=note
+            )
+        )
+
+
+def _reason(exc: DatabaseError | OperationalError) -> str:
+    reason = str(exc.orig) if exc.orig else str(exc)
+    if "malformed" in reason or "not a database" in reason:
+        return f"{reason}; {RESTORE_ADVICE}"
+    return reason
+
+
+@functools.cache
+def head_schema() -> dict[str, frozenset[str]]:
+    """The tables and columns a new database has at the schema head, read back from an
+    in-memory database the migrations just built (exactly what `check_schema` compares)."""
+    engine = create_engine("sqlite://")
+    try:
+        migrate(engine)
+        return schema_of(engine)
+    finally:
+        engine.dispose()
+
+
+def _checked(engine: Engine, migrate_it: bool) -> Engine:
+    """`engine` after the quick check, migrations (if asked) and the schema and amount checks;
+    disposed and StoreError if any fails."""
+    try:
+        check_file(engine)
+        version = migrate(engine) if migrate_it else _read_version(engine)
+        _refuse_newer(version, schema_head())
+        if version is None or version != schema_head():
+            raise StoreError(
+                f"the database is at schema version {version or 0} and this qtbot needs "
+                f"{schema_head()}: start `qtbot run` (it upgrades the schema) and try again"
+            )
+        expected = head_schema()
+        check_schema(engine, expected, version)
+        check_amounts(engine, expected)
+    except StoreError:
+        engine.dispose()
+        raise
+    except (DatabaseError, OperationalError) as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the database {engine.url!r}: {_reason(exc)}") from None
+    return engine
 
 
 def open_store(url: str) -> Engine:
-    """Engine with the schema at head; raises StoreError with a clear message otherwise."""
-    engine = make_engine(url)
-    migrate(engine)
-    return engine
+    """Engine with the schema at head, checked; raises StoreError with a clear message
+    otherwise. Creates and migrates the database as needed."""
+    return _checked(make_engine(url), migrate_it=True)
+
+
+def open_store_if_present(url: str) -> Engine | None:
+    """For commands that only read: None while there is no database yet (a missing or blank
+    SQLite file, which a starting daemon may be creating this instant); never creates or
+    migrates one. An existing database is checked as `open_store` checks it."""
+    if is_blank(parse_url(url)):
+        return None
+    return _checked(make_engine(url), migrate_it=False)
 
 
 def integrity_ok(engine: Engine) -> bool:
     """SQLite's own integrity check (other backends: assumed fine)."""
-    if engine.url.get_backend_name() != "sqlite":
+    if not is_sqlite(engine.url):
         return True
     with engine.connect() as conn:
         return conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"

@@ -18,14 +18,15 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord
-from bot.state.db import StoreError
 from bot.state.equity_series import DEFAULT_MAX_POINTS, DEFAULT_SPACING, EquityPoint, append_point
+from bot.state.errors import StoreError
 from bot.state.models import (
     FillRow,
     Heartbeat,
     JournalEntry,
     OrderIntentRow,
     PositionMarksRow,
+    row_decimal,
     stored_utc,
 )
 from bot.state.orders_repo import (
@@ -269,7 +270,7 @@ class MemoryOrderRepo:
         if not reported:
             return True
         rows = [
-            (r.client_order_id, r.amount)
+            (r.client_order_id, row_decimal(r, "amount"))
             for r in self._fills.values()
             if r.client_order_id in reported
         ]

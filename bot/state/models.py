@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Column, DateTime, TypeDecorator
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Field, SQLModel
+
+from bot.state.errors import damaged_value
+
+# Column.info key marking Decimal-as-text columns; `bot.state.integrity` checks every value in
+# them when the store opens. A plain string, so tables outside bot/ can carry it too.
+DECIMAL_TEXT = "decimal_text"
 
 
 def stored_utc(value: datetime) -> datetime:
@@ -33,9 +40,48 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def decimal_or_none(text: str | None) -> Decimal | None:
-    """Decimal columns are stored as text so every backend round-trips them exactly."""
-    return None if text is None else Decimal(text)
+def decimal_info() -> dict[str, Any]:
+    """`sa_column_kwargs` of a Decimal column stored as text (exact on every backend)."""
+    return {"info": {DECIMAL_TEXT: True}}
+
+
+def _finite(value: object) -> Decimal | None:
+    """`value` as a finite Decimal, or None when it is not one (text, NaN, infinity, NULL)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def stored_decimal(value: object, table: str, key: str, column: str) -> Decimal:
+    """A stored amount as a Decimal; a damaged one is reported by table, key and column
+    instead of surfacing as a traceback wherever it is first used."""
+    number = _finite(value)
+    if number is None:
+        raise damaged_value(table, key, column, value)
+    return number
+
+
+def row_key(row: SQLModel) -> str:
+    """The row's primary key as `name='value'` pairs, for error messages."""
+    mapper = sa_inspect(row).mapper
+    return ", ".join(f"{c.name}={getattr(row, c.key)!r}" for c in mapper.primary_key)
+
+
+def row_decimal(row: SQLModel, column: str) -> Decimal:
+    value = getattr(row, column)
+    number = _finite(value)
+    if number is None:
+        table = sa_inspect(row).mapper.local_table.description
+        raise damaged_value(table, row_key(row), column, value)
+    return number
+
+
+def row_decimal_or_none(row: SQLModel, column: str) -> Decimal | None:
+    return None if getattr(row, column) is None else row_decimal(row, column)
 
 
 def text_or_none(value: Decimal | None) -> str | None:
@@ -100,8 +146,8 @@ class EquityPointRow(SQLModel, table=True):
     __tablename__ = "equity_point"
 
     at: datetime = Field(sa_column=_utc_column(primary_key=True))
-    equity: str
-    cash: str | None = None
+    equity: str = Field(sa_column_kwargs=decimal_info())
+    cash: str | None = Field(default=None, sa_column_kwargs=decimal_info())
 
 
 class OrderIntentRow(SQLModel, table=True):
@@ -121,20 +167,21 @@ class OrderIntentRow(SQLModel, table=True):
     symbol: str = Field(index=True)
     side: str
     type: str
-    amount: str
-    price: str | None = None
+    amount: str = Field(sa_column_kwargs=decimal_info())
+    price: str | None = Field(default=None, sa_column_kwargs=decimal_info())
     tier: int | None = None
     reason: str = ""
     status: str = Field(index=True)
     exchange_order_id: str | None = None
-    filled: str = "0"
-    average: str | None = None
-    fee: str = "0"
+    filled: str = Field(default="0", sa_column_kwargs=decimal_info())
+    average: str | None = Field(default=None, sa_column_kwargs=decimal_info())
+    fee: str = Field(default="0", sa_column_kwargs=decimal_info())
     attempts: int = 0
     last_error: str | None = None
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
-    trigger_price: str | None = None  # stop orders resting on the venue (schema v6)
+    # Stop orders resting on the venue (schema v6).
+    trigger_price: str | None = Field(default=None, sa_column_kwargs=decimal_info())
 
 
 class FillRow(SQLModel, table=True):
@@ -147,9 +194,9 @@ class FillRow(SQLModel, table=True):
     client_order_id: str | None = Field(default=None, index=True)
     exchange_order_id: str | None = None
     side: str
-    amount: str
-    price: str
-    fee: str
+    amount: str = Field(sa_column_kwargs=decimal_info())
+    price: str = Field(sa_column_kwargs=decimal_info())
+    fee: str = Field(sa_column_kwargs=decimal_info())
     fee_asset: str
     is_maker: bool = False
     tier: int | None = None
@@ -165,8 +212,8 @@ class PositionMarksRow(SQLModel, table=True):
 
     symbol: str = Field(primary_key=True)
     cycle_id: str
-    high_water_mark: str
-    trailing_stop: str | None = None
+    high_water_mark: str = Field(sa_column_kwargs=decimal_info())
+    trailing_stop: str | None = Field(default=None, sa_column_kwargs=decimal_info())
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 

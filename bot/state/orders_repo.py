@@ -21,7 +21,9 @@ from bot.state.models import (
     JournalEntry,
     OrderIntentRow,
     PositionMarksRow,
-    decimal_or_none,
+    row_decimal,
+    row_decimal_or_none,
+    stored_decimal,
     text_or_none,
 )
 from exchanges.base import Fill, Order, OrderType, Side
@@ -37,20 +39,20 @@ def order_record(row: OrderIntentRow) -> OrderRecord:
         symbol=row.symbol,
         side=Side(row.side),
         type=OrderType(row.type),
-        amount=Decimal(row.amount),
-        price=decimal_or_none(row.price),
+        amount=row_decimal(row, "amount"),
+        price=row_decimal_or_none(row, "price"),
         tier=row.tier,
         reason=row.reason,
         status=IntentStatus(row.status),
         exchange_order_id=row.exchange_order_id,
-        filled=Decimal(row.filled),
-        average=decimal_or_none(row.average),
-        fee=Decimal(row.fee),
+        filled=row_decimal(row, "filled"),
+        average=row_decimal_or_none(row, "average"),
+        fee=row_decimal(row, "fee"),
         attempts=row.attempts,
         last_error=row.last_error,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        trigger_price=decimal_or_none(row.trigger_price),
+        trigger_price=row_decimal_or_none(row, "trigger_price"),
     )
 
 
@@ -187,11 +189,17 @@ class OrderRepo:
             return True
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(FillRow.client_order_id, FillRow.amount).where(
-                    col(FillRow.client_order_id).in_(list(reported))
-                )
+                select(
+                    FillRow.trade_id, FillRow.symbol, FillRow.client_order_id, FillRow.amount
+                ).where(col(FillRow.client_order_id).in_(list(reported)))
             ).all()
-        return covers(reported, [(cid, amount) for cid, amount in rows])
+        return covers(
+            reported,
+            [
+                (cid, stored_decimal(amount, "fill", f"trade_id={tid!r}, symbol={sym!r}", "amount"))
+                for tid, sym, cid, amount in rows
+            ],
+        )
 
     def fill_count(self) -> int:
         with Session(self.engine) as session:
@@ -229,7 +237,7 @@ def position_fill(row: FillRow) -> PositionFill:
     Venues that charge a buy's fee in the base asset deliver less than the traded amount; the
     position must hold what the account holds, or its exits would oversell.
     """
-    amount, price, fee = Decimal(row.amount), Decimal(row.price), Decimal(row.fee)
+    amount, price, fee = (row_decimal(row, c) for c in ("amount", "price", "fee"))
     base = row.symbol.partition("/")[0]
     if row.fee_asset == base:
         if row.side == "buy":
@@ -293,7 +301,7 @@ def apply_update(
     memory too, not only in a rolled-back transaction."""
     new_status = transition(IntentStatus(row.status), status).value
     # Filled amounts only grow: a stale venue report must not shrink them.
-    filled = None if order is None else str(max(Decimal(row.filled), order.filled))
+    filled = None if order is None else str(max(row_decimal(row, "filled"), order.filled))
     row.status = new_status
     if order is not None and filled is not None:
         row.exchange_order_id = order.exchange_order_id or row.exchange_order_id
@@ -339,12 +347,14 @@ def fill_row(fill: Fill, intent: OrderIntentRow | None, now: datetime) -> FillRo
     )
 
 
-def covers(reported: dict[str, Decimal], recorded_rows: Iterable[tuple[str | None, str]]) -> bool:
+def covers(
+    reported: dict[str, Decimal], recorded_rows: Iterable[tuple[str | None, Decimal]]
+) -> bool:
     """Whether the recorded fill amounts reach what the venue reported for each order."""
     recorded: dict[str, Decimal] = {}
     for client_order_id, amount in recorded_rows:
         if client_order_id is not None:
-            recorded[client_order_id] = recorded.get(client_order_id, Decimal(0)) + Decimal(amount)
+            recorded[client_order_id] = recorded.get(client_order_id, Decimal(0)) + amount
     return all(recorded.get(cid, Decimal(0)) >= filled for cid, filled in reported.items())
 
 
@@ -356,7 +366,9 @@ def venue_order(row: FillRow) -> tuple[datetime, int, str]:
 
 def position_marks(row: PositionMarksRow) -> PositionMarks:
     return PositionMarks(
-        row.cycle_id, Decimal(row.high_water_mark), decimal_or_none(row.trailing_stop)
+        row.cycle_id,
+        row_decimal(row, "high_water_mark"),
+        row_decimal_or_none(row, "trailing_stop"),
     )
 
 

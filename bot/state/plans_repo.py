@@ -11,13 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import fields, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from bot.state.models import UTCDateTime, decimal_or_none, stored_utc, text_or_none
+from bot.state.models import (
+    UTCDateTime,
+    decimal_info,
+    row_decimal,
+    row_decimal_or_none,
+    stored_utc,
+    text_or_none,
+)
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus
 from exchanges.base import OrderType
 
@@ -39,16 +45,16 @@ class StrategyPlanRow(SQLModel, table=True):
     cycle: int
     kind: str
     status: str = Field(index=True)
-    budget: str
+    budget: str = Field(sa_column_kwargs=decimal_info())
     order_type: str
     created_at: datetime = _utc(nullable=False, index=True)
-    start_price: str | None = None
+    start_price: str | None = Field(default=None, sa_column_kwargs=decimal_info())
     start_reason: str = ""
     completed_at: datetime | None = _utc(nullable=True)
     closed_at: datetime | None = _utc(nullable=True)
     close_reason: str | None = None
     position_cycle_id: str | None = None
-    realized_pnl: str | None = None
+    realized_pnl: str | None = Field(default=None, sa_column_kwargs=decimal_info())
     last_flush_at: datetime | None = _utc(nullable=True)
 
 
@@ -59,8 +65,8 @@ class StrategyTrancheRow(SQLModel, table=True):
 
     plan_id: str = Field(primary_key=True, foreign_key="strategy_plan.plan_id")
     number: int = Field(primary_key=True)
-    quote_amount: str
-    offset: str
+    quote_amount: str = Field(sa_column_kwargs=decimal_info())
+    offset: str = Field(sa_column_kwargs=decimal_info())
     planned_at: datetime = _utc(nullable=False)
     scheduled_at: datetime = _utc(nullable=False)
     status: str = Field(index=True)
@@ -72,9 +78,9 @@ class StrategyTrancheRow(SQLModel, table=True):
     hold_gate: str | None = None
     hold_reason: str | None = None
     pulled_forward: bool = False
-    filled_base: str = "0"
-    filled_quote: str = "0"
-    fees: str = "0"
+    filled_base: str = Field(default="0", sa_column_kwargs=decimal_info())
+    filled_quote: str = Field(default="0", sa_column_kwargs=decimal_info())
+    fees: str = Field(default="0", sa_column_kwargs=decimal_info())
     done_at: datetime | None = _utc(nullable=True)
     note: str | None = None
 
@@ -97,16 +103,16 @@ def _plan(row: StrategyPlanRow) -> Plan:
         cycle=row.cycle,
         kind=row.kind,
         status=PlanStatus(row.status),
-        budget=Decimal(row.budget),
+        budget=row_decimal(row, "budget"),
         order_type=OrderType(row.order_type),
         created_at=row.created_at,
-        start_price=decimal_or_none(row.start_price),
+        start_price=row_decimal_or_none(row, "start_price"),
         start_reason=row.start_reason,
         completed_at=row.completed_at,
         closed_at=row.closed_at,
         close_reason=row.close_reason,
         position_cycle_id=row.position_cycle_id,
-        realized_pnl=decimal_or_none(row.realized_pnl),
+        realized_pnl=row_decimal_or_none(row, "realized_pnl"),
         last_flush_at=row.last_flush_at,
     )
 
@@ -136,8 +142,8 @@ def _tranche(row: StrategyTrancheRow) -> Tranche:
     return Tranche(
         plan_id=row.plan_id,
         number=row.number,
-        quote_amount=Decimal(row.quote_amount),
-        offset=Decimal(row.offset),
+        quote_amount=row_decimal(row, "quote_amount"),
+        offset=row_decimal(row, "offset"),
         planned_at=row.planned_at,
         scheduled_at=row.scheduled_at,
         status=TrancheStatus(row.status),
@@ -149,9 +155,9 @@ def _tranche(row: StrategyTrancheRow) -> Tranche:
         hold_gate=row.hold_gate,
         hold_reason=row.hold_reason,
         pulled_forward=row.pulled_forward,
-        filled_base=Decimal(row.filled_base),
-        filled_quote=Decimal(row.filled_quote),
-        fees=Decimal(row.fees),
+        filled_base=row_decimal(row, "filled_base"),
+        filled_quote=row_decimal(row, "filled_quote"),
+        fees=row_decimal(row, "fees"),
         done_at=row.done_at,
         note=row.note,
     )

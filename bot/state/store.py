@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Engine, Row, bindparam
 from sqlmodel import Session, col, select
 
-from bot.state.db import integrity_ok, open_store
+from bot.state.db import integrity_ok, open_store, open_store_if_present
 from bot.state.equity_series import (
     DEFAULT_MAX_POINTS,
     DEFAULT_SPACING,
@@ -23,7 +23,7 @@ from bot.state.models import (
     Heartbeat,
     JournalEntry,
     KeyValue,
-    decimal_or_none,
+    stored_decimal,
     text_or_none,
 )
 from bot.state.orders_repo import OrderRepo
@@ -71,7 +71,14 @@ class Store:
 
     @classmethod
     def open(cls, url: str) -> Store:
+        """The store at `url`, created and migrated as needed; StoreError when unusable."""
         return cls(open_store(url))
+
+    @classmethod
+    def open_if_present(cls, url: str) -> Store | None:
+        """For readers: None while there is no database yet; never creates or migrates one."""
+        engine = open_store_if_present(url)
+        return None if engine is None else cls(engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -170,21 +177,14 @@ class Store:
         if end is not None:
             query = query.where(_EQUITY_TABLE.c.at < end)
         with self.engine.connect() as conn:
-            return [
-                EquityPoint(row.at, Decimal(row.equity), decimal_or_none(row.cash))
-                for row in conn.execute(query)
-            ]
+            return [_equity_point(row) for row in conn.execute(query)]
 
     def current_equity(self) -> EquityPoint | None:
         """The newest point: the account as the risk job last valued it."""
         query = select(_EQUITY_TABLE).order_by(_EQUITY_TABLE.c.at.desc()).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        return (
-            None
-            if row is None
-            else EquityPoint(row.at, Decimal(row.equity), decimal_or_none(row.cash))
-        )
+        return None if row is None else _equity_point(row)
 
     # --- key/value -----------------------------------------------------------------------------
 
@@ -206,18 +206,27 @@ class Store:
 
     def set_risk_off(self, on: bool, at: datetime, reason: str) -> None:
         """The manual switch; resuming also restarts the drawdown peak (a deliberate reset)."""
+        value = "true" if on else "false"
         with Session(self.engine) as session:
-            row = session.get(KeyValue, RISK_OFF_KEY) or KeyValue(
-                key=RISK_OFF_KEY, value="", updated_at=at
-            )
-            row.value, row.updated_at = ("true" if on else "false"), at
-            session.add(row)
+            # Write first, read never: the UPDATE takes SQLite's write lock, so a `pause` and a
+            # `resume` racing on a new database cannot both find no row and both insert one.
+            conn = session.connection()
+            updated = conn.execute(_KV_UPDATE, {"k": RISK_OFF_KEY, "v": value, "at": at})
+            if updated.rowcount == 0:
+                conn.execute(
+                    _KV_TABLE.insert().values(key=RISK_OFF_KEY, value=value, updated_at=at)
+                )
             if not on:
-                marks = session.get(KeyValue, EQUITY_MARKS_KEY)
-                if marks is not None:
-                    session.delete(marks)
+                conn.execute(_KV_TABLE.delete().where(_KV_TABLE.c.key == EQUITY_MARKS_KEY))
             session.add(risk_switch_entry(on, at, reason))
             session.commit()
+
+
+def _equity_point(row: Row[Any]) -> EquityPoint:
+    key = f"at={row.at.isoformat()!r}"
+    equity = stored_decimal(row.equity, "equity_point", key, "equity")
+    cash = None if row.cash is None else stored_decimal(row.cash, "equity_point", key, "cash")
+    return EquityPoint(row.at, equity, cash)
 
 
 # --- row logic shared with the in-memory store (bot.state.memory) ----------------------------

@@ -21,6 +21,10 @@ tests/unit/exchanges/test_ccxt_errors.py):
 - Amounts are truncated to the lot step and prices rounded to the tick (the market's
   precision), then min amount / min notional are checked before anything is sent; a market
   order's notional is checked at the current best ask (buy) or bid (sell).
+- A row of a list reply (trades, open orders) that cannot be read (`exchanges.ccxt.parse`) is
+  skipped and returned in `VenueRows.skipped`, logged here; the other rows still count. A
+  single order that cannot be read raises `MalformedReply` (retryable): "no such order" would
+  invite a resend.
 
 Venue differences (client id field and charset, lookup by client id, testnet method, password,
 how stops are sent, found, canceled and replaced) come from `exchanges.venues`; nothing here
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -44,17 +49,19 @@ import structlog
 from exchanges.base import (
     Balance,
     Fill,
+    MalformedRow,
     Market,
     Order,
     OrderBook,
     OrderRequest,
     Ticker,
+    VenueRows,
 )
 from exchanges.ccxt.client import build_client
 from exchanges.ccxt.errors import Action, install_response_hooks
 from exchanges.ccxt.parse import (
-    dec,
     fees_in_quote,
+    number,
     order_fees,
     to_balances,
     to_fill,
@@ -66,6 +73,7 @@ from exchanges.ccxt.stops import CcxtStops
 from exchanges.errors import (
     ExchangeConfigError,
     ExchangeError,
+    MalformedReply,
     OrderNotFound,
     OrderRejected,
 )
@@ -223,8 +231,9 @@ class CcxtExchange:
             return None
         return await self._order_from(raw, client_order_id, market)
 
-    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
-        """Open orders, stops included (waiting for their trigger or working)."""
+    async def fetch_open_orders(self, symbol: str | None = None) -> VenueRows[Order]:
+        """Open orders, stops included (waiting for their trigger or working); unreadable rows
+        are in `skipped`."""
         session = self._session
         markets = await session.markets()
         rows: list[RawOrder] = await session.read(
@@ -236,36 +245,67 @@ class CcxtExchange:
                 *rows,
                 *(r for r in await self._stops.open_rows(symbol) if str(r.get("id")) not in seen),
             ]
-        orders = []
+        orders: list[Order] = []
+        skipped: list[MalformedRow] = []
         for raw in rows:
             market = markets.get(raw.get("symbol", ""))
             if market is None:
                 continue
             cid = session.client_id_of(raw) or str(raw.get("id"))
-            orders.append(await self._order_from(raw, cid, market))
-        return orders
+            try:
+                orders.append(await self._order_from(raw, cid, market))
+            except MalformedReply as exc:
+                skipped.append(self._skip("order", market.symbol, raw.get("id"), None, exc))
+        return VenueRows(orders, skipped)
 
-    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> VenueRows[Fill]:
+        """Own fills, oldest first; each row is read on its own and an unreadable one is
+        skipped into `skipped` (its client id is not looked up)."""
         session = self._session
         market = await session.market(symbol)
         since_ms = None if since is None else int(since.timestamp() * 1000)
         rows = await session.read(
             "fetch_my_trades", lambda: session.client.fetch_my_trades(symbol, since_ms)
         )
-        now = session.clock()
-        fills = []
+        fills: list[Fill] = []
+        skipped: list[MalformedRow] = []
         for raw in rows:
-            cid = await self._client_id_of_trade(raw, symbol)
-            fill = to_fill(raw, client_order_id=cid, market=market, now=now)
+            try:
+                fill = to_fill(raw, client_order_id=None, market=market)
+            except MalformedReply as exc:
+                skipped.append(self._skip("trade", symbol, raw.get("id"), raw.get("order"), exc))
+                continue
             if since is None or fill.timestamp >= since:
-                fills.append(fill)
+                cid = await self._client_id_of_trade(raw, symbol)
+                fills.append(replace(fill, client_order_id=cid))
         fills.sort(key=lambda f: (f.timestamp, f.trade_id))
-        return fills
+        return VenueRows(fills, skipped)
 
     async def close(self) -> None:
         await self._session.client.close()
 
     # ---- helpers ---------------------------------------------------------------------------
+
+    def _skip(
+        self, kind: str, symbol: str, raw_id: Any, order_id: Any, exc: MalformedReply
+    ) -> MalformedRow:
+        row = MalformedRow(
+            kind=kind,
+            symbol=symbol,
+            raw_id=None if raw_id is None else str(raw_id),
+            order_id=None if order_id is None else str(order_id),
+            reason=exc.reason,
+        )
+        log.warning(
+            "ccxt_row_skipped",
+            venue=self.name,
+            kind=kind,
+            symbol=symbol,
+            raw_id=row.raw_id,
+            order_id=row.order_id,
+            reason=row.reason,
+        )
+        return row
 
     async def _order_from(self, raw: RawOrder, cid: str, market: Market) -> Order:
         """Parse a reply; a venue whose order replies carry no fee gets it from the trades; a
@@ -275,8 +315,8 @@ class CcxtExchange:
             if child is not None:
                 return child
         fee = None
-        filled = dec(raw.get("filled")) or 0
-        price_hint = dec(raw.get("average")) or dec(raw.get("price"))
+        filled = number(raw.get("filled")) or 0
+        price_hint = number(raw.get("average")) or number(raw.get("price"))
         known = fees_in_quote(order_fees(raw), market, price_hint)
         if filled > 0 and known is None and self.venue.trades_by_order_param and raw.get("id"):
             fee = await self._fee_from_trades(market, str(raw["id"]))
@@ -303,7 +343,7 @@ class CcxtExchange:
         )
         total: Decimal | None = None
         for t in rows:
-            part = fees_in_quote([t.get("fee")], market, dec(t.get("price")))
+            part = fees_in_quote([t.get("fee")], market, number(t.get("price")))
             if part is not None:
                 total = part if total is None else total + part
         return total

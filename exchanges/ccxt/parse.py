@@ -2,6 +2,12 @@
 
 ccxt hands numbers over as floats; they become Decimals through their shortest repr
 (`Decimal(str(x))`), which is exact for the venue's decimal strings ccxt parsed them from.
+
+A trade or order reply that cannot be read - an amount or price missing, unreadable, NaN,
+infinite or negative, a trade without id, side or timestamp, an unknown side - raises
+`MalformedReply` (an `ExchangeError`), never a bare ValueError, and is never filled in with
+zeros or the current time. The adapter decides per row what a refusal means (a list reply
+skips the row and reports it, a single order lookup fails).
 """
 
 from __future__ import annotations
@@ -53,10 +59,53 @@ def dec(value: Any) -> Decimal | None:
     return result
 
 
+def number(value: Any) -> Decimal | None:
+    """`value` as a finite Decimal; None when absent, unreadable, NaN or infinite."""
+    try:
+        result = dec(value)
+    except (ArithmeticError, ValueError, TypeError):  # decimal.InvalidOperation: not a number
+        return None
+    return result if result is not None and result.is_finite() else None
+
+
+def non_negative(row: Mapping[str, Any], key: str, what: str) -> Decimal | None:
+    """`row[key]` as a finite, non-negative Decimal; None when absent. Present but unreadable,
+    NaN, infinite or negative raises MalformedReply naming `what` (e.g. "trade 12")."""
+    raw = row.get(key)
+    if raw is None or raw == "":
+        return None
+    value = number(raw)
+    if value is None or value < 0:
+        raise MalformedReply(f"{what} has {key} {raw!r}")
+    return value
+
+
+def venue_time(ms: Any) -> datetime | None:
+    """Milliseconds since the epoch -> aware UTC; None when absent or not a possible time."""
+    value = number(ms)
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def from_ms(ms: Any, now: datetime) -> datetime:
+    """The venue's time, `now` when the reply has none; an unreadable one is MalformedReply."""
     if ms is None:
         return now
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+    when = venue_time(ms)
+    if when is None:
+        raise MalformedReply(f"reply with timestamp {ms!r}")
+    return when
+
+
+def side_of(value: Any) -> Side | None:
+    try:
+        return Side(str(value).lower())
+    except ValueError:
+        return None
 
 
 def _step(precision: Any, precision_mode: int) -> Decimal | None:
@@ -138,8 +187,11 @@ def fees_in_quote(
     """
     total: Decimal | None = None
     for fee in fees:
-        cost = dec((fee or {}).get("cost"))
+        raw_cost = (fee or {}).get("cost")
+        cost = number(raw_cost)
         if cost is None:
+            if raw_cost not in (None, ""):
+                log.warning("fee_unreadable", symbol=market.symbol, cost=str(raw_cost))
             continue
         currency = (fee or {}).get("currency")
         if currency in (None, market.quote):
@@ -177,7 +229,7 @@ def _matches(info: Mapping[str, Any], markers: Markers) -> bool | None:
 def stop_trigger(o: Mapping[str, Any]) -> Decimal | None:
     """The trigger price of a ccxt order dict, None for a plain order (ccxt reports 0 or None)."""
     for key in ("triggerPrice", "stopLossPrice", "stopPrice"):
-        value = dec(o.get(key))
+        value = number(o.get(key))
         if value:
             return value
     return None
@@ -209,17 +261,20 @@ def to_order(
     else:
         order_type = OrderType.MARKET if raw_type == "market" else OrderType.LIMIT
         trigger = None
-    side = Side(str(o.get("side") or (request.side if request else "")).lower())
-    amount = dec(o.get("amount"))
+    what = f"order reply for {client_order_id}"
+    side = side_of(o.get("side") or (request.side if request else ""))
+    if side is None:
+        raise MalformedReply(f"{what} has side {o.get('side')!r}")
+    amount = non_negative(o, "amount", what)
     if amount is None:
         amount = request.amount if request else Decimal(0)
-    filled = dec(o.get("filled")) or Decimal(0)
-    price = dec(o.get("price")) if order_type.has_limit_price else None
+    filled = non_negative(o, "filled", what) or Decimal(0)
+    price = non_negative(o, "price", what) if order_type.has_limit_price else None
     if not price and request is not None and order_type.has_limit_price:
         price = request.price
-    average = dec(o.get("average")) if filled > 0 else None
+    average = non_negative(o, "average", what) if filled > 0 else None
     if average is None and filled > 0:
-        cost = dec(o.get("cost"))
+        cost = number(o.get("cost"))
         if cost:
             average = cost / filled
     if fee is None:
@@ -256,24 +311,40 @@ def to_order(
     )
 
 
-def to_fill(
-    t: Mapping[str, Any], *, client_order_id: str | None, market: Market, now: datetime
-) -> Fill:
+def to_fill(t: Mapping[str, Any], *, client_order_id: str | None, market: Market) -> Fill:
+    """One trade row. Raises MalformedReply when the row lacks what a fill cannot be guessed
+    without: an id, a positive amount and price, a side, the venue's timestamp. A zero fill
+    stored under the venue's trade id would hide the real one for good; a fill stamped with
+    our clock could move the fill cursor past fills the venue has not reported yet."""
+    trade_id = t.get("id")
+    if trade_id is None or str(trade_id) == "":
+        raise MalformedReply(f"trade row of order {t.get('order')} without an id")
+    what = f"trade {trade_id}"
+    amount = non_negative(t, "amount", what)
+    price = non_negative(t, "price", what)
+    if not amount or not price:
+        missing = "amount" if not amount else "price"
+        raise MalformedReply(f"{what} without a positive {missing}")
+    side = side_of(t.get("side"))
+    if side is None:
+        raise MalformedReply(f"{what} has side {t.get('side')!r}")
+    timestamp = venue_time(t.get("timestamp"))
+    if timestamp is None:
+        raise MalformedReply(f"{what} without a readable timestamp ({t.get('timestamp')!r})")
     fee = t.get("fee") or {}
-    amount, price = dec(t.get("amount")), dec(t.get("price"))
-    if not amount or not price or amount <= 0 or price <= 0:
-        # A zero fill stored under the venue's trade id would hide the real one for good.
-        raise MalformedReply(f"trade {t.get('id')} reply without amount or price")
+    fee_cost = number(fee.get("cost"))
+    if fee_cost is None and fee.get("cost") not in (None, ""):
+        log.warning("fee_unreadable", symbol=market.symbol, trade_id=str(trade_id))
     return Fill(
-        trade_id=str(t["id"]),
+        trade_id=str(trade_id),
         client_order_id=client_order_id,
         exchange_order_id=None if t.get("order") is None else str(t["order"]),
         symbol=market.symbol,
-        side=Side(str(t["side"]).lower()),
+        side=side,
         amount=amount,
         price=price,
-        fee=dec(fee.get("cost")) or Decimal(0),
+        fee=fee_cost or Decimal(0),
         fee_asset=str(fee.get("currency") or market.quote),
-        timestamp=from_ms(t.get("timestamp"), now),
+        timestamp=timestamp,
         is_maker=t.get("takerOrMaker") == "maker",
     )

@@ -54,6 +54,7 @@ from exchanges.base import (
     OrderType,
     Side,
     Ticker,
+    VenueRows,
     format_decimal,
 )
 from exchanges.errors import (
@@ -154,11 +155,12 @@ class PaperExchange:
             return None
         return paper.order
 
-    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
-        return [p.order for p in self._store.open_orders(symbol)]
+    async def fetch_open_orders(self, symbol: str | None = None) -> VenueRows[Order]:
+        return VenueRows(p.order for p in self._store.open_orders(symbol))
 
-    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[Fill]:
-        return self._store.fills(symbol, since)
+    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> VenueRows[Fill]:
+        # The paper ledger writes every row itself: nothing is ever skipped.
+        return VenueRows(self._store.fills(symbol, since))
 
     async def close(self) -> None:
         await self._data.close()

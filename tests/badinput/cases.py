@@ -68,6 +68,7 @@ CURATED: dict[str, list[Curated]] = {
         Curated("usdt:10", "lowercase_asset"),
     ],
     "QTBOT_HTTP__HOST": [Curated("not a host!", "not_a_host")],
+    "QTBOT_HTTP__ALLOWED_HOSTS": [Curated("proxy.example:99999", "port_out_of_range")],
     "QTBOT_DAEMON__CLOCK_START": [Curated("yesterday", "not_iso")],
     "QTBOT_RISK__TAKE_PROFIT_TIERS": [
         Curated("20:60,50:60", "sells_over_100pct"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -139,3 +140,29 @@ def test_resume_restarts_the_drawdown_peak(tmp_path: Path) -> None:
     store.set_risk_off(False, NOW, "resume")
     assert store.get_value("risk.equity_marks") is None
     store.close()
+
+
+def test_pause_and_resume_racing_on_a_new_database_both_land(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.sqlite'}"
+    Store.open(url).close()  # schema in place; the kv row for the switch is not there yet
+    stores = [Store.open(url) for _ in range(8)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def flip(store: Store, on: bool) -> None:
+        barrier.wait()
+        try:
+            store.set_risk_off(on, datetime.now(UTC), "race")
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=flip, args=(s, i % 2 == 0)) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    switches = stores[0].recent_journal(20)
+    assert len([e for e in switches if e.kind in ("risk_off", "risk_on")]) == len(stores)
+    for store in stores:
+        store.close()

@@ -1,13 +1,14 @@
 """Which journal rows become notifications, and how they read. Pure: no I/O, no clock.
 
 The journal kinds are the ones the daemon writes: exits, the kill switch and blocked entries
-(bot/jobs/risk_check.py), fills, rejected or unknown orders and reconcile repairs
-(bot/execution/manager.py), exchange stops (bot/jobs/protective_stops.py), the panic
-(bot/jobs/panic.py), job failures and lifecycle (bot/runtime/daemon.py, bot/runtime/app.py),
-the pause switch (`risk_off`/`risk_on`, bot/state/store.py), signals (bot/jobs/signals.py:
-`regime`, `regime_pivot` with data `regime`/`previous`, `flush`, `signal_warning`) and entry
-plans (bot/jobs/entry: `plan_*`, `tranche_failed`, `entry_error`, `entry_recovered`). Rows of
-an unknown kind are not sent unless they are errors.
+(bot/jobs/risk_check.py), fills, rejected or unknown orders, reconcile repairs and venue rows
+that could not be read (`venue_row_skipped`) (bot/execution/manager.py), exchange stops
+(bot/jobs/protective_stops.py), the panic (bot/jobs/panic.py), job failures and lifecycle
+(bot/runtime/daemon.py, bot/runtime/app.py), the pause switch (`risk_off`/`risk_on`,
+bot/state/store.py), signals (bot/jobs/signals.py: `regime`, `regime_pivot` with data
+`regime`/`previous`, `flush`, `signal_warning`) and entry plans (bot/jobs/entry: `plan_*`,
+`tranche_failed`, `entry_error`, `entry_recovered`). Rows of an unknown kind are not sent
+unless they are errors.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ _BUILDERS: dict[str, Callable[[JournalView], NotificationEvent | None]] = {
     "order_rejected": _warning("order rejected"),
     "order_unknown": _warning("order outcome unknown"),
     "reconcile": _warning("reconcile repaired the store"),
+    "venue_row_skipped": _warning("unreadable venue row skipped"),
     "tranche_failed": _warning("tranche rejected"),
     "entry_error": _warning("entries failing"),
     "signal_warning": _warning("signal data warning"),

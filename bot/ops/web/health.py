@@ -63,8 +63,11 @@ def heartbeat_check(beat: HeartbeatView | None, now: datetime, max_age: timedelt
     return Check("heartbeat", True, f"last beat {_age(now, beat.at)} s ago")
 
 
-def store_check(error: str | None) -> Check:
-    return Check("store", error is None, error or "writable")
+def store_check(error: str | None, write_failure: str | None = None) -> Check:
+    """error: the probe's own write failed; write_failure: the daemon's jobs could not write
+    (a probe that updates one row in place can still pass on a full disk)."""
+    problems = [p for p in (error, write_failure and f"jobs cannot write: {write_failure}") if p]
+    return Check("store", not problems, "; ".join(problems) or "writable")
 
 
 def venue_check(
@@ -88,12 +91,14 @@ def evaluate_health(
     store_error: str | None,
     venue: tuple[datetime | None, datetime | None, str | None],
     policy: HealthPolicy,
+    write_failure: str | None = None,
 ) -> HealthReport:
-    """venue: (last success, last failure, last error text) of the venue probe."""
+    """venue: (last success, last failure, last error text) of the venue probe;
+    write_failure: why the daemon's jobs could not write the store, if they could not."""
     return HealthReport(
         (
             heartbeat_check(beat, now, policy.heartbeat_max_age),
-            store_check(store_error),
+            store_check(store_error, write_failure),
             venue_check(*venue, now, policy.venue_max_age),
         )
     )

@@ -4,7 +4,9 @@ It runs inside the daemon's asyncio loop (aiohttp.web); every store read happens
 thread with a deadline, so a slow database answers 503 instead of stalling the jobs.
 Off by default; bound to 127.0.0.1 unless QTBOT_HTTP__HOST says otherwise. It only reads
 (plus one kv write that proves the store is writable) and has no authentication: keep it on
-loopback or behind a proxy that adds some.
+loopback or behind a proxy that adds some. It answers only the Host names it is reached by
+(`host_guard`, against DNS rebinding), drops clients that have not sent a whole request within
+QTBOT_HTTP__CLIENT_TIMEOUT_SECONDS, and refuses oversized headers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aiohttp import web
 
 from bot.ops.notify.notifier import Notifier
 from bot.ops.web.health import HealthPolicy, HealthReport, evaluate_health, health_policy
+from bot.ops.web.host_guard import host_guard
 from bot.ops.web.metrics import CONTENT_TYPE, metric_families, render
 from bot.ops.web.page import render_page
 from bot.ops.web.snapshot import Snapshot, take_snapshot
@@ -31,6 +34,9 @@ from bot.state.store import HeartbeatView
 log = structlog.get_logger("bot.ops.web")
 
 STORE_DEADLINE_SECONDS = 5.0
+# Our pages need a request line and a dozen short headers; anything longer is refused (400).
+MAX_HEADER_LINE_BYTES = 8190
+MAX_HEADERS = 32
 
 
 @dataclass
@@ -71,7 +77,8 @@ class StatusServer:
                 None,
             )
         )
-        return evaluate_health(now, beat, store_error, venue, self.policy)
+        write_failure = state.store_write_error if state else None
+        return evaluate_health(now, beat, store_error, venue, self.policy, write_failure)
 
     async def snapshot(self, now: datetime) -> Snapshot:
         return await self._in_thread(take_snapshot, self.ctx, now)
@@ -120,8 +127,11 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     response.headers["Referrer-Policy"] = "no-referrer"
 
 
-def build_app(server: StatusServer) -> web.Application:
-    app = web.Application()
+def build_app(server: StatusServer, bound_host: str | None = None) -> web.Application:
+    http = server.ctx.settings.http
+    app = web.Application(
+        middlewares=[host_guard(bound_host or http.host, http.allowed_host_list())]
+    )
     app.router.add_get("/", server.page)
     app.router.add_get("/healthz", server.healthz)
     app.router.add_get("/metrics", server.metrics)
@@ -148,15 +158,22 @@ async def start_http(
         notifier,
         health_policy(settings.daemon.heartbeat_seconds, VENUE_PROBE_SECONDS),
     )
+    bound_host = host or settings.http.host
     runner = web.AppRunner(
-        build_app(server), access_log=None, handle_signals=False, shutdown_timeout=2.0
+        build_app(server, bound_host),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=2.0,
+        # aiohttp arms this timer when a connection opens and closes the connection if no
+        # whole request has arrived by then: it bounds a slow or half-sent request as well as
+        # an idle keep-alive connection.
+        keepalive_timeout=settings.http.client_timeout_seconds,
+        max_line_size=MAX_HEADER_LINE_BYTES,
+        max_field_size=MAX_HEADER_LINE_BYTES,
+        max_headers=MAX_HEADERS,
     )
     await runner.setup()
-    site = web.TCPSite(
-        runner,
-        host or settings.http.host,
-        settings.http.port if port is None else port,
-    )
+    site = web.TCPSite(runner, bound_host, settings.http.port if port is None else port)
     try:
         await site.start()
     except OSError:

@@ -44,6 +44,8 @@ class OpsState:
     venue_ok_at: datetime | None = None
     venue_error_at: datetime | None = None
     venue_error: str | None = None
+    # Set by the daemon while its jobs fail to write the store (disk full, read-only, I/O error).
+    store_write_error: str | None = None
 
     def job_started(self, name: str, interval_seconds: float, now: datetime) -> None:
         stat = self.jobs.setdefault(name, JobStat(interval_seconds))
