@@ -44,9 +44,10 @@ def subprocess_env() -> dict[str, str]:
 
 
 def run_qtbot(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess, as a user would."""
+    """Run the real CLI in a subprocess, as a user would. The timeout is tests.daemon_process's
+    DEADLINE (not imported: that module imports this one): only a hang reaches it."""
     full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QTBOT_")}
     full_env.update(subprocess_env())
     full_env.update(env or {})

@@ -7,9 +7,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bot.backtest import candles
 from tests.badinput.test_fuzz import FUZZ, _csv, _only
-
-candles = pytest.importorskip("bot.backtest.candles", reason="the backtest has no candle reader")
 
 HEADER = "timestamp,open,high,low,close,volume"
 

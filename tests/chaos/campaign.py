@@ -16,6 +16,12 @@ emulator's prices so that tranches fill, tiers fire and stops trail.
 Both: no tranche bought more than its share, no take-profit tier sold twice, SQLite's integrity
 check passes. After the runs, two reconcile-only passes settle the store before the checks.
 
+Kill schedule: the first run is killed after its readiness signal (READY=1 on $NOTIFY_SOCKET,
+see tests/daemon_process.py), and each start-up time is measured. A fifth of the later runs
+are killed during start-up (a fraction of the measured start-up time after spawn), the rest a
+random 0.5-3 start-up times after READY: on a loaded machine the daemon gets proportionally
+more wall time, so the campaign trades as much there as on an idle one.
+
 Run: `python -m tests.chaos.campaign --runs 200 [--mode paper]` (also `make chaos`); slices
 run in the suite (tests/e2e/test_crash_restart.py, tests/chaos/test_paper_campaign.py).
 """
@@ -23,12 +29,14 @@ run in the suite (tests/e2e/test_crash_restart.py, tests/chaos/test_paper_campai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import random
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +51,7 @@ from typing import Any
 from tests.chaos.paper_invariants import check_paper_invariants
 from tests.chaos.shared_checks import START_USDT, Report, check_causes, check_tranche_shares
 from tests.conftest import qtbot_cmd, subprocess_env
+from tests.daemon_process import DEADLINE, ReadySignal
 from tests.emulator.client import EmulatorHandle, start_emulator
 
 SPEED = 3000  # one simulated day = 28.8 s of wall time
@@ -78,10 +87,18 @@ class MarketDriver(threading.Thread):
             for symbol, base in BASES.items():
                 noise = 1 + self.rng.uniform(-0.001, 0.001)
                 bid = (base * Decimal(str(factor * noise))).quantize(Decimal("0.01"))
-                self.emulator.set_market(symbol, bid, bid + Decimal("0.5"), qty="5")
+                try:
+                    self.emulator.set_market(symbol, bid, bid + Decimal("0.5"), qty="5")
+                except OSError:
+                    continue  # a call slowed past its timeout on a loaded machine: next tick
 
 
 MODES = ("testnet", "paper")
+
+# The kill schedule, in units of the measured start-up time (spawn to READY).
+STARTUP_KILL_SHARE = 0.2
+DURING_STARTUP = (0.1, 1.0)  # after spawn
+AFTER_READY = (0.5, 3.0)
 
 
 def bot_env(emulator: EmulatorHandle, anchor: datetime, mode: str = "testnet") -> dict[str, str]:
@@ -137,30 +154,26 @@ def run_campaign(
     report = Report()
     logs = workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    startups: list[float] = []
     try:
         for index in range(runs):
-            proc = subprocess.Popen(
-                qtbot_cmd("run"),
-                cwd=workdir,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+            # Drawn every run, so the schedule's shape does not depend on the machine's speed.
+            early, during, after = (
+                rng.random() < STARTUP_KILL_SHARE,
+                rng.uniform(*DURING_STARTUP),
+                rng.uniform(*AFTER_READY),
             )
-            # Start-up takes about a second; most kills land while jobs run.
-            time.sleep(rng.uniform(0.5, 6.0))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
+            status, log = _run_and_kill(index, workdir, env, logs, early, during, after, startups)
+            if status == "killed":
                 report.kills += 1
-            _, stderr = proc.communicate(timeout=30)
-            (logs / f"run-{index:03d}.log").write_text(stderr)
-            if proc.returncode not in (-signal.SIGKILL, 0):
-                report.violations.append(f"run {index}: exit {proc.returncode}: {stderr[-500:]}")
-            elif proc.returncode == 0:
+            elif status != 0:
+                report.violations.append(f"run {index}: {status}: {log[-500:]}")
+            else:
                 report.clean_exits += 1
             report.runs += 1
             if verbose:
-                print(f"run {index + 1}/{runs}: {proc.returncode}", file=sys.stderr)
+                print(f"run {index + 1}/{runs}: {status}", file=sys.stderr)
+        report.figures["startup_seconds"] = sorted(round(s, 1) for s in startups)
         driver.halt.set()
         driver.join()
         settle = {**env, "QTBOT_RISK__RISK_OFF": "true"}
@@ -171,7 +184,7 @@ def run_campaign(
                 env=settle,
                 capture_output=True,
                 text=True,
-                timeout=120,
+                timeout=DEADLINE,
             )
             (logs / f"settle-{index}.log").write_text(result.stderr)
             if result.returncode != 0:
@@ -185,6 +198,61 @@ def run_campaign(
         driver.halt.set()
         emulator.stop()
     return report
+
+
+def _run_and_kill(
+    index: int,
+    workdir: Path,
+    env: dict[str, str],
+    logs: Path,
+    early: bool,
+    during: float,
+    after: float,
+    startups: list[float],
+) -> tuple[int | str, str]:
+    """One `qtbot run`, SIGKILLed on the schedule (see the module doc); appends its start-up
+    time to `startups` when it became ready. ("killed" or the exit status or what went wrong,
+    its stderr)."""
+    ready = ReadySignal()
+    log = logs / f"run-{index:03d}.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(
+            qtbot_cmd("run"),
+            cwd=workdir,
+            env={**env, **ready.env},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    spawned = time.monotonic()
+    problem = None
+    try:
+        if early and startups:
+            _live(proc, during * statistics.median(startups))
+        elif ready.wait(proc):
+            startups.append(time.monotonic() - spawned)
+            _live(proc, after * statistics.median(startups))
+        elif proc.poll() is None:
+            problem = f"not ready within {DEADLINE:.0f} s"
+        killed = proc.poll() is None
+        if killed:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=DEADLINE)
+    finally:
+        ready.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = log.read_text(errors="replace")
+    if problem is not None:
+        return problem, text
+    return ("killed" if killed else proc.returncode), text
+
+
+def _live(proc: subprocess.Popen[bytes], seconds: float) -> None:
+    """Let `proc` run until its kill moment: the schedule itself, not a wait for anything
+    (it returns early if the daemon exits on its own)."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=seconds)
 
 
 def check_invariants(

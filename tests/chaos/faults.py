@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from tests.chaos.campaign import START_USDT, MarketDriver, Report, bot_env, chec
 from tests.chaos.fault_emulator import FaultyEmulatorServer, start_faulty_emulator
 from tests.chaos.fault_phases import PHASES, Phase
 from tests.conftest import qtbot_cmd
+from tests.daemon_process import DEADLINE, ReadySignal
 from tests.emulator.client import EmulatorHandle
 
 # Under a Retry-After, a bot that honours it sends a handful of requests a second at most
@@ -47,6 +49,8 @@ from tests.emulator.client import EmulatorHandle
 # ccxt's own throttle (20 requests a second for binance) on every client it has.
 MAX_RATE_UNDER_THROTTLE = 4.0
 RECOVERY_SECONDS = 3.0
+# Requests a throttled phase must see before it ends, so its rate is measured over some.
+THROTTLED_PHASE_REQUESTS = 3
 
 
 @dataclass
@@ -92,32 +96,48 @@ def _run_phase(
     server: FaultyEmulatorServer,
     handle: EmulatorHandle,
     driver: MarketDriver,
-    proc: subprocess.Popen[str],
+    proc: subprocess.Popen[Any],
     recovery: float = RECOVERY_SECONDS,
 ) -> tuple[float, float, bool]:
-    """Arm, wait, disarm; (wall start, wall end, daemon alive throughout). Requests are
-    tagged with `label` (the phase name and its cycle)."""
+    """Arm, hold, disarm, recover; (wall start, wall end, daemon alive throughout). Requests
+    are tagged with `label` (the phase name and its cycle).
+
+    A phase lasts `seconds` and, on a machine slow enough that the daemon had not reached the
+    venue by then, until it has sent the phase's share of requests (a throttled rate needs a
+    few to mean anything); the recovery lasts `recovery` and until the venue has answered the
+    daemon normally again. Either ends at DEADLINE: only a hung daemon gets there."""
     server.phase = label
     start = time.time()
     phase.arm(server, handle)
     driver.bias = phase.market_bias
-    alive = True
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        alive = alive and proc.poll() is None
-        time.sleep(0.1)
+    wanted = THROTTLED_PHASE_REQUESTS if phase.throttled else 1
+    alive = _hold(proc, seconds, lambda: len(server.entries(label)) >= wanted)
     handle.clear_faults()
     server.clear_drops()
     driver.bias = 1.0
     if phase.disarm is not None:
         phase.disarm(server, handle)
     end = time.time()
-    server.phase = f"{label}:recovery"
-    until = time.monotonic() + recovery
-    while time.monotonic() < until:
-        alive = alive and proc.poll() is None
-        time.sleep(0.1)
+    recovery_label = f"{label}:recovery"
+    server.phase = recovery_label
+
+    def answered() -> bool:
+        return any(e.get("status") == 200 for e in server.entries(recovery_label))
+
+    alive = _hold(proc, recovery, answered) and alive
     return start, end, alive
+
+
+def _hold(proc: subprocess.Popen[Any], seconds: float, done: Callable[[], bool]) -> bool:
+    """At least `seconds`, then until `done()`; False if the daemon exited meanwhile."""
+    floor = time.monotonic() + seconds
+    deadline = floor + DEADLINE
+    while proc.poll() is None:
+        now = time.monotonic()
+        if now >= floor and (done() or now >= deadline):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _phase_result(
@@ -248,16 +268,23 @@ def run_fault_campaign(
     env["QTBOT_STRATEGY__TRANCHES"] = "40"
     env["QTBOT_STRATEGY__ENTRY_WINDOW_DAYS"] = "4"
     report = FaultReport()
+    ready = ReadySignal()
     stderr_path = workdir / "daemon.log"
     workdir.mkdir(parents=True, exist_ok=True)
     windows: list[tuple[str, Phase, tuple[float, float], bool]] = []
     try:
         with stderr_path.open("w") as stderr:
             proc = subprocess.Popen(
-                qtbot_cmd("run"), cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+                qtbot_cmd("run"),
+                cwd=workdir,
+                env={**env, **ready.env},
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
             )
             try:
-                time.sleep(2.0)  # start-up and the first reconcile
+                # READY comes after the start-up reconcile: the faults meet a running daemon.
+                if not ready.wait(proc):
+                    report.violations.append(f"the daemon never became ready: {proc.poll()}")
                 for cycle in range(cycles):
                     for phase in phases:
                         if verbose:
@@ -278,8 +305,9 @@ def run_fault_campaign(
                 if proc.poll() is not None:
                     report.violations.append(f"the daemon exited with {proc.returncode}")
                 proc.send_signal(signal.SIGTERM)
-                report.exit_status = proc.wait(timeout=60)
+                report.exit_status = proc.wait(timeout=DEADLINE)
             finally:
+                ready.close()
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
@@ -323,7 +351,7 @@ def _settle(workdir: Path, env: dict[str, str], report: FaultReport) -> None:
             env=settle,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=DEADLINE,
         )
         (workdir / f"settle-{index}.log").write_text(result.stderr)
         if result.returncode != 0:

@@ -22,6 +22,7 @@ class Report:
     violations: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
 
+
 # A tranche's later attempts buy what is left of its quote at the price of the moment, and a
 # market order walks the book: allow a little over the share, never a second full share.
 TRANCHE_SHARE_SLACK = Decimal("1.05")

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.chaos.fault_phases import PHASES_BY_NAME
 from tests.chaos.faults import MAX_RATE_UNDER_THROTTLE, run_fault_campaign
 
 SLICE = ["order_timeout", "rate_limit_429"]
 
 
+@pytest.mark.serial
 def test_daemon_survives_venue_faults_backs_off_and_ends_in_step_with_the_venue(
     tmp_path: Path,
 ) -> None:

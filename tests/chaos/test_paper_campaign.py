@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.chaos.campaign import run_campaign
 
 
+@pytest.mark.serial
 def test_sigkilled_paper_daemon_never_accepts_an_id_twice_nor_loses_a_fill(
     tmp_path: Path,
 ) -> None:

@@ -13,15 +13,14 @@ Params:
 
 - ``paper``: `PaperExchange` over `StaticMarketData` with a scripted book, persisting to a
   SQLite file in the test's tmp dir.
-- ``ccxt_emulator``: the ccxt adapter over real HTTP against the loopback exchange emulator.
-  Loaded from `tests/contract/ccxt_factory.py` (owned by the ccxt adapter); that module must
-  export a harness factory named ``open_harness`` (``adapter_factory`` is accepted too). When
-  the module is absent or fails to import, the param is skipped with the reason.
+- ``ccxt_emulator``: the ccxt adapter over real HTTP against the loopback exchange emulator,
+  from `tests/contract/ccxt_factory.py` (``open_harness``). Imported like any module: if it
+  cannot be, the whole contract suite fails to collect, loudly, rather than half of it being
+  skipped.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from exchanges.base import Market
 from exchanges.market_data import StaticMarketData, scripted_book
 from exchanges.paper.engine import PaperConfig, PaperExchange
 from exchanges.paper.store import SqlPaperLedger, create_paper_tables
+from tests.contract.ccxt_factory import open_harness as open_ccxt_harness
 from tests.contract.harness import (
     START_BTC,
     START_USDT,
@@ -100,20 +100,8 @@ def _paper_factory(db_path: Path) -> HarnessFactory:
     return open_harness
 
 
-def _ccxt_factory() -> HarnessFactory:
-    try:
-        module = importlib.import_module("tests.contract.ccxt_factory")
-    except ImportError as exc:
-        pytest.skip(f"ccxt emulator harness unavailable: {exc}")
-    for name in ("open_harness", "adapter_factory"):
-        factory = getattr(module, name, None)
-        if callable(factory):
-            return factory  # type: ignore[no-any-return]
-    pytest.skip("tests/contract/ccxt_factory.py exports no open_harness factory")
-
-
 @pytest.fixture(params=["paper", "ccxt_emulator"])
 def adapter_factory(request: pytest.FixtureRequest, tmp_path: Path) -> HarnessFactory:
     if request.param == "paper":
         return _paper_factory(tmp_path / "paper.sqlite")
-    return _ccxt_factory()
+    return open_ccxt_harness

@@ -40,7 +40,8 @@ START_BTC = Decimal("0.5")
 
 
 class VenueHarness(Protocol):
-    adapter: ExchangeAdapter
+    @property
+    def adapter(self) -> ExchangeAdapter: ...  # read-only: each harness holds its own type
 
     async def set_market(
         self,

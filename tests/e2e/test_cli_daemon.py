@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import qtbot_cmd, run_qtbot, subprocess_env
+from tests.conftest import run_qtbot
+from tests.daemon_process import DEADLINE, DaemonRun, running_heartbeat, start_daemon, wait_until
 from tests.emulator.client import start_emulator
 
 FAST = {"QTBOT_DAEMON__HEARTBEAT_SECONDS": "1", "QTBOT_LOG__FORMAT": "json"}
@@ -31,31 +29,17 @@ def _paper_market_on_loopback() -> Iterator[None]:
         handle.stop()
 
 
-def _start(cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("QTBOT_")}
-    full.update({**subprocess_env(), **FAST, **(env or {})})
-    return subprocess.Popen(
-        qtbot_cmd("run"),
-        cwd=cwd,
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for_heartbeat(cwd: Path, proc: subprocess.Popen[str], timeout: float = 20) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        result = run_qtbot("status", "--json", cwd=cwd)
-        if result.returncode == 0:
-            view = json.loads(result.stdout)
-            beat = view["heartbeat"]
-            if beat and beat["running"] and beat["pid"] == proc.pid:
-                return view
-        time.sleep(0.3)
-    raise AssertionError("no heartbeat from the daemon")
+def _wait_for_heartbeat(cwd: Path, daemon: DaemonRun) -> dict:
+    """Ready, its heartbeat row written, and `qtbot status` showing it running."""
+    daemon.wait_ready()
+    db = cwd / "data" / "qtbot.sqlite"
+    pid = daemon.proc.pid
+    wait_until(lambda: running_heartbeat(db, pid), "heartbeat row", proc=daemon.proc)
+    result = run_qtbot("status", "--json", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)
+    assert view["heartbeat"]["running"] and view["heartbeat"]["pid"] == pid, view["heartbeat"]
+    return view
 
 
 def test_run_once_runs_every_job_and_exits_zero(workdir: Path) -> None:
@@ -70,15 +54,11 @@ def test_run_once_runs_every_job_and_exits_zero(workdir: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_signal_stops_the_daemon_cleanly(workdir: Path, sig: signal.Signals) -> None:
-    proc = _start(workdir)
-    try:
-        _wait_for_heartbeat(workdir, proc)
-        proc.send_signal(sig)
-        _, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, stderr
+    with start_daemon(workdir, FAST) as daemon:
+        _wait_for_heartbeat(workdir, daemon)
+        status = daemon.stop(sig)
+        stderr = daemon.stderr
+    assert status == 0, stderr
     last = json.loads(stderr.strip().splitlines()[-1])
     assert last["event"] == "daemon_stopped"
     assert "Traceback" not in stderr
@@ -89,26 +69,22 @@ def test_signal_stops_the_daemon_cleanly(workdir: Path, sig: signal.Signals) -> 
 
 
 def test_second_daemon_on_the_same_database_refuses_to_start(workdir: Path) -> None:
-    first = _start(workdir)
-    try:
+    with start_daemon(workdir, FAST) as first:
         _wait_for_heartbeat(workdir, first)
-        second = run_qtbot("run", cwd=workdir, env=FAST, timeout=30)
+        second = run_qtbot("run", cwd=workdir, env=FAST)
         assert second.returncode == 1
-        assert "already running" in second.stderr and str(first.pid) in second.stderr
+        assert "already running" in second.stderr and str(first.proc.pid) in second.stderr
         assert "Traceback" not in second.stderr
-        assert first.poll() is None
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.communicate(timeout=20)
+        assert first.proc.poll() is None
+        assert first.stop() == 0, first.stderr
     # After a clean stop the lock is free again.
     assert run_qtbot("run", "--once", cwd=workdir, env=FAST).returncode == 0
 
 
 def test_lock_is_released_by_sigkill(workdir: Path) -> None:
-    proc = _start(workdir)
-    _wait_for_heartbeat(workdir, proc)
-    proc.kill()
-    proc.communicate(timeout=10)
+    with start_daemon(workdir, FAST) as daemon:
+        _wait_for_heartbeat(workdir, daemon)
+        assert daemon.stop(signal.SIGKILL) == -signal.SIGKILL
     assert run_qtbot("run", "--once", cwd=workdir, env=FAST).returncode == 0
 
 
@@ -200,7 +176,7 @@ def test_http_port_in_use_is_one_clear_line(workdir: Path) -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         env = {**FAST, "QTBOT_HTTP__ENABLED": "true", "QTBOT_HTTP__PORT": str(port)}
-        result = run_qtbot("run", cwd=workdir, env=env, timeout=60)
+        result = run_qtbot("run", cwd=workdir, env=env)
     assert result.returncode == 2
     assert f"cannot serve HTTP on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -211,20 +187,17 @@ def test_daemon_serves_health_and_metrics_when_enabled(workdir: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = _start(workdir, {"QTBOT_HTTP__ENABLED": "true", "QTBOT_HTTP__PORT": str(port)})
-    try:
-        _wait_for_heartbeat(workdir, proc)
+    env = {**FAST, "QTBOT_HTTP__ENABLED": "true", "QTBOT_HTTP__PORT": str(port)}
+    with start_daemon(workdir, env) as daemon:
+        _wait_for_heartbeat(workdir, daemon)
         base = f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(base + "/metrics", timeout=5) as response:
+        with urllib.request.urlopen(base + "/metrics", timeout=DEADLINE) as response:
             metrics = response.read().decode()
         assert "qtbot_" in metrics
         try:
-            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            with urllib.request.urlopen(base + "/healthz", timeout=DEADLINE) as response:
                 health = json.loads(response.read())
         except urllib.error.HTTPError as error:  # 503 while the exchange probe has not run
             health = json.loads(error.read())
         assert "heartbeat" in json.dumps(health)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
-    assert proc.returncode == 0
+        assert daemon.stop() == 0, daemon.stderr

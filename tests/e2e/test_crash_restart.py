@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.chaos.campaign import run_campaign
 
 
+@pytest.mark.serial
 def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
     report = run_campaign(runs=8, workdir=tmp_path, seed=11)
     assert report.runs == 8

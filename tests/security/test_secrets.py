@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import stat
-import subprocess
-import time
 import typing
 import urllib.request
 from collections.abc import Iterator
@@ -30,10 +27,9 @@ from pydantic import SecretStr
 
 from bot.config.settings import Settings, env_names
 from tests.badinput.cases import field_info
-from tests.conftest import qtbot_cmd, run_qtbot, subprocess_env
+from tests.conftest import run_qtbot
+from tests.daemon_process import DEADLINE, start_daemon
 from tests.emulator.client import EmulatorHandle, start_emulator
-
-RUN_SECONDS = 3.5
 
 
 def secret_names() -> list[str]:
@@ -98,24 +94,11 @@ class Run(typing.NamedTuple):
     listening: list[tuple[str, int]]
 
 
-def _daemon(cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("QTBOT_")}
-    full.update({**subprocess_env(), **env})
-    return subprocess.Popen(
-        qtbot_cmd("run"),
-        cwd=cwd,
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _http_pages(port: int) -> dict[str, bytes]:
     pages = {}
     for path in ("/", "/healthz", "/metrics", "/status.json"):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=DEADLINE) as resp:
                 pages[f"http {path}"] = resp.read()
         except OSError as exc:  # HTTPError included: its body is an output too
             body = exc.read() if hasattr(exc, "read") else b""
@@ -143,20 +126,19 @@ def secret_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     }
     outputs: dict[str, bytes] = {}
     try:
-        proc = _daemon(workdir, env)
-        try:
-            time.sleep(RUN_SECONDS)
-            assert proc.poll() is None, proc.communicate()[1][-2000:]
-            ports = listening(proc.pid)
+        logs = workdir.parent / f"{workdir.name}-daemon.log"  # outside the swept directory
+        stdout = workdir.parent / f"{workdir.name}-daemon.out"
+        with start_daemon(workdir, env, log=logs, stdout=stdout) as daemon:
+            daemon.wait_ready()  # the status server is up before READY
+            # The keyed URLs have been used and failed (and logged) once these are in the log.
+            daemon.wait_for_event("fred_series_unavailable")
+            if "QTBOT_NOTIFY__URLS" in secrets:
+                daemon.wait_for_event("notification_failed")
+            ports = listening(daemon.proc.pid)
             outputs.update(_http_pages(port))
-            proc.send_signal(signal.SIGTERM)
-            stdout, stderr = proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-        outputs["daemon stdout"] = stdout.encode()
-        outputs["daemon stderr (logs)"] = stderr.encode()
+            assert daemon.stop() == 0, daemon.stderr[-2000:]
+        outputs["daemon stdout"] = stdout.read_bytes()
+        outputs["daemon stderr (logs)"] = logs.read_bytes()
         commands = {
             "status": ("status",),
             "status --json": ("status", "--json"),
@@ -209,7 +191,9 @@ def test_the_run_produced_the_outputs_it_searches(secret_run: Run) -> None:
     assert '"fred_series_unavailable"' in logs
     if "QTBOT_NOTIFY__URLS" in secret_run.secrets:
         assert '"notification_failed"' in logs
-    assert b"-2015" in secret_run.outputs["testnet run refused keys"]  # the venue said no
+    refused = secret_run.outputs["testnet run refused keys"]  # the venue said no, at start
+    assert refused.startswith(b"qtbot: config error: exchange refused the API key: ")
+    assert b"-2015" in refused and refused.count(b"\n") == 1
     assert any(name.startswith("file data/qtbot.sqlite") for name in secret_run.outputs)
     assert b"***" in secret_run.outputs["config"]  # the secrets are set, and shown masked
     assert secret_run.outputs["http /healthz"]
@@ -247,17 +231,10 @@ def test_http_endpoint_is_off_by_default_and_would_bind_loopback() -> None:
 def test_a_default_daemon_listens_on_no_port(tmp_path: Path) -> None:
     emulator = start_emulator()
     try:
-        proc = _daemon(tmp_path, {"QTBOT_EXCHANGE__REST_URL": emulator.url})
-        try:
-            deadline = time.monotonic() + 15
-            while not (tmp_path / "data" / "qtbot.sqlite").exists():
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
-            time.sleep(1.0)
-            assert listening(proc.pid) == []
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=60)
+        with start_daemon(tmp_path, {"QTBOT_EXCHANGE__REST_URL": emulator.url}) as daemon:
+            daemon.wait_ready()  # past the point where an enabled status server listens
+            assert listening(daemon.proc.pid) == []
+            assert daemon.stop() == 0, daemon.stderr[-2000:]
     finally:
         emulator.stop()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,13 +26,18 @@ from tests.unit.signals.data_paths import FIXTURES
 FRED = FIXTURES / "fred"
 NOW = datetime(2026, 1, 30, 12, 0, tzinfo=UTC)
 SECRET = "abcdef0123456789abcdef0123456789"
+# A held reply is released by its test; this only frees the server thread if the test died.
+HELD_REPLY_LIMIT_S = 120.0
+# For a server that answers (or refuses) at once: only a hang reaches it, even on a loaded machine.
+ANSWERING_TIMEOUT_S = 60.0
 
 
 @dataclass
 class Reply:
     status: int = 200
     body: str = ""
-    delay_s: float = 0.0
+    # Held back until the test sets this (a server that never answers in time).
+    hold: threading.Event | None = None
 
 
 @dataclass
@@ -55,8 +59,8 @@ def fake_fred() -> Iterator[FakeFred]:
             with lock:
                 state.requests.append(self.path)
                 reply = state.replies.pop(0) if state.replies else Reply(404, "no reply queued")
-            if reply.delay_s:
-                time.sleep(reply.delay_s)
+            if reply.hold is not None:
+                reply.hold.wait(timeout=HELD_REPLY_LIMIT_S)
             try:
                 payload = reply.body.encode()
                 self.send_response(reply.status)
@@ -91,7 +95,9 @@ def csv_body(name: str = "WALCL_observation_date.csv") -> str:
 def test_csv_download_success_is_parsed_and_cached(fake_fred: FakeFred) -> None:
     fake_fred.replies.append(Reply(200, csv_body()))
     cache = MemorySnapshotCache()
-    source = FredCsvDownload(base_url=f"{fake_fred.base}/graph/fredgraph.csv", timeout_s=2)
+    source = FredCsvDownload(
+        base_url=f"{fake_fred.base}/graph/fredgraph.csv", timeout_s=ANSWERING_TIMEOUT_S
+    )
     result = CachedFredLoader(source, cache).load("WALCL", NOW)
     assert result.ok and not result.stale and result.warnings == ()
     assert result.series is not None and len(result.series) == 14
@@ -105,7 +111,9 @@ def test_http_500_keeps_last_snapshot_with_a_warning(fake_fred: FakeFred) -> Non
     earlier = NOW - timedelta(days=1)
     cache.put("fred:fred-csv:WALCL", earlier, csv_body())
     fake_fred.replies.append(Reply(500, "Internal Server Error"))
-    source = FredCsvDownload(base_url=f"{fake_fred.base}/graph/fredgraph.csv", timeout_s=2)
+    source = FredCsvDownload(
+        base_url=f"{fake_fred.base}/graph/fredgraph.csv", timeout_s=ANSWERING_TIMEOUT_S
+    )
     result = CachedFredLoader(source, cache).load("WALCL", NOW)
     assert result.stale and result.series is not None
     assert result.fetched_at == earlier
@@ -117,18 +125,22 @@ def test_http_500_keeps_last_snapshot_with_a_warning(fake_fred: FakeFred) -> Non
 def test_timeout_keeps_last_snapshot_with_a_warning(fake_fred: FakeFred) -> None:
     cache = MemorySnapshotCache()
     cache.put("fred:fred-csv:WALCL", NOW - timedelta(hours=6), csv_body())
-    fake_fred.replies.append(Reply(200, csv_body(), delay_s=1.5))
+    held = threading.Event()
+    fake_fred.replies.append(Reply(200, csv_body(), hold=held))
     source = FredCsvDownload(base_url=f"{fake_fred.base}/graph/fredgraph.csv", timeout_s=0.2)
-    started = time.monotonic()
-    result = CachedFredLoader(source, cache).load("WALCL", NOW)
-    assert time.monotonic() - started < 1.2
+    try:
+        # Had the download not given up at its own timeout, it would get the held reply (after
+        # HELD_REPLY_LIMIT_S) and the result would be fresh.
+        result = CachedFredLoader(source, cache).load("WALCL", NOW)
+    finally:
+        held.set()
     assert result.stale and result.series is not None
     assert any("timed out" in w for w in result.warnings)
 
 
 def test_failure_without_snapshot_returns_none_and_does_not_raise(fake_fred: FakeFred) -> None:
     fake_fred.replies.append(Reply(503, "busy"))
-    source = FredCsvDownload(base_url=f"{fake_fred.base}/x.csv", timeout_s=2)
+    source = FredCsvDownload(base_url=f"{fake_fred.base}/x.csv", timeout_s=ANSWERING_TIMEOUT_S)
     result = CachedFredLoader(source, MemorySnapshotCache()).load("DFF", NOW)
     assert result.series is None and result.stale
     assert any("no usable snapshot" in w for w in result.warnings)
@@ -138,7 +150,7 @@ def test_malformed_download_is_not_cached_and_keeps_snapshot(fake_fred: FakeFred
     cache = MemorySnapshotCache()
     cache.put("fred:fred-csv:WALCL", NOW - timedelta(days=2), csv_body())
     fake_fred.replies.append(Reply(200, csv_body("malformed_value.csv")))
-    source = FredCsvDownload(base_url=f"{fake_fred.base}/g.csv", timeout_s=2)
+    source = FredCsvDownload(base_url=f"{fake_fred.base}/g.csv", timeout_s=ANSWERING_TIMEOUT_S)
     result = CachedFredLoader(source, cache).load("WALCL", NOW)
     assert result.stale
     assert any("line 3" in w and "WALCL" in w for w in result.warnings)
@@ -148,7 +160,7 @@ def test_malformed_download_is_not_cached_and_keeps_snapshot(fake_fred: FakeFred
 def test_fresh_snapshot_within_max_age_skips_the_download(fake_fred: FakeFred) -> None:
     cache = MemorySnapshotCache()
     cache.put("fred:fred-csv:WALCL", NOW - timedelta(hours=1), csv_body())
-    source = FredCsvDownload(base_url=f"{fake_fred.base}/g.csv", timeout_s=2)
+    source = FredCsvDownload(base_url=f"{fake_fred.base}/g.csv", timeout_s=ANSWERING_TIMEOUT_S)
     result = CachedFredLoader(source, cache, max_age=timedelta(hours=6)).load("WALCL", NOW)
     assert result.ok and fake_fred.requests == []
 
@@ -180,7 +192,7 @@ def test_redact_url_hides_only_the_key() -> None:
 
 def test_unreachable_host_is_a_fetch_error_not_a_crash() -> None:
     # port 9 on loopback: nothing listens, the connection is refused at once
-    source = FredCsvDownload(base_url="http://127.0.0.1:9/g.csv", timeout_s=1)
+    source = FredCsvDownload(base_url="http://127.0.0.1:9/g.csv", timeout_s=ANSWERING_TIMEOUT_S)
     with pytest.raises(FredFetchError, match="cannot reach"):
         source.fetch_text("DFF")
     result = CachedFredLoader(source, MemorySnapshotCache()).load("DFF", NOW)
