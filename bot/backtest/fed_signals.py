@@ -21,13 +21,19 @@ from bot.signals.calendar import FomcCalendar
 from bot.signals.flush import Flush, FlushParams, scan_flushes
 from bot.signals.liquidations import LiquidationBar
 from bot.signals.regime import known_at, pivots, regime_at, regime_history
-from bot.signals.regime_types import Pivot, Regime, RegimeInputs, RegimeParams, RegimePeriod
+from bot.signals.regime_types import (
+    Pivot,
+    Regime,
+    RegimeInputs,
+    RegimeParams,
+    RegimePeriod,
+    toward_easing,
+)
 from bot.strategy.inputs import FlushView, RegimeView
 
 # Longer than any lag of the known-at view behind hindsight (1 day of publication lag, two
 # DFF business-day observations around a weekend, a weekly WALCL print).
 SETTLE_DAYS = 14
-_SCORE = {Regime.TIGHTENING: -1, Regime.NEUTRAL: 0, Regime.EASING: 1}
 
 
 def _midnight(day: date) -> datetime:
@@ -35,7 +41,7 @@ def _midnight(day: date) -> datetime:
 
 
 def _toward_easing(pivot: Pivot) -> bool:
-    return _SCORE[pivot.to_regime] > _SCORE[pivot.from_regime]
+    return toward_easing(pivot.from_regime, pivot.to_regime)
 
 
 def _view(period: RegimePeriod, found: Sequence[Pivot], day: date) -> RegimeView:

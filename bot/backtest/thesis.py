@@ -28,12 +28,12 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from bot.signals.regime_types import Pivot, Regime
+from bot.signals.regime_types import toward_easing as eases
 
 HORIZON_MONTHS = (3, 6, 12, 18)
 WINDOW_MONTHS = (6, 18)
 # A pivot price must be a close at most this many days old (weekday-only files skip weekends).
 _MAX_STALE_DAYS = 5
-_SCORE = {Regime.TIGHTENING: -1, Regime.NEUTRAL: 0, Regime.EASING: 1}
 
 
 class Verdict(StrEnum):
@@ -144,7 +144,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def toward_easing(pivot: Pivot) -> bool:
-    return _SCORE[pivot.to_regime] > _SCORE[pivot.from_regime]
+    return eases(pivot.from_regime, pivot.to_regime)
 
 
 def max_drawdown(prices: Sequence[float]) -> float | None:
