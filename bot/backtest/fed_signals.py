@@ -1,13 +1,14 @@
 """The strategy's `Signals` over recorded data: point-in-time Fed regime, FOMC calendar, flushes.
 
 Point in time: the regime on day D is what `bot.signals.regime` computes from the inputs as
-they were known on D (`known_at`: publication lag, announcements once public), exactly as
-`classify` does live. Computing that history afresh for every simulated day costs ~10 ms a
-day, so the backtest computes the hindsight history once and uses it on days far from any of
-its period boundaries: the known-at history differs from hindsight only by lagging it (a
-WALCL or DFF observation is seen `publication_lag_days` later; a DFF-implied rate change once
-its confirming observations are public), never by anticipating it. Within `SETTLE_DAYS` of a
-hindsight boundary the exact known-at computation runs. A test pins the equivalence.
+they were known on D (`known_at`: publication lag, announcements once public, FOMC decisions
+published before D began), as `classify` does live. Computing that history afresh for every
+simulated day costs ~10 ms a day, so the backtest computes the hindsight history once and
+uses it on days far from any of its period boundaries: the known-at history differs from
+hindsight only by lagging it (an FOMC decision is seen the day after; a WALCL or DFF
+observation `publication_lag_days` later; a DFF-implied rate change once its confirming
+observations are public), never by anticipating it. Within `SETTLE_DAYS` of a hindsight
+boundary the exact known-at computation runs. A test pins the equivalence.
 """
 
 from __future__ import annotations
@@ -44,13 +45,16 @@ def _toward_easing(pivot: Pivot) -> bool:
     return toward_easing(pivot.from_regime, pivot.to_regime)
 
 
-def _view(period: RegimePeriod, found: Sequence[Pivot], day: date) -> RegimeView:
+def _view(
+    period: RegimePeriod, found: Sequence[Pivot], day: date, history: Sequence[RegimePeriod]
+) -> RegimeView:
     easing = [p for p in found if p.date <= day and _toward_easing(p)]
     return RegimeView(
         regime=period.regime,
         since=_midnight(period.start),
         last_pivot=_midnight(easing[-1].date) if easing else None,
         source="data",
+        periods=tuple((_midnight(p.start), p.regime) for p in history if p.start <= period.start),
     )
 
 
@@ -70,7 +74,7 @@ class PointInTimeRegime:
         """The known-at computation, as `classify` does it (no override)."""
         history = regime_history(known_at(self.inputs, day, self.params), self.params, day)
         period = regime_at(history, day)
-        return None if period is None else _view(period, pivots(history), day)
+        return None if period is None else _view(period, pivots(history), day, history)
 
     def _near_boundary(self, day: date) -> bool:
         lo = bisect.bisect_left(self._starts, day - timedelta(days=SETTLE_DAYS))
@@ -84,7 +88,7 @@ class PointInTimeRegime:
             result = self.exact(day)
         else:
             period = regime_at(self.hindsight, day)
-            result = None if period is None else _view(period, self._pivots, day)
+            result = None if period is None else _view(period, self._pivots, day, self.hindsight)
         self._cache[day] = result
         return result
 
@@ -130,8 +134,11 @@ def recorded_signals(
     flush_params: FlushParams | None = None,
     override: Regime | None = None,
 ) -> RecordedSignals:
-    """Signals from the Fed inputs, recorded liquidation bars (any symbols) and the calendar."""
+    """Signals from the Fed inputs, recorded liquidation bars (any symbols) and the calendar;
+    the classifier reads the calendar's decisions unless `inputs` carry their own."""
     flush_params = flush_params or FlushParams()
+    if calendar is not None and not inputs.decisions:
+        inputs = inputs.with_decisions(calendar.decisions)
     return RecordedSignals(
         PointInTimeRegime(inputs, regime_params),
         calendar,

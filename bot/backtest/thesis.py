@@ -16,24 +16,29 @@ Definitions (also printed under the table):
   one did not; it is `open` when the window is not over and no close has risen yet.
 - The claim is tested on pivots toward easing (tightening -> neutral/easing and neutral ->
   easing, the entry planner's definition); `strict` marks tightening -> easing itself.
+- Holding after a pivot proves little when the claim holds after most days anyway:
+  `ThesisReport.baseline` (`bot.backtest.thesis_baseline`) ranks each pivot among every day of
+  the same asset and gives each claim a verdict.
 """
 
 from __future__ import annotations
 
-import bisect
-import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
+from bot.backtest.forward_returns import (
+    HORIZON_MONTHS,
+    WINDOW_MONTHS,
+    DailyCloses,
+    add_months,
+    return_after,
+    start_price,
+)
+from bot.backtest.thesis_baseline import WINDOW_CLAIM, Baseline, baseline, baseline_as_dict
 from bot.signals.regime_types import Pivot, Regime
 from bot.signals.regime_types import toward_easing as eases
-
-HORIZON_MONTHS = (3, 6, 12, 18)
-WINDOW_MONTHS = (6, 18)
-# A pivot price must be a close at most this many days old (weekday-only files skip weekends).
-_MAX_STALE_DAYS = 5
 
 
 class Verdict(StrEnum):
@@ -42,37 +47,6 @@ class Verdict(StrEnum):
     OPEN = "open"  # window not over yet and no rise seen
     NO_DATA = "no data"
     NOT_TESTED = "-"  # a pivot toward tightening: the claim says nothing about it
-
-
-@dataclass(frozen=True)
-class DailyCloses:
-    """One asset's daily closes, oldest first (several files may be merged, first wins)."""
-
-    days: tuple[date, ...]
-    closes: tuple[float, ...]
-
-    @classmethod
-    def merge(cls, series: Sequence[Sequence[tuple[date, float]]]) -> DailyCloses:
-        merged: dict[date, float] = {}
-        for rows in series:
-            for day, close in rows:
-                merged.setdefault(day, close)
-        ordered = sorted(merged.items())
-        return cls(tuple(d for d, _ in ordered), tuple(c for _, c in ordered))
-
-    def close_before(self, day: date) -> tuple[date, float] | None:
-        """The last close dated before `day` (known at `day` 00:00 UTC)."""
-        i = bisect.bisect_left(self.days, day) - 1
-        return (self.days[i], self.closes[i]) if i >= 0 else None
-
-    def window(self, start: date, end: date) -> list[float]:
-        """Closes dated in [start, end)."""
-        lo, hi = bisect.bisect_left(self.days, start), bisect.bisect_left(self.days, end)
-        return list(self.closes[lo:hi])
-
-    @property
-    def last_day(self) -> date | None:
-        return self.days[-1] if self.days else None
 
 
 @dataclass(frozen=True)
@@ -110,6 +84,7 @@ class ThesisReport:
     no_data: int
     strict_held: int
     strict_tested: int
+    baseline: Baseline
 
     @property
     def tested(self) -> int:
@@ -133,14 +108,24 @@ class ThesisReport:
             extra.append(f"{self.open} still open")
         if self.no_data:
             extra.append(f"{self.no_data} before the price data begins")
-        return text + (f"; {', '.join(extra)}" if extra else "")
+        text += f"; {', '.join(extra)}" if extra else ""
+        return text + self._base_rates()
 
-
-def add_months(day: date, months: int) -> date:
-    """Same day of month `months` later, clamped to the month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    def _base_rates(self) -> str:
+        """The same claim after every day, so that 'held' is not read as evidence on its own."""
+        rates = []
+        for asset in self.assets:
+            row = self.baseline.for_claim(WINDOW_CLAIM, asset)
+            if row is not None and row.base_rate is not None:
+                rates.append(f"{row.base_rate * 100:.0f}% of all {asset} days")
+        if not rates:
+            return ""
+        supported = any(c.supported for c in self.baseline.claims if c.claim == WINDOW_CLAIM)
+        return (
+            f". But the same rise follows {' and '.join(rates)}, so on its own this proves "
+            f"nothing; against every day the claim is "
+            f"{'supported' if supported else 'NOT supported by this data'} (see the verdicts)"
+        )
 
 
 def toward_easing(pivot: Pivot) -> bool:
@@ -159,21 +144,13 @@ def max_drawdown(prices: Sequence[float]) -> float | None:
 
 
 def asset_outcome(asset: str, closes: DailyCloses, pivot_day: date) -> AssetOutcome:
-    empty = (None,) * len(HORIZON_MONTHS)
-    start = closes.close_before(pivot_day)
-    last = closes.last_day
-    if start is None or last is None or (pivot_day - start[0]).days > _MAX_STALE_DAYS:
-        return AssetOutcome(asset, None, empty, None, False, None)
-    price = start[1]
-    returns: list[float | None] = []
-    for months in HORIZON_MONTHS:
-        target = add_months(pivot_day, months)
-        at = closes.close_before(target)
-        reached = last >= target - timedelta(days=1)
-        returns.append(at[1] / price - 1.0 if at is not None and reached else None)
+    price = start_price(closes, pivot_day)
+    if price is None:
+        return AssetOutcome(asset, None, (None,) * len(HORIZON_MONTHS), None, False, None)
+    returns = tuple(return_after(closes, pivot_day, price, m) for m in HORIZON_MONTHS)
     window_end = add_months(pivot_day, WINDOW_MONTHS[1])
     path = [price, *closes.window(pivot_day, window_end)]
-    complete = last >= window_end - timedelta(days=1)
+    complete = closes.covers(window_end)
     in_window = closes.window(add_months(pivot_day, WINDOW_MONTHS[0]), window_end)
     rose: bool | None
     if any(c > price for c in in_window):
@@ -182,7 +159,7 @@ def asset_outcome(asset: str, closes: DailyCloses, pivot_day: date) -> AssetOutc
         rose = False
     else:
         rose = None
-    return AssetOutcome(asset, price, tuple(returns), max_drawdown(path), complete, rose)
+    return AssetOutcome(asset, price, returns, max_drawdown(path), complete, rose)
 
 
 def _verdict(outcomes: Sequence[AssetOutcome], tested: bool) -> Verdict:
@@ -224,7 +201,25 @@ def thesis_report(pivots: Sequence[Pivot], closes: Mapping[str, DailyCloses]) ->
         no_data=count[Verdict.NO_DATA],
         strict_held=sum(1 for o in strict_done if o.verdict is Verdict.HELD),
         strict_tested=len(strict_done),
+        baseline=baseline(
+            [o.pivot.date for o in outcomes if o.toward_easing],
+            closes,
+            assets,
+            repeats=episode_repeats([o.pivot for o in outcomes]),
+        ),
     )
+
+
+def episode_repeats(pivots: Sequence[Pivot]) -> frozenset[date]:
+    """Days of pivots toward easing that continue an easing episode: the previous pivot was
+    toward easing too (no move toward tightening in between). Known on the day, no look-ahead."""
+    repeats, easing_before = set(), False
+    for pivot in sorted(pivots, key=lambda p: p.date):
+        easing = toward_easing(pivot)
+        if easing and easing_before:
+            repeats.add(pivot.date)
+        easing_before = easing
+    return frozenset(repeats)
 
 
 def report_as_dict(report: ThesisReport) -> dict[str, object]:
@@ -263,4 +258,5 @@ def report_as_dict(report: ThesisReport) -> dict[str, object]:
             }
             for o in report.outcomes
         ],
+        "baseline": baseline_as_dict(report.baseline),
     }

@@ -26,7 +26,7 @@ from bot.backtest.thesis import DailyCloses, ThesisReport, report_as_dict, thesi
 from bot.backtest.thesis_table import print_thesis
 from bot.config.settings import Settings
 from bot.feeds.fed_inputs import inputs_from_directory
-from bot.signals.calendar import load_fomc_calendar
+from bot.signals.calendar import CalendarFileError, FomcCalendar, load_fomc_calendar
 from bot.signals.fed_announcements import load_announcements
 from bot.signals.fred import FredParseError
 from bot.signals.liquidation_history import LiquidationFileError, load_liquidation_bars
@@ -56,7 +56,8 @@ def thesis_from_files(
     announcements = load_announcements(
         settings.signals.fed_announcements_path if settings else None
     )
-    inputs = inputs_from_directory(fed_data, announcements)
+    calendar = _calendar(fed_data, settings.signals.fomc_calendar_path if settings else None)
+    inputs = inputs_from_directory(fed_data, announcements).with_decisions(calendar.decisions)
     by_asset: dict[str, list[list[tuple[date, float]]]] = {}
     for s in series:
         by_asset.setdefault(s.base, []).append(s.daily_closes())
@@ -77,7 +78,7 @@ def thesis_command(
 
     try:
         report = thesis_from_files(candles, fed_data, settings)
-    except (CandleFileError, FredParseError) as exc:
+    except (CandleFileError, FredParseError, CalendarFileError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot read the Fed data in {fed_data}: {exc.strerror or exc}")
@@ -103,6 +104,13 @@ def _as_datetime(value: datetime | date | None) -> datetime | None:
     return datetime.combine(value, datetime.min.time(), tzinfo=UTC)
 
 
+def _calendar(fed_data: Path | None, configured: str | Path | None) -> FomcCalendar:
+    """The FOMC decisions: `fomc_decisions.csv` beside the Fed data when given, else the
+    configured (or shipped) calendar; regime pivots happen only at these decisions."""
+    own = Path(fed_data) / "fomc_decisions.csv" if fed_data is not None else None
+    return load_fomc_calendar(own if own is not None and own.exists() else configured)
+
+
 def build_signals(
     settings: Settings, fed_data: Path | None, liquidations: Sequence[Path] = ()
 ) -> RecordedSignals:
@@ -115,10 +123,7 @@ def build_signals(
     s = settings.signals
     directory = fed_data or s.fed_data_dir or SHIPPED_DATA_DIR
     inputs = inputs_from_directory(directory, load_announcements(s.fed_announcements_path))
-    own_calendar = Path(directory) / "fomc_decisions.csv"
-    calendar = load_fomc_calendar(
-        own_calendar if fed_data is not None and own_calendar.exists() else s.fomc_calendar_path
-    )
+    calendar = _calendar(fed_data, s.fomc_calendar_path)
     bars: list[LiquidationBar] = []
     for path in liquidations:
         bars.extend(load_liquidation_bars(path))

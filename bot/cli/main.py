@@ -156,7 +156,7 @@ def _print_positions(positions: list[dict[str, Any]]) -> None:
         stop = p["exchange_stop"]
         resting = (
             f"sell {stop['amount']} at {stop['trigger_price']} (limit {stop['limit_price']}, "
-            f"{stop['client_order_id']}, last moved {stop['last_replaced'][:19]})"
+            f"{stop['client_order_id']}, last moved {stop['last_moved'][:19]})"
             if stop
             else "none"
         )
@@ -164,6 +164,9 @@ def _print_positions(positions: list[dict[str, Any]]) -> None:
         typer.echo(
             f"             daemon stop {p['daemon_stop'] or 'none'}; exchange stop {resting}{flag}"
         )
+        typer.echo(f"             exchange stop view: {p['stop_source']['note']}")
+        if p["stop_notice"]:
+            typer.echo(f"             NOTICE: {p['stop_notice']}")
 
 
 def _print_plans(plans: list[dict[str, Any]]) -> None:
@@ -295,7 +298,7 @@ def thesis(
     json_output: JsonFlag = False,
     env_file: EnvFile = None,
 ) -> None:
-    """Did crypto rise 3-18 months after each Fed pivot the classifier finds? From data."""
+    """Did crypto rise 3-18 months after each Fed pivot, and more than after any other day?"""
     from bot.cli.backtest import thesis_command  # noqa: PLC0415 - numpy: ~0.8 s
 
     raise typer.Exit(

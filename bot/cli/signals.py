@@ -15,8 +15,8 @@ from bot.feeds.live import load_regime_inputs, regime_snapshot
 from bot.signals.calendar import CalendarFileError
 from bot.signals.fed_announcements import AnnouncementFileError
 from bot.signals.fred import FredParseError
-from bot.signals.regime import pivots, regime_history
-from bot.signals.regime_types import RegimeInputs
+from bot.signals.regime import known_at, pivots, regime_history
+from bot.signals.regime_types import Pivot, RegimeInputs, RegimePeriod, StateChange
 from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
 
@@ -74,10 +74,14 @@ def regime(ctx: typer.Context, json_output: JsonFlag = False, env_file: EnvFile 
         f"components:    balance sheet {snapshot['balance_sheet']}, rate {snapshot['rate']} "
         f"(policy rate {snapshot['policy_rate']})"
     )
+    if snapshot.get("rate_set_by"):
+        typer.echo(f"rate set by:   {snapshot['rate_set_by']}")
     typer.echo(f"as of:         {snapshot['as_of'][:19]} from {snapshot.get('data_source')}")
     pivot = snapshot["last_pivot"]
     if pivot:
         typer.echo(f"last pivot:    {pivot['date']} {pivot['from']} -> {pivot['to']}")
+        for cause in pivot.get("causes", []):
+            typer.echo(f"  caused by:   {cause}")
     typer.echo(f"easing pivot:  {snapshot['last_easing_pivot'] or 'none known'}")
     for warning in snapshot["warnings"]:
         typer.echo(f"warning:       {warning}")
@@ -92,62 +96,87 @@ def history(
     json_output: JsonFlag = False,
     env_file: EnvFile = None,
 ) -> None:
-    """Regime periods (start, end, regime, balance sheet, rate) and pivots."""
+    """Regime periods (start, end, regime, balance sheet, rate, the Fed action that started
+    each) and pivots with their causing actions."""
     try:
         first = date.fromisoformat(since) if since else None
     except ValueError:
         fail(f"--from {since!r} is not a date; use YYYY-MM-DD")
     settings = settings_or_exit(env_file)
     store = open_store_or_exit(settings)
+    now = datetime.now(UTC)
     try:
-        inputs, source, warnings = _inputs_or_exit(settings, store, datetime.now(UTC))
+        inputs, source, warnings = _inputs_or_exit(settings, store, now)
     finally:
         store.close()
-    periods = regime_history(inputs, settings.signals.regime_params())
+    params = settings.signals.regime_params()
+    # A calendar may carry outcomes dated after today (a copy made later): show only the past.
+    periods = regime_history(known_at(inputs, now.date(), params, now), params)
     shown = [p for p in periods if first is None or (p.end is None or p.end > first)]
     changes = [p for p in pivots(periods) if first is None or p.date >= first]
     if json_output:
-        typer.echo(
-            json.dumps(
-                {
-                    "source": source,
-                    "warnings": warnings,
-                    "periods": [
-                        {
-                            "start": p.start.isoformat(),
-                            "end": p.end.isoformat() if p.end else None,
-                            "regime": p.regime.value,
-                            "balance_sheet": p.balance_sheet.value,
-                            "rate": p.rate.value,
-                        }
-                        for p in shown
-                    ],
-                    "pivots": [
-                        {
-                            "date": p.date.isoformat(),
-                            "from": p.from_regime.value,
-                            "to": p.to_regime.value,
-                            "causes": list(p.causes),
-                        }
-                        for p in changes
-                    ],
-                },
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps(_history_json(source, warnings, shown, changes), indent=2))
         return
-    typer.echo(f"{'start':<12}{'end':<12}{'regime':<12}{'balance sheet':<15}rate")
+    typer.echo(f"{'start':<12}{'end':<12}{'regime':<12}{'balance sheet':<15}{'rate':<9}started by")
     for period in shown:
         end = period.end.isoformat() if period.end else "now"
+        started_by = "; ".join(c.label for c in period.changes) or "(start of the data)"
         typer.echo(
             f"{period.start.isoformat():<12}{end:<12}{period.regime.value:<12}"
-            f"{period.balance_sheet.value:<15}{period.rate.value}"
+            f"{period.balance_sheet.value:<15}{period.rate.value:<9}{started_by}"
         )
-    typer.echo("pivots:")
+    typer.echo("pivots (each on the day of the Fed action that caused it):")
     for pivot in changes:
         typer.echo(f"  {pivot.date}  {pivot.from_regime.value} -> {pivot.to_regime.value}")
+        for cause in pivot.causes:
+            typer.echo(f"              {cause}")
     for warning in warnings:
         typer.echo(f"warning: {warning}")
+
+
+def _change_json(change: StateChange) -> dict[str, Any]:
+    action = change.action
+    return {
+        "action": action.label,
+        "action_date": action.day.isoformat(),
+        "action_kind": action.kind.value,
+        "what": action.what,
+        "note": action.note,
+        "component": change.component,
+        "from": change.before,
+        "to": change.after,
+        "via": change.via,
+    }
+
+
+def _history_json(
+    source: str, warnings: list[str], shown: list[RegimePeriod], changes: list[Pivot]
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "warnings": warnings,
+        "periods": [
+            {
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat() if p.end else None,
+                "regime": p.regime.value,
+                "balance_sheet": p.balance_sheet.value,
+                "rate": p.rate.value,
+                "started_by": [_change_json(c) for c in p.changes],
+            }
+            for p in shown
+        ],
+        "pivots": [
+            {
+                "date": p.date.isoformat(),
+                "from": p.from_regime.value,
+                "to": p.to_regime.value,
+                "causes": list(p.causes),
+                "changes": [_change_json(c) for c in p.changes],
+            }
+            for p in changes
+        ],
+    }
 
 
 def liquidations(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:

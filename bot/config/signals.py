@@ -46,8 +46,10 @@ class SignalsSettings(SettingsSection):
     bs_exit_change_pct: float = Field(
         0.25, ge=0, le=50, description="change % back inside which QT/QE ends (hysteresis)"
     )
-    rate_window_days: int = Field(
-        190, ge=1, le=1000, description="days a rate change keeps the state hiking/cutting"
+    # Retired: the rate stance now changes only at FOMC decisions. The name stays known so
+    # that an old .env setting it gets one line saying so, not "unknown setting; did you mean".
+    rate_window_days: None = Field(
+        None, description="retired: the rate stance changes only at FOMC decisions; leave empty"
     )
     fed_announcements_path: Path | None = Field(
         None, description="CSV of Fed balance-sheet announcements; empty = shipped copy"
@@ -76,6 +78,12 @@ class SignalsSettings(SettingsSection):
     )
     flush_cooldown_hours: float = Field(
         72.0, ge=0, le=720, description="a flush stays active (and cannot repeat) this long"
+    )
+    flush_escalation_multiple: float | None = Field(
+        2.0,
+        ge=1,
+        le=1000,
+        description="...unless a window has this multiple of that flush's longs (off: never)",
     )
 
     _fred_url = field_validator("fred_url")(classmethod(lambda cls, v: http_url(v)))
@@ -112,7 +120,6 @@ class SignalsSettings(SettingsSection):
             bs_window_weeks=self.bs_window_weeks,
             bs_enter_change=self.bs_enter_change_pct / 100,
             bs_exit_change=self.bs_exit_change_pct / 100,
-            rate_window_days=self.rate_window_days,
             rule=CombineRule(self.regime_rule),
         )
 
@@ -123,6 +130,7 @@ class SignalsSettings(SettingsSection):
             min_long_usd=self.flush_min_long_usd,
             min_multiple=self.flush_min_multiple,
             cooldown=timedelta(hours=self.flush_cooldown_hours),
+            escalation_multiple=self.flush_escalation_multiple,
         )
 
     @model_validator(mode="after")
@@ -133,6 +141,16 @@ class SignalsSettings(SettingsSection):
                 "CHANGE_PCT (the gap is the hysteresis that keeps weekly noise out)"
             )
         return self
+
+    @field_validator("rate_window_days", mode="before")
+    @classmethod
+    def _retired(cls, value: Any) -> None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        raise ValueError(
+            "retired: the rate stance now changes only at FOMC decisions (there is no window "
+            "any more); delete this line"
+        )
 
     @field_validator("regime_override", mode="before")
     @classmethod

@@ -28,7 +28,7 @@ from bot.signals.calendar import FomcCalendar, load_fomc_calendar
 from bot.signals.fed_announcements import load_announcements
 from bot.signals.flush import FlushParams
 from bot.signals.liquidation_feeds import FEED_CAPABILITIES, FeedMode
-from bot.signals.regime import classify, pivots, regime_history
+from bot.signals.regime import classify, known_at, pivots, regime_history
 from bot.signals.regime_types import Regime, RegimeInputs, RegimeParams, toward_easing
 from bot.signals.shipped_data import SHIPPED_DATA_DIR
 from bot.state.runtime_state import KeyValueStore, RuntimeState
@@ -55,20 +55,23 @@ def load_regime_inputs(
     """
     s = settings.signals
     announcements = load_announcements(s.fed_announcements_path)
+    decisions = load_fomc_calendar(s.fomc_calendar_path).decisions
     if s.fed_source == "file":
         directory = s.fed_data_dir or SHIPPED_DATA_DIR
-        return inputs_from_directory(directory, announcements), f"file:{directory}", []
+        inputs = inputs_from_directory(directory, announcements).with_decisions(decisions)
+        return inputs, f"file:{directory}", []
     source: FredApi | FredCsvDownload
     if s.fred_api_key:
         source = FredApi(s.fred_api_key.get_secret_value(), base_url=s.fred_url or FRED_API_URL)
     else:
         source = FredCsvDownload(base_url=s.fred_url or FRED_CSV_URL)
     loader = CachedFredLoader(source, KvSnapshotCache(store))
-    inputs, warnings = inputs_from_loads(loader.load_many(REGIME_SERIES, now), announcements)
-    if inputs is None:
+    loaded, warnings = inputs_from_loads(loader.load_many(REGIME_SERIES, now), announcements)
+    if loaded is None:
         warnings.append("FRED unavailable and no cached copy: using the series shipped with qtbot")
-        return inputs_from_directory(SHIPPED_DATA_DIR, announcements), "shipped", warnings
-    return inputs, source.name, warnings
+        shipped = inputs_from_directory(SHIPPED_DATA_DIR, announcements)
+        return shipped.with_decisions(decisions), "shipped", warnings
+    return loaded.with_decisions(decisions), source.name, warnings
 
 
 def regime_snapshot(
@@ -76,7 +79,7 @@ def regime_snapshot(
 ) -> dict[str, Any]:
     reading = classify(inputs, now, params, override)
     today = now.astimezone(UTC).date()
-    history = regime_history(inputs, params, through=today)
+    history = regime_history(known_at(inputs, today, params, now), params, through=today)
     easing_pivots = [
         p for p in pivots(history) if p.date <= today and toward_easing(p.from_regime, p.to_regime)
     ]
@@ -87,6 +90,7 @@ def regime_snapshot(
         "data_regime": reading.data_regime.value if reading.data_regime else None,
         "balance_sheet": reading.balance_sheet.value if reading.balance_sheet else None,
         "rate": reading.rate.value if reading.rate else None,
+        "rate_set_by": reading.rate_set_by.label if reading.rate_set_by else None,
         "policy_rate": reading.policy_rate,
         "since": reading.since.isoformat() if reading.since else None,
         "last_pivot": (
@@ -100,6 +104,8 @@ def regime_snapshot(
             else None
         ),
         "last_easing_pivot": easing_pivots[-1].date.isoformat() if easing_pivots else None,
+        # the entry planner reads the current regime episode from these (RegimeView.periods)
+        "periods": [[p.start.isoformat(), p.regime.value] for p in history if p.start <= today],
         "warnings": list(reading.warnings),
     }
 
@@ -149,11 +155,14 @@ class LiveSignals:
             return None
         since = snapshot["since"] or snapshot["as_of"][:10]
         pivot = snapshot.get("last_easing_pivot")
+        # An override replaces the current regime, so the data's periods do not lead up to it.
+        periods = [] if snapshot["source"] == "override" else snapshot.get("periods") or []
         return RegimeView(
             regime=Regime(snapshot["regime"]),
             since=_midnight(date.fromisoformat(since)),
             last_pivot=_midnight(date.fromisoformat(pivot)) if pivot else None,
             source=snapshot["source"],
+            periods=tuple((_midnight(date.fromisoformat(d)), Regime(r)) for d, r in periods),
         )
 
     def flush(self, symbol: str, now: datetime) -> FlushView | None:

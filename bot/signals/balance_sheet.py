@@ -1,4 +1,5 @@
-"""Balance-sheet state from WALCL: trailing change with enter/exit hysteresis. Pure."""
+"""Balance-sheet state: announcements, and WALCL (trailing change with enter/exit hysteresis)
+read at Fed actions. Pure."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, timedelta
 
 from bot.signals.fed_announcements import BalanceSheet, FedAnnouncement
 from bot.signals.fred import FredSeries
-from bot.signals.regime_types import BalanceSheetOrigin, RegimeParams
+from bot.signals.regime_types import ActionKind, BalanceSheetOrigin, FedAction, RegimeParams
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,22 @@ def next_state(state: BalanceSheet, change: float, params: RegimeParams) -> Bala
 
 
 class BalanceSheetTimeline:
-    """Answers "what was the balance-sheet state on day d" from series and announcements."""
+    """Answers "what was the balance-sheet state on day d" from announcements and the series.
+
+    The state changes only on the day of a Fed action (`anchors`: FOMC decisions, and every
+    announcement's effective day). On such a day the announcement in force decides (when
+    announcements are used and it is younger than the horizon); otherwise the WALCL state as
+    published by then (`publication_lag_days` before the action) is taken, and holds until the
+    next action. Before the first action on file the series decides alone, day by day: those
+    changes are labelled as WALCL's (`cause`), not a Fed action's.
+    """
 
     def __init__(
         self,
         readings: list[BalanceSheetReading],
         announcements: tuple[FedAnnouncement, ...],
         params: RegimeParams,
+        fomc_actions: tuple[FedAction, ...] = (),
     ) -> None:
         self._reading_dates = [r.date for r in readings]
         self._readings = readings
@@ -72,23 +82,22 @@ class BalanceSheetTimeline:
         self._announcements = ordered
         self._ann_dates = [a.effective for a in ordered]
         self._params = params
+        anchors = {a.day: a for a in fomc_actions}
+        # On a day with both, the announcement dates a balance-sheet change better.
+        anchors.update({a.effective: announcement_action(a) for a in ordered})
+        self._anchors = anchors
+        self._anchor_days = sorted(anchors)
 
     def change_days(self) -> list[date]:
-        """Every day `state` can answer differently from the day before: a series reading
-        whose state differs from the previous one, an announcement taking effect, or one
-        reaching the horizon. Between two of them the state is constant."""
+        """Every day `state` can answer differently from the day before: a Fed action, or
+        before the first one a series reading whose state differs from the previous one."""
+        first_anchor = self._anchor_days[0] if self._anchor_days else date.max
         days = {
             r.date
             for i, r in enumerate(self._readings)
-            if i == 0 or r.state is not self._readings[i - 1].state
+            if r.date < first_anchor and (i == 0 or r.state is not self._readings[i - 1].state)
         }
-        days.update(self._ann_dates)
-        horizon = self._params.announcement_horizon_days
-        if horizon is not None:
-            # Capped at date.max: a horizon past it never ends, so it changes nothing.
-            days.update(
-                d + timedelta(days=min(horizon, (date.max - d).days)) for d in self._ann_dates
-            )
+        days.update(self._anchor_days)
         return sorted(days)
 
     @property
@@ -124,15 +133,52 @@ class BalanceSheetTimeline:
             i -= 1
         return 0 if earliest is None else (day - earliest).days
 
+    def _anchor(self, day: date) -> date | None:
+        i = bisect.bisect_right(self._anchor_days, day) - 1
+        return self._anchor_days[i] if i >= 0 else None
+
     def state(
         self, day: date, use_announcements: bool
     ) -> tuple[BalanceSheet | None, BalanceSheetOrigin]:
         """The state on `day` and which input gave it."""
-        if use_announcements:
-            announcement = self.announced_state(day)
-            if announcement is not None:
-                return announcement.balance_sheet, BalanceSheetOrigin.ANNOUNCEMENT
-        series = self.series_state(day)
+        anchor = self._anchor(day)
+        if anchor is None:
+            series = self.series_state(day)
+        else:
+            if use_announcements:
+                announcement = self.announced_state(anchor)
+                if announcement is not None:
+                    return announcement.balance_sheet, BalanceSheetOrigin.ANNOUNCEMENT
+            lag = timedelta(days=self._params.publication_lag_days)
+            series = self.series_state(anchor - lag)
         if series is None:
             return None, BalanceSheetOrigin.NONE
         return series, BalanceSheetOrigin.SERIES
+
+    def cause(self, day: date, use_announcements: bool) -> tuple[FedAction, str]:
+        """The action behind a change of state on `day`, and the evidence when the action
+        did not announce it ("" when it did)."""
+        anchor = self._anchor(day)
+        if anchor != day:
+            return FedAction(day, ActionKind.WALCL, "13-week change", "no Fed action on file"), ""
+        action = self._anchors[day]
+        if use_announcements and action.kind is ActionKind.ANNOUNCEMENT:
+            announcement = self.announced_state(day)
+            if announcement is not None and announcement.effective == day:
+                return action, ""
+        return action, _SERIES_RULE
+
+
+_SERIES_RULE = "WALCL 13-week change"
+
+
+def announcement_action(announcement: FedAnnouncement) -> FedAction:
+    """An announcement as the Fed action dated by its effective day."""
+    return FedAction(
+        announcement.effective,
+        ActionKind.ANNOUNCEMENT,
+        announcement.kind.label,
+        ""
+        if announcement.announced == announcement.effective
+        else f"announced {announcement.announced.isoformat()}",
+    )

@@ -49,6 +49,11 @@ class AnnouncementKind(StrEnum):
         """The policy state in force from the announcement's effective date."""
         return _STATE_AFTER[self]
 
+    @property
+    def label(self) -> str:
+        """What the Fed announced, in words (`QT ends`)."""
+        return _LABELS[self]
+
 
 _STATE_AFTER: dict[AnnouncementKind, BalanceSheet] = {
     AnnouncementKind.QT_START: BalanceSheet.QT,
@@ -59,6 +64,17 @@ _STATE_AFTER: dict[AnnouncementKind, BalanceSheet] = {
     AnnouncementKind.QE_END: BalanceSheet.FLAT,
     AnnouncementKind.RMP_START: BalanceSheet.FLAT,
     AnnouncementKind.RMP_END: BalanceSheet.FLAT,
+}
+
+_LABELS: dict[AnnouncementKind, str] = {
+    AnnouncementKind.QT_START: "QT starts",
+    AnnouncementKind.QT_TAPER: "QT slows",
+    AnnouncementKind.QT_END: "QT ends",
+    AnnouncementKind.QE_START: "QE starts",
+    AnnouncementKind.QE_TAPER: "QE tapers",
+    AnnouncementKind.QE_END: "QE ends",
+    AnnouncementKind.RMP_START: "reserve-management purchases start",
+    AnnouncementKind.RMP_END: "reserve-management purchases end",
 }
 
 ANNOUNCEMENT_COLUMNS = ("date", "announced", "kind", "date_precision", "source")

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.signals.calendar import FomcDecision
 from bot.signals.fed_announcements import BalanceSheet, FedAnnouncement
 from bot.signals.fred import FredSeries
 
 __all__ = [
+    "ActionKind",
     "BalanceSheet",
     "BalanceSheetBasis",
     "BalanceSheetOrigin",
     "CombineRule",
+    "FedAction",
     "Pivot",
     "Rate",
     "RateChange",
@@ -24,11 +27,13 @@ __all__ = [
     "RegimeReading",
     "RegimeSource",
     "Span",
+    "StateChange",
 ]
 
 
 class Rate(StrEnum):
-    """Policy-rate state."""
+    """Policy-rate stance: the direction of the last FOMC decision that changed the rate
+    (`holding` until the data show one; see `rate_path`)."""
 
     HIKING = "hiking"
     CUTTING = "cutting"
@@ -106,9 +111,8 @@ class RegimeParams:
     the hysteresis that keeps weekly noise from flipping the state.
 
     Rate: a change of the target range (midpoint; or the upper limit alone) of at least
-    `rate_min_step` points marks hiking or cutting for `rate_window_days` days after it takes
-    effect; with no change in that window the state is holding. The default window (190 days)
-    bridges the longest pause inside a cycle in the data (182 days, June to December 2017).
+    `rate_min_step` points is an FOMC move when no decision in the calendar records it (see
+    `rate_path` for the stance rule, which has no window: it changes only at FOMC decisions).
 
     Announcements: by default they hold until superseded. A finite horizon hands the state
     back to the series after that many days, which protects against a stale file but inherits
@@ -126,7 +130,6 @@ class RegimeParams:
     bs_basis: BalanceSheetBasis = BalanceSheetBasis.ANNOUNCEMENTS_THEN_SERIES
     announcement_horizon_days: int | None = None
     divergence_warn_days: int = 182
-    rate_window_days: int = 190
     rate_min_step: float = 0.125
     dff_step: float = 0.25
     dff_trigger: float = 0.15
@@ -141,8 +144,6 @@ class RegimeParams:
             raise ValueError("need 0 <= bs_exit_change < bs_enter_change (hysteresis)")
         if self.announcement_horizon_days is not None and self.announcement_horizon_days < 1:
             raise ValueError("announcement_horizon_days must be >= 1 or None")
-        if self.rate_window_days < 1:
-            raise ValueError("rate_window_days must be >= 1")
         if self.rate_min_step <= 0 or self.dff_step <= 0 or self.dff_trigger <= 0:
             raise ValueError("rate steps and triggers must be positive")
         if self.dff_confirm_obs < 1:
@@ -160,11 +161,19 @@ class RegimeInputs:
     target_lower: FredSeries | None = None
     effective_rate: FredSeries | None = None
     announcements: tuple[FedAnnouncement, ...] = ()
+    # FOMC decisions (the calendar): dated by their publication time, outcome blank when the
+    # file does not record it. Without them rate moves are read from the target range alone.
+    decisions: tuple[FomcDecision, ...] = ()
+
+    def with_decisions(self, decisions: tuple[FomcDecision, ...]) -> RegimeInputs:
+        """These inputs with the FOMC decisions of a calendar."""
+        return replace(self, decisions=decisions)
 
 
 @dataclass(frozen=True)
 class RateChange:
-    """A policy-rate change effective on `date` (percent, target midpoint or DFF-implied)."""
+    """A policy-rate change seen in the data, effective on `date` (percent, target midpoint
+    or DFF-implied). `rate_path` attributes it to the FOMC decision that made it."""
 
     date: date
     before: float
@@ -176,12 +185,67 @@ class RateChange:
         return self.after - self.before
 
 
+class ActionKind(StrEnum):
+    """What moved a component of the regime."""
+
+    FOMC = "fomc"  # an FOMC decision, dated by its day in New York
+    ANNOUNCEMENT = "announcement"  # a balance-sheet announcement, dated when it takes effect
+    WALCL = "walcl"  # the balance-sheet series alone, with no Fed action on file to date it
+
+
+@dataclass(frozen=True)
+class FedAction:
+    """A Fed action that can move the regime, e.g. `FOMC 2024-09-18: cut 50 bp`. Labels use
+    no square brackets: the thesis table prints them through rich, which reads those as markup.
+
+    `note` says where the action was read from when that is not the FOMC calendar or the
+    announcements file (a move seen only in the target range or DFF), or when it was made
+    public (an announcement's statement date).
+    """
+
+    day: date
+    kind: ActionKind
+    what: str
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        name = {
+            ActionKind.FOMC: "FOMC",
+            ActionKind.ANNOUNCEMENT: "announcement",
+            ActionKind.WALCL: "WALCL",
+        }[self.kind]
+        text = f"{name} {self.day.isoformat()}: {self.what}"
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One component of the regime (`rate` or `balance sheet`) changed by `action`, e.g.
+    `FOMC 2024-09-18: cut 50 bp; rate hiking -> cutting`.
+
+    `via` names the evidence when it is not the action itself: a balance-sheet state read from
+    WALCL takes effect only at a Fed action, which dates it but did not announce it.
+    """
+
+    component: str
+    before: str
+    after: str
+    action: FedAction
+    via: str = ""
+
+    @property
+    def label(self) -> str:
+        via = f" per {self.via}" if self.via else ""
+        return f"{self.action.label}; {self.component} {self.before} -> {self.after}{via}"
+
+
 @dataclass(frozen=True)
 class RegimePeriod:
     """Days with one (regime, balance sheet, rate) combination: [start, end), end exclusive.
 
     `end` is the first day of the next period, or None for the period still running at the
-    end of the data.
+    end of the data. `changes` are what started the period (empty for the first one).
     """
 
     start: date
@@ -189,16 +253,19 @@ class RegimePeriod:
     regime: Regime
     balance_sheet: BalanceSheet
     rate: Rate
+    changes: tuple[StateChange, ...] = ()
 
 
 @dataclass(frozen=True)
 class Pivot:
-    """A change of regime on `date`, with the component changes that caused it."""
+    """A change of regime on `date`: `causes` label the Fed actions that caused it
+    (`changes` holds them as data)."""
 
     date: date
     from_regime: Regime
     to_regime: Regime
     causes: tuple[str, ...]
+    changes: tuple[StateChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +289,7 @@ class RegimeReading:
     balance_sheet_series: BalanceSheet | None
     balance_sheet_from: BalanceSheetOrigin
     rate: Rate | None
+    rate_set_by: FedAction | None
     policy_rate: float | None
     since: date | None
     last_pivot: Pivot | None

@@ -68,6 +68,8 @@ CURATED: dict[str, list[Curated]] = {
         Curated("usdt:10", "lowercase_asset"),
     ],
     "QTBOT_HTTP__HOST": [Curated("not a host!", "not_a_host")],
+    # Retired: any value is refused with a line saying what replaced it.
+    "QTBOT_SIGNALS__RATE_WINDOW_DAYS": [Curated("190", "retired_setting")],
     "QTBOT_HTTP__ALLOWED_HOSTS": [Curated("proxy.example:99999", "port_out_of_range")],
     "QTBOT_DAEMON__CLOCK_START": [Curated("yesterday", "not_iso")],
     "QTBOT_RISK__TAKE_PROFIT_TIERS": [
@@ -138,6 +140,11 @@ CROSS: list[BadCase] = [
         "balance_sheet_exit_above_enter",
         {"QTBOT_SIGNALS__BS_ENTER_CHANGE_PCT": "1", "QTBOT_SIGNALS__BS_EXIT_CHANGE_PCT": "2"},
         ("QTBOT_SIGNALS__BS_EXIT_CHANGE_PCT", "QTBOT_SIGNALS__BS_ENTER_CHANGE_PCT"),
+    ),
+    BadCase(
+        "trailing_armed_after_more_tiers_than_the_ladder_has",
+        {"QTBOT_RISK__TAKE_PROFIT_TIERS": "20:25", "QTBOT_RISK__TRAILING_ARM_AFTER_TIERS": "2"},
+        ("QTBOT_RISK__TRAILING_ARM_AFTER_TIERS", "QTBOT_RISK__TAKE_PROFIT_TIERS"),
     ),
     BadCase(
         "same_regime_starts_and_pauses",

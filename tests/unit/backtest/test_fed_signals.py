@@ -8,14 +8,21 @@ import pytest
 
 from bot.backtest.fed_signals import SETTLE_DAYS, PointInTimeRegime, recorded_signals
 from bot.feeds.fed_inputs import shipped_inputs
+from bot.signals.calendar import load_fomc_calendar
 from bot.signals.flush import FlushParams
 from bot.signals.liquidation_history import load_shipped_liquidation_bars
 from bot.signals.regime import classify
+from bot.signals.regime_types import RegimeInputs
+
+
+def fed_inputs() -> RegimeInputs:
+    """The shipped series, announcements and FOMC calendar, as a backtest reads them."""
+    return shipped_inputs().with_decisions(load_fomc_calendar().decisions)
 
 
 @pytest.fixture(scope="module")
 def regimes() -> PointInTimeRegime:
-    return PointInTimeRegime(shipped_inputs())
+    return PointInTimeRegime(fed_inputs())
 
 
 def test_shortcut_days_match_the_known_at_history(regimes: PointInTimeRegime) -> None:
@@ -35,7 +42,7 @@ def test_shortcut_days_match_the_known_at_history(regimes: PointInTimeRegime) ->
 
 def test_regime_matches_classify_on_the_day(regimes: PointInTimeRegime) -> None:
     now = datetime(2024, 10, 15, 12, tzinfo=UTC)
-    reading = classify(shipped_inputs(), now)
+    reading = classify(fed_inputs(), now)
     view = regimes.view(now.date())
     assert view is not None and view.regime == reading.regime.value
     assert reading.since is not None and view.since.date() == reading.since

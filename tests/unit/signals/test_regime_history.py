@@ -14,8 +14,9 @@ from datetime import date, timedelta
 import pytest
 
 from bot.feeds.fed_inputs import inputs_from_directory, shipped_inputs
+from bot.signals.calendar import load_fomc_calendar
 from bot.signals.fed_announcements import BalanceSheet
-from bot.signals.rate_path import rate_changes
+from bot.signals.rate_path import rate_changes, rate_moves
 from bot.signals.regime import (
     _first_day,
     _timelines,
@@ -40,14 +41,21 @@ from tests.unit.signals.data_paths import SHARED_DATA, shared_file
 
 
 def shared_inputs() -> RegimeInputs:
+    """The shared FRED copies with the shared FOMC calendar (outcomes blank from 2025-12-10)."""
     for name in ("WALCL.csv", "DFEDTARU.csv", "DFEDTARL.csv", "DFF.csv"):
         shared_file(name)
-    return inputs_from_directory(SHARED_DATA)
+    calendar = load_fomc_calendar(shared_file("fomc_decisions.csv"))
+    return inputs_from_directory(SHARED_DATA).with_decisions(calendar.decisions)
+
+
+def shipped_with_calendar() -> RegimeInputs:
+    """What the daemon reads with `fed_source=file` and nothing else configured."""
+    return shipped_inputs().with_decisions(load_fomc_calendar().decisions)
 
 
 SOURCES = [
     pytest.param(shared_inputs, id="shared_data"),
-    pytest.param(shipped_inputs, id="shipped_copy"),
+    pytest.param(shipped_with_calendar, id="shipped_copy"),
 ]
 
 
@@ -59,7 +67,9 @@ class Expected:
     inside: date  # a day inside the span
     edge: str  # "start" or "end"
     tolerance_days: int  # default params (announcements + series)
-    series_tolerance_days: int  # series-only params: the balance sheet lags
+    # series-only params: the balance sheet lags, and a change the series shows waits for the
+    # next Fed action (up to ~8 weeks between FOMC decisions)
+    series_tolerance_days: int
 
 
 EXPECTED = [
@@ -70,10 +80,16 @@ EXPECTED = [
         date(2018, 6, 1),
         "start",
         7,
-        160,
+        160 + 56,
     ),
     Expected(
-        "QT1 end (announced 2019-07-31)", date(2019, 8, 1), "qt", date(2018, 6, 1), "end", 7, 60
+        "QT1 end (announced 2019-07-31)",
+        date(2019, 8, 1),
+        "qt",
+        date(2018, 6, 1),
+        "end",
+        7,
+        60 + 56,
     ),
     Expected("QE 2020 start", date(2020, 3, 15), "qe", date(2020, 4, 1), "start", 7, 200),
     Expected(
@@ -83,10 +99,16 @@ EXPECTED = [
         date(2022, 12, 1),
         "start",
         7,
-        90,
+        90 + 56,
     ),
     Expected(
-        "QT2 end (announced 2025-10-29)", date(2025, 12, 1), "qt", date(2025, 6, 1), "end", 7, 45
+        "QT2 end (announced 2025-10-29)",
+        date(2025, 12, 1),
+        "qt",
+        date(2025, 6, 1),
+        "end",
+        7,
+        45 + 56,
     ),
 ]
 
@@ -143,48 +165,65 @@ def test_default_history_shows_the_playbook_pivots(load: Callable[[], RegimeInpu
     print("\npivots:")
     for pivot in pivots(history):
         print(f"  {pivot.date} {pivot.from_regime:>10} -> {pivot.to_regime:<10} {pivot.causes}")
-    rate_spans = spans(history, "rate")
-    print(
-        "rate spans 2017+:",
-        [(s.start.isoformat(), s.value) for s in rate_spans if s.start >= date(2017, 1, 1)],
-    )
 
-    # 2019: hikes end (last hike effective 2018-12-20, seen once the 190-day window passes),
-    # then QT ends and the first cut comes on the same day: tightening -> easing
-    end_of_hikes_2019 = covering(rate_spans, date(2019, 7, 15), "holding")
-    assert date(2019, 6, 1) <= end_of_hikes_2019.start <= date(2019, 7, 31)
-    assert at(history, date(2019, 7, 31)).regime is Regime.TIGHTENING
-    pivot_2019 = found[date(2019, 8, 1)]
-    assert (pivot_2019.from_regime, pivot_2019.to_regime) == (Regime.TIGHTENING, Regime.EASING)
-    assert "balance_sheet qt -> flat" in pivot_2019.causes
+    # 2019: the first cut (FOMC 2019-07-31) ends tightening while QT runs; QT ends the next day
+    first_cut = found[date(2019, 7, 31)]
+    assert (first_cut.from_regime, first_cut.to_regime) == (Regime.TIGHTENING, Regime.NEUTRAL)
+    assert first_cut.causes == ("FOMC 2019-07-31: cut 25 bp; rate hiking -> cutting",)
+    qt_end = found[date(2019, 8, 1)]
+    assert (qt_end.from_regime, qt_end.to_regime) == (Regime.NEUTRAL, Regime.EASING)
+    assert qt_end.causes == (
+        "announcement 2019-08-01: QT ends (announced 2019-07-31); balance sheet qt -> flat",
+    )
+    # until the cut, the 2018 hikes still set the stance (the old window said holding from
+    # 2019-06-28, a day the Fed did nothing)
+    assert at(history, date(2019, 7, 30)).rate is Rate.HIKING
 
     # 2020: QE from the 15 March statement, in an easing regime
     qe = at(history, date(2020, 3, 15))
     assert (qe.start, qe.balance_sheet, qe.regime) == (date(2020, 3, 15), "qe", Regime.EASING)
 
-    # 2023-24: the hikes end (last hike 2023-07-27) and the first cut (2024-09-19) ends
-    # the tightening regime
-    end_of_hikes_2024 = covering(rate_spans, date(2024, 3, 1), "holding")
-    assert date(2024, 1, 1) <= end_of_hikes_2024.start <= date(2024, 2, 29)
-    first_cut = found[date(2024, 9, 19)]
-    assert first_cut.from_regime is Regime.TIGHTENING
-    assert first_cut.to_regime in (Regime.NEUTRAL, Regime.EASING)
-    assert at(history, date(2024, 9, 19)).rate is Rate.CUTTING
+    # 2022: the first hike (FOMC 2022-03-16) turns the regime to tightening
+    first_hike = found[date(2022, 3, 16)]
+    assert (first_hike.from_regime, first_hike.to_regime) == (Regime.EASING, Regime.TIGHTENING)
+    assert first_hike.causes == ("FOMC 2022-03-16: hike 25 bp; rate cutting -> hiking",)
+
+    # 2024: the first cut (FOMC 2024-09-18, 50 bp) ends the tightening regime
+    cut_2024 = found[date(2024, 9, 18)]
+    assert (cut_2024.from_regime, cut_2024.to_regime) == (Regime.TIGHTENING, Regime.NEUTRAL)
+    assert cut_2024.causes == ("FOMC 2024-09-18: cut 50 bp; rate hiking -> cutting",)
 
     # 2025: the end of QT on 1 December turns the regime to easing
     end_of_qt = found[date(2025, 12, 1)]
     assert end_of_qt.to_regime is Regime.EASING
-    assert end_of_qt.causes == ("balance_sheet qt -> flat",)
+    assert end_of_qt.causes == (
+        "announcement 2025-12-01: QT ends (announced 2025-10-29); balance sheet qt -> flat",
+    )
+    assert [p for p in found if p >= date(2019, 1, 1)] == [
+        date(2019, 7, 31),
+        date(2019, 8, 1),
+        date(2022, 3, 16),
+        date(2024, 9, 18),
+        date(2025, 12, 1),
+    ]
 
 
 @pytest.mark.parametrize("load", SOURCES)
 def test_december_2025_cut_comes_from_dff(load: Callable[[], RegimeInputs]) -> None:
-    changes = [c for c in rate_changes(load(), RegimeParams()) if c.date >= date(2025, 1, 1)]
+    inputs = load()
+    changes = [c for c in rate_changes(inputs, RegimeParams()) if c.date >= date(2025, 1, 1)]
     assert [(c.date, round(c.delta, 3), c.source) for c in changes] == [
         (date(2025, 9, 18), -0.25, "target"),
         (date(2025, 10, 30), -0.25, "target"),
         (date(2025, 12, 11), -0.25, "dff"),
     ]
+    moves = rate_moves(inputs, rate_changes(inputs, RegimeParams()))
+    (december,) = [m for m in moves if m.day == date(2025, 12, 10)]
+    # the shipped calendar records the cut; the shared one leaves it blank and DFF fills it
+    assert december.action.label in (
+        "FOMC 2025-12-10: cut 25 bp",
+        "FOMC 2025-12-10: cut 25 bp (DFF; no outcome in the calendar)",
+    )
 
 
 def test_dff_implied_changes_match_the_later_target_range() -> None:
@@ -206,14 +245,14 @@ def test_dff_implied_changes_match_the_later_target_range() -> None:
         assert implied_delta == pytest.approx(delta)
 
 
-def _day_by_day(inputs: RegimeInputs, params: RegimeParams, through: date) -> list[RegimePeriod]:
+def _day_by_day(inputs: RegimeInputs, params: RegimeParams, through: date) -> list[tuple]:
     """The classifier's definition, walked one calendar day at a time (the reference for
     `regime_history`, which only looks at the days where an input can change)."""
     bs_line, rate_line = _timelines(inputs, params)
     start = _first_day(inputs, bs_line)
     assert start is not None
     use_announcements = params.bs_basis is BalanceSheetBasis.ANNOUNCEMENTS_THEN_SERIES
-    periods: list[RegimePeriod] = []
+    periods: list[tuple] = []
     current, current_start, day = None, start, start
     while day <= through:
         balance_sheet = bs_line.state(day, use_announcements)[0] or BalanceSheet.FLAT
@@ -221,26 +260,27 @@ def _day_by_day(inputs: RegimeInputs, params: RegimeParams, through: date) -> li
         key = (combine(balance_sheet, rate, params.rule), balance_sheet, rate)
         if key != current:
             if current is not None:
-                periods.append(RegimePeriod(current_start, day, *current))
+                periods.append((current_start, day, *current))
             current, current_start = key, day
         day += timedelta(days=1)
     if current is not None:
-        periods.append(RegimePeriod(current_start, None, *current))
+        periods.append((current_start, None, *current))
     return periods
+
+
+def _without_changes(history: list[RegimePeriod]) -> list[tuple]:
+    return [(p.start, p.end, p.regime, p.balance_sheet, p.rate) for p in history]
 
 
 PARAM_VARIANTS = [
     pytest.param(RegimeParams(), id="defaults"),
     pytest.param(RegimeParams(bs_basis=BalanceSheetBasis.SERIES_ONLY), id="series_only"),
     pytest.param(RegimeParams(announcement_horizon_days=120), id="announcement_horizon"),
-    pytest.param(RegimeParams(rate_window_days=30, rule=CombineRule.RATE_FIRST), id="short_rate"),
+    pytest.param(RegimeParams(rule=CombineRule.RATE_FIRST), id="rate_first"),
     pytest.param(
         RegimeParams(rule=CombineRule.ANY_TIGHTENING, bs_window_weeks=4), id="any_tightening"
     ),
-    pytest.param(
-        RegimeParams(announcement_horizon_days=3_000_000, rate_window_days=3_000_000),
-        id="windows_past_date_max",
-    ),
+    pytest.param(RegimeParams(announcement_horizon_days=3_000_000), id="horizon_past_date_max"),
 ]
 
 
@@ -252,4 +292,5 @@ def test_history_equals_the_day_by_day_walk(
     inputs = load()
     for as_of in (date(2019, 8, 2), date(2020, 3, 20), date(2025, 12, 15), date(2026, 9, 30)):
         known = known_at(inputs, as_of, params)
-        assert regime_history(known, params, as_of) == _day_by_day(known, params, as_of)
+        walked = _day_by_day(known, params, as_of)
+        assert _without_changes(regime_history(known, params, as_of)) == walked

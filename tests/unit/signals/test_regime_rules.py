@@ -1,4 +1,5 @@
-"""Regime classifier rules on small synthetic series: hysteresis, rates, DFF, announcements."""
+"""Regime classifier rules on small synthetic series: hysteresis, rates from FOMC decisions,
+DFF, announcements, and the Fed action behind every change."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.signals.balance_sheet import next_state, series_states
+from bot.signals.calendar import FomcDecision
 from bot.signals.fed_announcements import (
     AnnouncementFileError,
     AnnouncementKind,
@@ -19,7 +21,7 @@ from bot.signals.fed_announcements import (
     parse_announcements,
 )
 from bot.signals.fred import FredSeries
-from bot.signals.rate_path import rate_changes
+from bot.signals.rate_path import rate_changes, rate_moves
 from bot.signals.regime import (
     classify,
     combine,
@@ -30,6 +32,7 @@ from bot.signals.regime import (
     spans,
 )
 from bot.signals.regime_types import (
+    ActionKind,
     BalanceSheetBasis,
     CombineRule,
     Rate,
@@ -75,6 +78,20 @@ def flat_walcl(start: date, weeks: int, level: float = 4_000_000.0) -> FredSerie
 
 def announcement(effective: date, kind: AnnouncementKind, announced: date | None = None):
     return FedAnnouncement(effective, announced or effective, kind, True, "test")
+
+
+def decision(day: date, outcome: str | None, bps: int | None = None) -> FomcDecision:
+    """An FOMC decision published at 14:00 New York in winter (19:00 UTC)."""
+    if bps is None and outcome == "hold":
+        bps = 0
+    return FomcDecision(
+        at=datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=19),
+        meeting_start=day - timedelta(days=1),
+        scheduled=True,
+        decision=outcome,
+        change_bps=bps,
+        target_upper_after=None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -134,23 +151,59 @@ def rate_inputs(
     dff: FredSeries | None = None,
     walcl: FredSeries | None = None,
     announcements: tuple[FedAnnouncement, ...] = (),
+    decisions: tuple[FomcDecision, ...] = (),
 ) -> RegimeInputs:
     """Target range 2.00/1.75 % from 2020-01-01 with `changes` to the upper limit."""
     start = date(2020, 1, 1)
     upper = daily(start, end, {start: 2.0, **changes}, "DFEDTARU")
     lower = FredSeries("DFEDTARL", upper.dates, tuple(v - 0.25 for v in upper.values))
     walcl = walcl if walcl is not None else flat_walcl(date(2019, 1, 2), 200)
-    return RegimeInputs(walcl, upper, lower, dff, announcements)
+    return RegimeInputs(walcl, upper, lower, dff, announcements, decisions)
 
 
-def test_rate_is_hiking_for_the_window_after_a_hike_then_holding() -> None:
-    hike = date(2020, 3, 1)
-    inputs = rate_inputs({hike: 2.25}, date(2021, 6, 1))
-    history = regime_history(inputs, RegimeParams(rate_window_days=190))
+def test_a_hike_keeps_the_stance_through_holds_until_a_decision_cuts() -> None:
+    hike, cut = date(2020, 3, 4), date(2021, 9, 22)
+    holds = tuple(decision(hike + timedelta(weeks=6 * i), "hold") for i in range(1, 12))
+    inputs = rate_inputs(
+        {hike + timedelta(days=1): 2.25, cut + timedelta(days=1): 2.0},
+        date(2022, 6, 1),
+        decisions=(decision(hike, "hike", 25), *holds, decision(cut, "cut", -25)),
+    )
+    history = regime_history(inputs)
     assert at(history, hike - timedelta(days=1)).rate is HOLDING
     assert at(history, hike).rate is HIKING
-    assert at(history, hike + timedelta(days=189)).rate is HIKING
-    assert at(history, hike + timedelta(days=190)).rate is HOLDING
+    # eleven holds and 18 months later (the old 190-day window ran out in September 2020)
+    assert at(history, cut - timedelta(days=1)).rate is HIKING
+    assert at(history, cut).rate is CUTTING
+    assert [s.start for s in spans(history, "rate")] == [date(2020, 1, 1), hike, cut]
+    (rate_change,) = at(history, cut).changes
+    assert rate_change.label == f"FOMC {cut}: cut 25 bp; rate hiking -> cutting"
+
+
+def test_calendar_outcome_wins_and_a_blank_outcome_is_read_from_the_target_range() -> None:
+    first, second = date(2020, 3, 4), date(2020, 6, 10)
+    inputs = rate_inputs(
+        # the range says +50 bp for the first decision: the calendar's 25 bp is kept
+        {first + timedelta(days=1): 2.5, second + timedelta(days=1): 2.75},
+        date(2020, 12, 1),
+        decisions=(decision(first, "hike", 25), decision(second, None)),
+    )
+    moves = rate_moves(inputs, rate_changes(inputs, RegimeParams()))
+    assert [(m.day, m.action.label) for m in moves] == [
+        (first, f"FOMC {first}: hike 25 bp"),
+        (second, f"FOMC {second}: hike 25 bp (target range; no outcome in the calendar)"),
+    ]
+
+
+def test_without_a_calendar_a_target_change_is_dated_the_day_before_it_took_effect() -> None:
+    effective = date(2020, 3, 5)
+    inputs = rate_inputs({effective: 2.25}, date(2020, 12, 1))
+    history = regime_history(inputs)
+    (pivot,) = pivots(history)
+    assert pivot.date == date(2020, 3, 4)
+    assert pivot.causes == (
+        "FOMC 2020-03-04: hike 25 bp (target range; not in the calendar); rate holding -> hiking",
+    )
 
 
 def test_dff_stands_in_after_the_target_range_ends() -> None:
@@ -162,7 +215,9 @@ def test_dff_stands_in_after_the_target_range_ends() -> None:
     assert [(c.date, c.source) for c in changes] == [(date(2020, 7, 10), "dff")]
     assert changes[0].delta == pytest.approx(-0.25)
     history = regime_history(inputs)
-    assert at(history, date(2020, 7, 10)).rate is CUTTING
+    assert at(history, date(2020, 7, 8)).rate is HOLDING
+    assert at(history, date(2020, 7, 9)).rate is CUTTING  # the decision, the day before
+    assert at(history, date(2020, 7, 9)).changes[0].action.note == "DFF; not in the calendar"
 
 
 @pytest.mark.parametrize(
@@ -194,30 +249,77 @@ def test_announcement_sets_balance_sheet_before_the_series_sees_it() -> None:
     assert {p.balance_sheet for p in series_only} == {FLAT}
 
 
-def test_announcement_horizon_hands_back_to_the_series() -> None:
+def test_announcement_horizon_hands_back_to_the_series_at_the_next_fed_action() -> None:
+    meeting = date(2020, 7, 29)
     inputs = rate_inputs(
         {},
         date(2020, 12, 1),
         announcements=(announcement(date(2020, 3, 1), AnnouncementKind.QT_START),),
+        decisions=(decision(meeting, "hold"),),
     )
     history = regime_history(inputs, RegimeParams(announcement_horizon_days=100))
-    assert at(history, date(2020, 6, 8)).balance_sheet is QT
-    assert at(history, date(2020, 6, 9)).balance_sheet is FLAT
+    # the horizon runs out on 2020-06-09, a day the Fed did nothing: no change then
+    assert at(history, date(2020, 6, 9)).balance_sheet is QT
+    assert at(history, meeting - timedelta(days=1)).balance_sheet is QT
+    handed_back = at(history, meeting)
+    assert (handed_back.start, handed_back.balance_sheet) == (meeting, FLAT)
+    (change,) = handed_back.changes
+    assert change.label == (
+        f"FOMC {meeting}: hold; balance sheet qt -> flat per WALCL 13-week change"
+    )
 
 
-def test_pivots_and_spans_report_changes_with_causes() -> None:
-    upper_changes = {date(2020, 3, 1): 2.25, date(2021, 3, 1): 2.0}
-    inputs = rate_inputs(upper_changes, date(2021, 12, 31))
+def test_series_change_waits_for_the_next_fed_action_or_is_labelled_as_the_series() -> None:
+    # WALCL falls ~2 % a quarter from early 2020: qt to the series once the window holds it
+    levels = [4_000_000.0] * 60 + [4_000_000.0 * (0.9985**i) for i in range(1, 80)]
+    walcl = weekly(date(2019, 1, 2), levels)
+    series_only = RegimeParams(bs_basis=BalanceSheetBasis.SERIES_ONLY)
+    meeting = date(2020, 7, 29)
+    seen = next(r.date for r in series_states(walcl, series_only) if r.state is QT)
+    assert seen < meeting - timedelta(days=7)
+
+    meetings = (decision(date(2020, 1, 29), "hold"), decision(meeting, "hold"))
+    snapped = regime_history(
+        rate_inputs({}, date(2020, 12, 1), walcl=walcl, decisions=meetings), series_only
+    )
+    assert at(snapped, meeting - timedelta(days=1)).balance_sheet is FLAT
+    assert at(snapped, meeting).balance_sheet is QT
+    assert at(snapped, meeting).changes[0].action.kind is ActionKind.FOMC
+
+    # with no Fed action on file before it, the series moves alone and says so
+    alone = regime_history(rate_inputs({}, date(2020, 12, 1), walcl=walcl), series_only)
+    moved = at(alone, seen)
+    assert (moved.start, moved.balance_sheet) == (seen, QT)
+    (change,) = moved.changes
+    assert change.action.kind is ActionKind.WALCL
+    assert change.label == (
+        f"WALCL {seen}: 13-week change (no Fed action on file); balance sheet flat -> qt"
+    )
+
+
+def test_pivots_and_spans_report_changes_with_their_fed_actions() -> None:
+    hike, cut = date(2020, 3, 4), date(2021, 3, 17)
+    inputs = rate_inputs(
+        {hike + timedelta(days=1): 2.25, cut + timedelta(days=1): 2.0},
+        date(2021, 12, 31),
+        decisions=(decision(hike, "hike", 25), decision(date(2020, 9, 16), "hold")),
+        announcements=(
+            announcement(date(2021, 6, 1), AnnouncementKind.QE_START, date(2021, 5, 5)),
+        ),
+    )
     history = regime_history(inputs)
-    found = [(p.date, p.from_regime, p.to_regime) for p in pivots(history)]
-    assert found[:3] == [
-        (date(2020, 3, 1), N, T),
-        (date(2020, 9, 7), T, N),
-        (date(2021, 3, 1), N, E),
+    found = [(p.date, p.from_regime, p.to_regime, p.causes) for p in pivots(history)]
+    not_in_calendar = "(target range; not in the calendar)"
+    assert found == [
+        (hike, N, T, (f"FOMC {hike}: hike 25 bp; rate holding -> hiking",)),
+        (cut, T, E, (f"FOMC {cut}: cut 25 bp {not_in_calendar}; rate hiking -> cutting",)),
     ]
-    assert pivots(history)[0].causes == ("rate holding -> hiking",)
+    qe = at(history, date(2021, 6, 1))
+    assert qe.changes[0].label == (
+        "announcement 2021-06-01: QE starts (announced 2021-05-05); balance sheet flat -> qe"
+    )
     rate_spans = spans(history, "rate")
-    assert [s.value for s in rate_spans] == ["holding", "hiking", "holding", "cutting", "holding"]
+    assert [s.value for s in rate_spans] == ["holding", "hiking", "cutting"]
     assert all(a.end == b.start for a, b in itertools.pairwise(rate_spans))
 
 
@@ -252,6 +354,20 @@ def test_classify_warns_about_stale_series_and_requires_aware_now() -> None:
     assert any("rate state assumed unchanged" in w for w in reading.warnings)
     with pytest.raises(ValueError, match="timezone-aware"):
         classify(inputs, datetime(2021, 1, 1))
+
+
+def test_classify_warns_when_a_decision_has_no_outcome_anywhere() -> None:
+    meeting = date(2020, 6, 10)
+    blank = (decision(date(2020, 4, 29), "hold"), decision(meeting, None))
+    short = rate_inputs({}, date(2020, 6, 1), decisions=blank)
+    reading = classify(short, datetime(2020, 6, 20, tzinfo=UTC))
+    assert any(
+        w.startswith(f"FOMC {meeting}: outcome not in the calendar") for w in reading.warnings
+    )
+    assert not any("rate state assumed unchanged" in w for w in reading.warnings)
+    covered = rate_inputs({}, date(2020, 6, 20), decisions=blank)
+    reading = classify(covered, datetime(2020, 6, 20, 12, tzinfo=UTC))
+    assert not any("outcome not in the calendar" in w for w in reading.warnings)
 
 
 def test_classify_warns_when_series_keeps_disagreeing_with_announcement() -> None:
