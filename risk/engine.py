@@ -2,12 +2,17 @@
 
 Rules, in the order they are applied to each open position at one price tick:
 
-1. The high-water mark rises to the price; the trailing stop activates (after the last tier,
-   or at `trailing_activation_gain`) and ratchets up from the high-water mark.
-2. Kill switch with `flatten_on_kill`: FLATTEN everything held; nothing else for that symbol.
-3. If the price is at or below the trailing stop or the hard stop, ONE exit sells everything
+1. The high-water mark rises to the price; the trailing stop arms (after
+   `trailing_arm_after_tiers` tiers are done, or at `trailing_activation_gain`) and ratchets
+   up from the high-water mark. Once a tier is done the break-even level is fixed.
+2. A holding the venue cannot sell at this price (below its minimum sale) gets no order:
+   it is listed in `unsellable`, and a tier due meanwhile is marked skipped (done without a
+   sale) so what follows it still arms.
+3. Kill switch with `flatten_on_kill`: FLATTEN everything held; nothing else for that symbol.
+4. If the price is at or below the trailing stop or the hard stop, ONE exit sells everything
    held (the higher stop names it); due tiers are not sold as well.
-4. Otherwise every due, untaken tier is sold, one TAKE_PROFIT each, never more than held.
+5. Otherwise every due tier not yet done is sold, one TAKE_PROFIT each, sized by the rule in
+   `risk.take_profit.plan_take_profits` (never below the venue minimum, never more than held).
 
 Actions are intents: until the sell fill reaches the position, the next tick emits the same
 action again with the same `Action.key`. The caller persists `new_marks` after each call and
@@ -17,17 +22,17 @@ passes them back next time; given the same inputs, the output is the same after 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from risk._fmt import base_asset, fmt_gain, fmt_num, fmt_pct, fmt_signed_pct
 from risk.actions import Action, ActionKind
 from risk.limits import AccountState, global_block_reasons, kill_switch_reasons
-from risk.marks import PositionMarks
+from risk.marks import PositionMarks, tiers_done
 from risk.params import RiskParams
 from risk.position import Position
-from risk.stops import describe_stop, hard_stop_level
+from risk.stops import break_even_level, describe_stop, hard_stop_level
 from risk.take_profit import TierSale, plan_take_profits
 from risk.trailing import ratchet, trailing_should_activate, trailing_stop_level
 
@@ -45,6 +50,9 @@ class RiskDecision:
     must pass through. kill_switch: daily loss or drawdown limit tripped.
     open_positions_full: max_open_positions reached; only existing positions may be added to.
     missing_prices: open positions without a price this tick (no exit checked, marks kept).
+    unsellable: symbol -> why no order can be sent for it (holding below the venue's minimum
+    sale at this price); such a position counts as flat for the kill switch's re-arm.
+    skipped_tiers: (symbol, tier, why) for each tier marked done without a sale this tick.
     """
 
     at: datetime
@@ -55,6 +63,8 @@ class RiskDecision:
     kill_switch: bool
     open_positions_full: bool
     missing_prices: list[str]
+    unsellable: dict[str, str] = field(default_factory=dict)
+    skipped_tiers: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def evaluate(
@@ -71,6 +81,8 @@ def evaluate(
     actions: list[Action] = []
     new_marks: dict[str, PositionMarks] = {}
     missing: list[str] = []
+    unsellable: dict[str, str] = {}
+    skipped: list[tuple[str, int, str]] = []
     total_exposure = _ZERO
     open_count = 0
     for symbol, position in positions.items():
@@ -86,10 +98,12 @@ def evaluate(
                 new_marks[symbol] = previous
             continue
         total_exposure += position.size * price
-        position_actions, new_marks[symbol] = evaluate_position(
-            position, previous, price, params, flatten_reason
-        )
-        actions.extend(position_actions)
+        result = evaluate_position(position, previous, price, params, flatten_reason)
+        new_marks[symbol] = result.marks
+        actions.extend(result.actions)
+        if result.unsellable is not None:
+            unsellable[symbol] = result.unsellable
+        skipped.extend((symbol, tier, why) for tier, why in result.skipped)
     block_reasons = global_block_reasons(account, params, total_exposure, kill)
     return RiskDecision(
         at=now,
@@ -100,7 +114,19 @@ def evaluate(
         kill_switch=bool(kill),
         open_positions_full=open_count >= params.max_open_positions,
         missing_prices=missing,
+        unsellable=unsellable,
+        skipped_tiers=skipped,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PositionResult:
+    """One position's evaluation: sells to place, marks to persist, what could not be sold."""
+
+    actions: list[Action]
+    marks: PositionMarks
+    unsellable: str | None = None
+    skipped: tuple[tuple[int, str], ...] = ()
 
 
 def evaluate_position(
@@ -109,8 +135,8 @@ def evaluate_position(
     price: Decimal,
     params: RiskParams,
     flatten_reason: str | None = None,
-) -> tuple[list[Action], PositionMarks]:
-    """Exit rules for one open position at `price`; returns (actions, marks to persist).
+) -> PositionResult:
+    """Exit rules for one open position at `price`.
 
     The caller checks `position.is_open(params.dust_for(symbol))` first, as `evaluate` does.
 
@@ -119,50 +145,114 @@ def evaluate_position(
     """
     cycle_id = position.cycle_id or ""
     if marks is None or marks.cycle_id != cycle_id:
-        high = max(position.peak_fill_price, price)
-        trail: Decimal | None = None
+        marks = PositionMarks(cycle_id, max(position.peak_fill_price, price))
     else:
-        high = max(marks.high_water_mark, price)
-        trail = marks.trailing_stop
+        marks = replace(marks, high_water_mark=max(marks.high_water_mark, price))
+    minimum = params.min_sale(position.symbol, price)
+    if position.size < minimum:
+        return _unsellable(position, marks, price, params, minimum)
+    marks = _armed(position, marks, params)
+
+    if flatten_reason is not None:
+        return PositionResult([_flatten(position, price, flatten_reason)], marks)
+    exit_action = _stop_exit(position, marks, price, params)
+    if exit_action is not None:
+        return PositionResult([exit_action], marks)
+    sales = _due_tiers(position, marks, price, params, minimum)
+    return PositionResult([_take_profit(position, price, sale) for sale in sales], marks)
+
+
+def _armed(position: Position, marks: PositionMarks, params: RiskParams) -> PositionMarks:
+    """Marks with the trailing stop armed/ratcheted and the break-even level fixed."""
+    trail = marks.trailing_stop
     callback = params.trailing_stop_pct
+    done = tiers_done(position, marks)
     if callback is not None and (
         trail is not None
         or trailing_should_activate(
             len(params.take_profit_tiers),
-            position.tiers_taken,
-            high,
+            done,
+            marks.high_water_mark,
             position.avg_entry_price,
             params.trailing_activation_gain,
+            params.trailing_arm_after_tiers,
         )
     ):
-        trail = ratchet(trail, trailing_stop_level(callback, high))
-    new_marks = PositionMarks(cycle_id, high, trail)
+        trail = ratchet(trail, trailing_stop_level(callback, marks.high_water_mark))
+    break_even = marks.break_even
+    if break_even is None:
+        break_even = break_even_level(position, marks, params)
+    return replace(marks, trailing_stop=trail, break_even=break_even)
 
-    if flatten_reason is not None:
-        return [_flatten(position, price, flatten_reason)], new_marks
-    exit_action = _stop_exit(position, price, params, high, trail)
-    if exit_action is not None:
-        return [exit_action], new_marks
-    sales = plan_take_profits(
+
+def _exit_floor(
+    position: Position, marks: PositionMarks, params: RiskParams, price: Decimal
+) -> Decimal:
+    """The price what a tier leaves behind would normally be sold at: the hard or break-even
+    stop in force once a tier is done, else the trailing stop's distance below `price`."""
+    hard = hard_stop_level(
+        position,
+        params.stop_loss_pct,
+        (marks.break_even or position.break_even_price)
+        if params.breakeven_after_first_tier
+        else None,
+    )
+    if hard is not None:
+        return min(hard.price, price)
+    if params.trailing_stop_pct is not None:
+        return trailing_stop_level(params.trailing_stop_pct, price)
+    return price
+
+
+def _due_tiers(
+    position: Position,
+    marks: PositionMarks,
+    price: Decimal,
+    params: RiskParams,
+    minimum: Decimal,
+) -> list[TierSale]:
+    keep = _ZERO
+    if minimum > 0:
+        keep = params.min_sale(position.symbol, _exit_floor(position, marks, params, price))
+    return plan_take_profits(
         params.take_profit_tiers,
-        position.tiers_taken,
+        tiers_done(position, marks),
         position.avg_entry_price,
         position.size,
         position.cycle_bought,
         price,
         params.dust_for(position.symbol),
+        minimum,
+        keep,
     )
-    return [_take_profit(position, price, sale) for sale in sales], new_marks
+
+
+def _unsellable(
+    position: Position,
+    marks: PositionMarks,
+    price: Decimal,
+    params: RiskParams,
+    minimum: Decimal,
+) -> PositionResult:
+    """Nothing held can be sold at `price`: no order; due tiers are skipped, and armed."""
+    base = base_asset(position.symbol)
+    why = (
+        f"{fmt_num(position.size)} {base} held is below the venue's minimum sale of "
+        f"{fmt_num(minimum)} {base} at {fmt_num(price)}: no order can be sent"
+    )
+    due = _due_tiers(position, marks, price, params, minimum)
+    skipped = tuple((sale.tier, f"tier {sale.tier} skipped: {why}") for sale in due)
+    if skipped:
+        done = marks.tiers_skipped | {tier for tier, _ in skipped}
+        marks = replace(marks, tiers_skipped=frozenset(done))
+    return PositionResult([], _armed(position, marks, params), why, skipped)
 
 
 def _stop_exit(
-    position: Position,
-    price: Decimal,
-    params: RiskParams,
-    high: Decimal,
-    trail: Decimal | None,
+    position: Position, marks: PositionMarks, price: Decimal, params: RiskParams
 ) -> Action | None:
-    hard = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
+    hard = hard_stop_level(position, params.stop_loss_pct, marks.break_even)
+    trail, high = marks.trailing_stop, marks.high_water_mark
     if (
         hard is not None
         and price <= hard.price
@@ -181,7 +271,7 @@ def _stop_exit(
     else:
         return None
     base = base_asset(position.symbol)
-    overrides = _overridden_tiers(position, price, params)
+    overrides = _overridden_tiers(position, marks, price, params)
     reason = (
         f"{label}: price {fmt_num(price)} <= stop {fmt_num(level)} ({why}), "
         f"sell all {fmt_num(position.size)} {base}{overrides}"
@@ -191,17 +281,11 @@ def _stop_exit(
     )
 
 
-def _overridden_tiers(position: Position, price: Decimal, params: RiskParams) -> str:
+def _overridden_tiers(
+    position: Position, marks: PositionMarks, price: Decimal, params: RiskParams
+) -> str:
     """Note for the journal when an exit pre-empts tiers due at the same tick."""
-    due = plan_take_profits(
-        params.take_profit_tiers,
-        position.tiers_taken,
-        position.avg_entry_price,
-        position.size,
-        position.cycle_bought,
-        price,
-        params.dust_for(position.symbol),
-    )
+    due = _due_tiers(position, marks, price, params, _ZERO)
     if not due:
         return ""
     tiers = ", ".join(str(sale.tier) for sale in due)
@@ -220,6 +304,8 @@ def _take_profit(position: Position, price: Decimal, sale: TierSale) -> Action:
             f", plus the {fmt_num(sale.amount - sale.target_amount)} {base} that would be "
             f"left as dust = {fmt_num(sale.amount)} {base}"
         )
+    elif sale.raised:
+        reason += f", raised to the venue's minimum sale {fmt_num(sale.amount)} {base}"
     elif sale.amount < sale.target_amount:
         reason += f", clipped to the {fmt_num(sale.amount)} {base} still held"
     return Action(

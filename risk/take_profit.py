@@ -124,8 +124,11 @@ def format_take_profit_tiers(tiers: Sequence[TakeProfitTier]) -> str:
 class TierSale:
     """One planned take-profit sale, amounts in base units.
 
-    target_amount = sell_fraction * original size; amount = what to sell: the target clipped
-    to what is held, or everything held when the rest would be dust (`swept_dust`).
+    target_amount = sell_fraction * original size; amount = what to sell (see
+    `plan_take_profits` for the sizing rule). swept_dust: everything held is sold because what
+    would remain could not be sold later. raised: the target was below the venue's minimum
+    sale and was raised to it. skipped: nothing held can be sold at all (amount 0): the tier
+    is marked done without a sale, so what follows it still happens.
     """
 
     tier: int
@@ -135,43 +138,75 @@ class TierSale:
     target_amount: Decimal
     amount: Decimal
     swept_dust: bool
+    raised: bool = False
+    skipped: bool = False
 
 
 def plan_take_profits(
     tiers: Sequence[TakeProfitTier],
-    tiers_taken: frozenset[int],
+    tiers_done: frozenset[int],
     avg_entry_price: Decimal,
     size: Decimal,
     original_size: Decimal,
     price: Decimal,
     dust: Decimal = _ZERO,
+    minimum: Decimal = _ZERO,
+    keep_minimum: Decimal = _ZERO,
 ) -> list[TierSale]:
-    """Sales for every tier that is due at `price` and not yet taken, in tier order.
+    """Sales for every tier that is due at `price` and not yet done, in tier order.
 
-    A tier is due when `price >= avg_entry_price * (1 + gain)`. Each sale targets
-    `sell_fraction * original_size`; the running total never exceeds `size`, and a sale that
-    would leave at most `dust` behind sells everything instead (dust cannot be sold later).
+    A tier is due when `price >= avg_entry_price * (1 + gain)`. The sizing rule, applied to
+    each due tier against what is still held (`minimum` = the venue's smallest sale at `price`,
+    base units; `keep_minimum` = the smallest sale at the price the rest would be exited at,
+    e.g. its stop, which needs more base units than at `price`; `dust` = what is not a
+    position at all):
+
+    1. target = sell_fraction * original_size, clipped to what is held;
+    2. a target below `minimum` is raised to it (sell the larger of the tier and the minimum);
+    3. if what would remain is at most `dust` or below `minimum` or `keep_minimum` (it could
+       not be sold on its own, now or at its stop), everything held is sold instead;
+    4. if what is held is itself below `minimum`, nothing can be sold: the tier is returned
+       `skipped` (amount 0) and the caller marks it done, so break-even and the trailing stop
+       still arm.
     """
     sales: list[TierSale] = []
     if avg_entry_price <= 0 or size <= dust:
         return sales
     remaining = size
     for index, tier in enumerate(tiers, start=1):
-        if index in tiers_taken:
+        if index in tiers_done:
             continue
         trigger = avg_entry_price * (_ONE + tier.gain)
         if price < trigger:
             break  # gains are increasing: no later tier is due either
         target = tier.sell_fraction * original_size
+        if remaining <= 0:
+            break  # an earlier tier of this tick sells everything
+        if remaining < minimum:
+            sales.append(
+                TierSale(
+                    index,
+                    tier.gain,
+                    trigger,
+                    tier.sell_fraction,
+                    target,
+                    _ZERO,
+                    False,
+                    skipped=True,
+                )
+            )
+            continue
         amount = min(target, remaining)
+        raised = amount < minimum
+        if raised:
+            amount = minimum
         swept = False
-        if remaining - amount <= dust:
+        rest = remaining - amount
+        if rest <= dust or rest < max(minimum, keep_minimum):
             swept = amount < remaining
             amount = remaining
-        if amount <= 0:
-            break
-        sales.append(TierSale(index, tier.gain, trigger, tier.sell_fraction, target, amount, swept))
+        sales.append(
+            TierSale(index, tier.gain, trigger, tier.sell_fraction, target, amount, swept, raised)
+        )
         remaining -= amount
-        if remaining <= 0:
-            break
     return sales

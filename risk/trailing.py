@@ -1,4 +1,12 @@
-"""Trailing stop on what remains after the take-profit tiers: activation and ratchet."""
+"""Trailing stop on what remains after the take-profit tiers: arming point and ratchet.
+
+The arming point is a trade-off. Armed late (after the last tier) a run that stops just short
+of it (+49 % with tiers at +20 % and +50 %) is managed only by the break-even stop and gives
+the whole gain back; armed early (after the first tier) the stop sits `callback` below the
+high and may sell a position that would have gone on to the next tier after a dip. The
+setting is `RiskParams.trailing_arm_after_tiers`; README's "Exit rules" says which default the
+backtests support.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +17,29 @@ _ONE = Decimal(1)
 
 def trailing_should_activate(
     tier_count: int,
-    tiers_taken: frozenset[int],
+    tiers_done: frozenset[int],
     high_water_mark: Decimal,
     avg_entry_price: Decimal,
     activation_gain: Decimal | None,
+    arm_after_tiers: int | None = None,
 ) -> bool:
     """Whether a not-yet-active trailing stop starts now.
 
-    activation_gain None: once the last tier of the ladder has been taken (with an empty
-    ladder: from entry). Otherwise once the high-water mark reached `activation_gain`
-    (fraction) over the average entry.
+    `tiers_done`: tiers taken or skipped this cycle. `arm_after_tiers` n: armed once n tiers
+    are done (0 = from entry). `activation_gain` g: armed once the high-water mark is g
+    (fraction) over the average entry. Both None: after the last tier (an empty ladder: from
+    entry); only `activation_gain` set: the gain alone arms it; both set: whichever first.
     """
-    if activation_gain is None:
-        return tier_count == 0 or tier_count in tiers_taken
-    return high_water_mark >= avg_entry_price * (_ONE + activation_gain)
+    gain_reached = activation_gain is not None and high_water_mark >= avg_entry_price * (
+        _ONE + activation_gain
+    )
+    if gain_reached:
+        return True
+    if arm_after_tiers is None:
+        if activation_gain is not None:
+            return False
+        arm_after_tiers = tier_count
+    return len(tiers_done) >= arm_after_tiers
 
 
 def trailing_stop_level(callback: Decimal, high_water_mark: Decimal) -> Decimal:

@@ -22,10 +22,10 @@ import numpy as np
 
 from bot.backtest.candles import FloatArray
 from exchanges.base import Order, Side
-from risk.marks import PositionMarks
+from risk.marks import PositionMarks, tiers_done
 from risk.params import RiskParams
 from risk.position import Position
-from risk.stops import hard_stop_level
+from risk.stops import position_stop
 from risk.trailing import trailing_should_activate
 
 _ONE = Decimal(1)
@@ -75,15 +75,15 @@ def exit_watch(
             (below if order.side is Side.BUY else above).append(order.price)
     trail_factor = trail_stop = high_water = None
     if position is not None and position.is_open(params.dust_for(position.symbol)):
-        hard = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
+        current = marks if marks is not None and marks.cycle_id == position.cycle_id else None
+        hard = position_stop(position, current, params)
         if hard is not None:
             below.append(hard.price)
         entry = position.avg_entry_price
         for index, tier in enumerate(params.take_profit_tiers, start=1):
-            if index not in position.tiers_taken:
+            if index not in tiers_done(position, current):
                 above.append(entry * (_ONE + tier.gain))
                 break
-        current = marks if marks is not None and marks.cycle_id == position.cycle_id else None
         high_water = current.high_water_mark if current else position.peak_fill_price
         trail_stop = current.trailing_stop if current else None
         callback = params.trailing_stop_pct
@@ -91,10 +91,11 @@ def exit_watch(
             # Active, or armed at the next evaluation (the last tier is already taken).
             armed = trail_stop is not None or trailing_should_activate(
                 len(params.take_profit_tiers),
-                position.tiers_taken,
+                tiers_done(position, current),
                 high_water,
                 entry,
                 params.trailing_activation_gain,
+                params.trailing_arm_after_tiers,
             )
             if armed:
                 trail_factor = _ONE - callback

@@ -108,7 +108,11 @@ class Replay:
             symbol: market.min_amount or Decimal(0) for symbol, market in self.world.markets.items()
         }
         self._params = {
-            symbol: risk_params(settings, dust_by_symbol={symbol: dust})
+            symbol: risk_params(
+                settings,
+                dust_by_symbol={symbol: dust},
+                markets={symbol: self.world.markets[symbol]},
+            )
             for symbol, dust in self._dust.items()
         }
         self._marks: dict[str, PositionMarks] | None = None
@@ -125,10 +129,18 @@ class Replay:
         return when
 
     def _known_price(self, cursor: _Cursor, when_ms: int) -> Decimal | None:
-        """Close of the last bar closed by `when_ms`; inside the first bar, its open; before
+        """The symbol's price at `when_ms` as the engine has seen its path: the close of the
+        last bar closed by then or, when its bar at that time was already walked (bars of
+        several symbols open at the same instant and are walked one after the other), the close
+        of that walked bar. Never an earlier price: the engine's marks for this symbol already
+        include everything its walked bars did, and a stop ratcheted by a bar's high must not
+        be tested against the close before that bar. Inside the first bar, its open; before
         the symbol's first bar, None (not listed yet: no ticker, so no order)."""
         s = cursor.series
         i = int(np.searchsorted(s.end_ts, when_ms, "right")) - 1
+        walked = min(cursor.next_bar, cursor.hi) - 1
+        if walked > i and int(s.ts[walked]) <= when_ms:
+            i = walked
         if i >= 0:
             return _dec(s.close[i])
         return _dec(s.open[0]) if len(s) and when_ms >= int(s.ts[0]) else None
@@ -281,8 +293,14 @@ class Replay:
         o, h, low, c = (_dec(x[index]) for x in (s.open, s.high, s.low, s.close))
         watch = self._watch(symbol)
         trail = watch.trail_level(watch.high_water or o)
+        # A gap above the high-water mark raises an armed trailing stop at the open, before
+        # the path falls to the low (the stop must be judged from that higher mark).
+        gapped_up = watch.trail_factor is not None and (
+            watch.high_water is None or o > watch.high_water
+        )
         opened_past = (
-            any(level >= o for level in watch.below)
+            gapped_up
+            or any(level >= o for level in watch.below)
             or any(level <= o for level in watch.above)
             or (trail is not None and trail >= o)
         )

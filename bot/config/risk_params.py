@@ -6,10 +6,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from bot.config.trading import RiskSettings
+from exchanges.base import Market
+from risk.minimums import SaleMinimum
 from risk.params import RiskParams
 from risk.take_profit import parse_take_profit_tiers
 
 _HUNDRED = Decimal(100)
+# The venue checks its minimum notional against a price of its own (Binance: an average over
+# recent minutes for market orders), which can sit below the price a sale was sized at.
+NOTIONAL_MARGIN = Decimal("1.05")
 
 
 def fraction(percent: float) -> Decimal:
@@ -26,12 +31,15 @@ def risk_params(
     *,
     risk_off: bool = False,
     dust_by_symbol: Mapping[str, Decimal] | None = None,
+    markets: Mapping[str, Market] | None = None,
 ) -> RiskParams:
-    """`risk_off` adds the store's manual pause to the setting; dust comes from market minimums."""
+    """`risk_off` adds the store's manual pause to the setting; dust and the smallest sale
+    come from the markets' minimums."""
     return RiskParams(
         take_profit_tiers=parse_take_profit_tiers(settings.take_profit_tiers),
         trailing_stop_pct=_fraction(settings.trailing_stop_pct),
         trailing_activation_gain=_fraction(settings.trailing_activation_pct),
+        trailing_arm_after_tiers=settings.trailing_arm_after_tiers,
         stop_loss_pct=_fraction(settings.stop_loss_pct),
         breakeven_after_first_tier=settings.breakeven_after_first_tier,
         max_asset_fraction=fraction(settings.max_asset_pct),
@@ -42,4 +50,18 @@ def risk_params(
         flatten_on_kill=settings.flatten_on_kill,
         risk_off=settings.risk_off or risk_off,
         dust_by_symbol=dict(dust_by_symbol or {}),
+        sale_minimums=sale_minimums(markets or {}),
     )
+
+
+def sale_minimums(markets: Mapping[str, Market]) -> dict[str, SaleMinimum]:
+    """Each market's smallest sale: its minimum amount, its minimum notional with
+    `NOTIONAL_MARGIN`, its lot step."""
+    return {
+        symbol: SaleMinimum(
+            market.min_amount or Decimal(0),
+            (market.min_cost or Decimal(0)) * NOTIONAL_MARGIN,
+            market.amount_step,
+        )
+        for symbol, market in markets.items()
+    }

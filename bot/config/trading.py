@@ -34,6 +34,12 @@ class RiskSettings(SettingsSection):
         le=_MAX_ACTIVATION_PCT,
         description="gain % arming the trailing stop; empty=after last tier",
     )
+    trailing_arm_after_tiers: int | None = Field(
+        None,
+        ge=0,
+        le=50,
+        description="tiers done before the trailing stop arms (0=from entry); empty=after last",
+    )
     stop_loss_pct: float | None = Field(
         20.0, gt=0, lt=100, description="hard stop % below average entry; off = no hard stop"
     )
@@ -84,6 +90,17 @@ class RiskSettings(SettingsSection):
     def _tiers(cls, value: str) -> str:
         parse_take_profit_tiers(value)
         return value
+
+    @model_validator(mode="after")
+    def _arming_within_ladder(self) -> RiskSettings:
+        arm = self.trailing_arm_after_tiers
+        count = len(parse_take_profit_tiers(self.take_profit_tiers))
+        if arm is not None and arm > count:
+            raise ValueError(
+                f"QTBOT_RISK__TRAILING_ARM_AFTER_TIERS={arm} but QTBOT_RISK__TAKE_PROFIT_TIERS "
+                f"has {count} tier(s): set it to 0..{count} (or empty to arm after the last tier)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _trail_above_entry(self) -> RiskSettings:
@@ -184,6 +201,9 @@ class StrategySettings(SettingsSection):
     cycle_cooldown_days: float = Field(
         7.0, ge=0, le=365, description="wait after a position closed before a new plan"
     )
+    flush_waives_cooldown: bool = Field(
+        True, description="a liquidation flush after a cycle's exit lets the next plan start"
+    )
     budget_mode: Literal["fixed", "compounding"] = Field(
         "fixed", description="next cycle's budget: fixed, or adjusted by realised PnL"
     )
@@ -248,6 +268,7 @@ class StrategySettings(SettingsSection):
             alt_lag_days=_float_or_none(self.alt_lag_days),
             flush_pull_forward=self.flush_pull_forward,
             cycle_cooldown_days=float(self.cycle_cooldown_days),
+            flush_waives_cooldown=self.flush_waives_cooldown,
             budget_mode=BudgetMode(self.budget_mode),
         )
 

@@ -7,6 +7,7 @@ time) and what readers show (which limits block new entries), through `RuntimeSt
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from bot.execution.book import Book
 from bot.jobs import protective_stops
 from bot.jobs.book import value_book
 from bot.jobs.panic import panic
-from bot.orders.intents import OrderIntent
+from bot.orders.intents import IntentStatus, OrderIntent
 from bot.services.context import JobContext
 from bot.state.runtime_state import RuntimeState
 from exchanges.base import OrderType, Side
@@ -49,7 +50,12 @@ async def risk_check(ctx: JobContext, now: datetime) -> None:
     equity_marks = roll_equity_marks(state.equity_marks(), book.equity, now)
     state.set_equity_marks(equity_marks, now)
     ctx.store.record_equity(now, book.equity, book.cash)
-    params = risk_params(ctx.settings.risk, risk_off=ctx.store.risk_off(), dust_by_symbol=book.dust)
+    params = risk_params(
+        ctx.settings.risk,
+        risk_off=ctx.store.risk_off(),
+        dust_by_symbol=book.dust,
+        markets={s: book.markets[s] for s in book.positions if s in book.markets},
+    )
     decision = evaluate(
         book.positions,
         orders.repo.marks(),
@@ -59,8 +65,11 @@ async def risk_check(ctx: JobContext, now: datetime) -> None:
         now,
     )
     orders.repo.save_marks(decision.new_marks, now)
+    _journal_unsellable(ctx, decision.unsellable, decision.skipped_tiers, now)
     reasons = decision.block_reasons
-    rearmed = _rearm_kill_switch(ctx, decision.kill_switch, equity_marks, book, now)
+    rearmed = _rearm_kill_switch(
+        ctx, decision.kill_switch, equity_marks, book, set(decision.unsellable), now
+    )
     if rearmed is not None:
         account = rearmed.account(book.equity, book.cash)
         reasons = global_block_reasons(
@@ -114,7 +123,7 @@ async def _execute(
         await protective_stops.before_sale(
             ctx, book.positions[action.symbol], amount, market, params, now
         )
-    await orders.submit(
+    record = await orders.submit(
         OrderIntent(
             cause=action.key,
             kind=action.kind.value,
@@ -127,6 +136,54 @@ async def _execute(
         ),
         now,
     )
+    if record.status is IntentStatus.REJECTED and action.tier is not None:
+        _skip_refused_tier(ctx, action.symbol, action.cycle_id, action.tier, record.last_error, now)
+
+
+def _skip_refused_tier(
+    ctx: JobContext, symbol: str, cycle_id: str, tier: int, error: str | None, now: datetime
+) -> None:
+    """A tier the venue refused is marked done without a sale: re-sending the same order
+    would be refused again, and leaving the tier open would keep break-even and the trailing
+    stop from ever arming, leaving the position to the hard stop alone."""
+    repo = ctx.services.orders.repo
+    marks = repo.marks().get(symbol)
+    if marks is None or marks.cycle_id != cycle_id or tier in marks.tiers_skipped:
+        return
+    repo.save_marks({symbol: replace(marks, tiers_skipped=marks.tiers_skipped | {tier})}, now)
+    message = (
+        f"{symbol} tier {tier} refused by the venue ({error or 'no reason given'}): marked "
+        "skipped; break-even and the trailing stop apply as if it had sold"
+    )
+    log.warning("tier_skipped", symbol=symbol, tier=tier, error=error)
+    ctx.store.journal(now, "tier_skipped", message, level="warning", symbol=symbol, tier=tier)
+
+
+def _journal_unsellable(
+    ctx: JobContext,
+    unsellable: dict[str, str],
+    skipped: list[tuple[str, int, str]],
+    now: datetime,
+) -> None:
+    """Say once when a holding becomes (or stops being) too small to sell, and each tier
+    skipped because of it; the engine repeats both every tick."""
+    for symbol, tier, why in skipped:
+        log.warning("tier_skipped", symbol=symbol, tier=tier, reason=why)
+        ctx.store.journal(now, "tier_skipped", why, level="warning", symbol=symbol, tier=tier)
+    state = RuntimeState(ctx.store)
+    before = state.unsellable()
+    if set(before) == set(unsellable):
+        return
+    state.set_unsellable(sorted(unsellable), now)
+    for symbol in sorted(unsellable.keys() - set(before)):
+        log.warning("position_unsellable", symbol=symbol, reason=unsellable[symbol])
+        ctx.store.journal(
+            now,
+            "position_unsellable",
+            f"{symbol}: {unsellable[symbol]}",
+            level="warning",
+            symbol=symbol,
+        )
 
 
 async def cancel_other_orders(ctx: JobContext, symbol: str, keep_cause: str, now: datetime) -> int:
@@ -140,9 +197,17 @@ async def cancel_other_orders(ctx: JobContext, symbol: str, keep_cause: str, now
 
 
 def _rearm_kill_switch(
-    ctx: JobContext, tripped: bool, marks: EquityMarks, book: Book, now: datetime
+    ctx: JobContext,
+    tripped: bool,
+    marks: EquityMarks,
+    book: Book,
+    unsellable: set[str],
+    now: datetime,
 ) -> EquityMarks | None:
-    """Remember when the kill switch tripped; restart the drawdown peak once flat long enough."""
+    """Remember when the kill switch tripped; restart the drawdown peak once flat long enough.
+
+    Flat means nothing the bot could still sell and no order working: dust and a holding below
+    the venue's minimum sale cannot be exited, so they must not keep the switch tripped."""
     state = RuntimeState(ctx.store)
     since = state.kill_switch_since()
     if not tripped:
@@ -158,7 +223,7 @@ def _rearm_kill_switch(
         book.equity,
         since,
         now,
-        flat=not book.positions and not ctx.services.orders.repo.active(),
+        flat=not (book.positions.keys() - unsellable) and not ctx.services.orders.repo.active(),
         cooldown=None if days is None else timedelta(days=days),
     )
     if rearmed is not None:

@@ -84,7 +84,8 @@ async def liquidation_check(ctx: Context, now: datetime) -> None:
         "bars": len(bars),
     }
     state.set_liquidations(totals, now)
-    flush = evaluate_flush(bars, hour_end, params, last_at)
+    last_long = float(last["long_notional"]) if last and last.get("long_notional") else None
+    flush = evaluate_flush(bars, hour_end, params, last_at, last_long)
     if flush is None:
         return
     state.set_last_flush(_flush_json(flush), now)

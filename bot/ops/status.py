@@ -14,8 +14,9 @@ from bot.orders.protective_stop import KIND, daemon_stop_level
 from bot.state.plans_repo import StrategyRepo
 from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
+from risk.marks import tiers_done
 from risk.position import position_from_fills
-from risk.stops import hard_stop_level
+from risk.stops import position_stop
 
 
 def _text(value: Decimal | None, places: int = 8) -> str | None:
@@ -41,11 +42,11 @@ def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
             (
                 (index, tier)
                 for index, tier in enumerate(params.take_profit_tiers, start=1)
-                if index not in position.tiers_taken
+                if index not in tiers_done(position, mark)
             ),
             None,
         )
-        stop = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
+        stop = position_stop(position, mark, params)
         rows.append(
             {
                 "symbol": symbol,
@@ -57,6 +58,7 @@ def positions_view(settings: Settings, store: Store) -> list[dict[str, Any]]:
                 "realized_pnl": _text(position.realized_pnl, 2),
                 "fees": _text(position.fees, 4),
                 "tiers_taken": sorted(position.tiers_taken),
+                "tiers_skipped": sorted(tiers_done(position, mark) - position.tiers_taken),
                 "next_tier": None
                 if next_tier is None
                 else {

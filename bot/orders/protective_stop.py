@@ -15,7 +15,7 @@ from exchanges.stops import stop_limit_price
 from risk.marks import PositionMarks
 from risk.params import RiskParams
 from risk.position import Position
-from risk.stops import hard_stop_level
+from risk.stops import position_stop
 
 KIND = "exchange_stop"
 
@@ -25,7 +25,7 @@ def daemon_stop_level(
 ) -> Decimal | None:
     """The price at which the daemon itself would exit everything: the higher of the hard stop
     (or break-even) and the armed trailing stop; None when neither rule applies."""
-    hard = hard_stop_level(position, params.stop_loss_pct, params.breakeven_after_first_tier)
+    hard = position_stop(position, marks, params)
     levels = [hard.price] if hard else []
     if marks is not None and marks.cycle_id == position.cycle_id and marks.trailing_stop:
         levels.append(marks.trailing_stop)

@@ -5,8 +5,12 @@ A flush fires at `now` when the long notional liquidated in (now - window, now]
   2. is at least `min_multiple` times the median of the same window's totals over the
      `baseline_windows` windows before it (non-overlapping, ending at now - window, now - 2w,
      ...; at least `min_baseline_windows` of them must hold data),
-and no flush fired within `cooldown` before. A flush "decays": `flush_active` is true only
-during the cool-down after it fired.
+and no flush fired within `cooldown` before, unless the window is a larger cascade: at least
+`escalation_multiple` times the long notional of the flush that started the cool-down (which it
+then restarts). A small run-up window that fires first must not hide the real cascade hours
+later (2025-10-10: 51M USD of BTC longs in the window to 20:00 fired; the 286M USD window to
+midnight fired only with this rule). A flush "decays": `flush_active` is true only during the
+cool-down after it fired.
 
 Inputs are `LiquidationBar`s of one symbol and one bar size that divides the window (1d bars
 with a 1d window for the recorded daily files; 1h buckets with a 24h window live). A bar
@@ -26,7 +30,13 @@ from bot.signals.liquidations import LiquidationBar
 
 @dataclass(frozen=True)
 class FlushParams:
-    """Defaults fit the recorded Binance daily aggregates (BTC): a 24 h window."""
+    """Defaults fit the recorded Binance daily aggregates (BTC): a 24 h window.
+
+    escalation_multiple: inside a cool-down, a window with at least this multiple of the long
+    notional of the flush that started it fires anyway (None: nothing fires in a cool-down).
+    2 means a cascade at least twice the size already acted on: the rolling windows of one
+    cascade overlap, so a smaller step up is the same event seen again.
+    """
 
     window: timedelta = timedelta(hours=24)
     min_long_usd: float = 50_000_000.0
@@ -34,10 +44,13 @@ class FlushParams:
     baseline_windows: int = 30
     min_baseline_windows: int = 10
     cooldown: timedelta = timedelta(hours=72)
+    escalation_multiple: float | None = 2.0
 
     def __post_init__(self) -> None:
         if self.window <= timedelta(0) or self.cooldown < timedelta(0):
             raise ValueError("window must be positive and cooldown >= 0")
+        if self.escalation_multiple is not None and self.escalation_multiple < 1:
+            raise ValueError("escalation_multiple must be >= 1 (or None: no flush in a cool-down)")
         if self.min_long_usd < 0 or self.min_multiple <= 0:
             raise ValueError("min_long_usd must be >= 0 and min_multiple > 0")
         if not 1 <= self.min_baseline_windows <= self.baseline_windows:
@@ -86,21 +99,39 @@ def evaluate_flush(
     now: datetime,
     params: FlushParams | None = None,
     last_flush_at: datetime | None = None,
+    last_long_usd: float | None = None,
 ) -> Flush | None:
-    """The flush at `now`, if the window ending at `now` qualifies (see module docstring)."""
+    """The flush at `now`, if the window ending at `now` qualifies (see module docstring).
+
+    last_flush_at / last_long_usd: the previous flush's time and long notional (USD); inside
+    its cool-down only a window of `escalation_multiple` times `last_long_usd` can fire, and
+    nothing can when `last_long_usd` is unknown.
+    """
     params = params or FlushParams()
     if not bars:
         return None
-    return _evaluate(_Bars(bars), now, params, last_flush_at)
+    return _evaluate(_Bars(bars), now, params, last_flush_at, last_long_usd)
 
 
 def _evaluate(
-    series: _Bars, now: datetime, params: FlushParams, last_flush_at: datetime | None
+    series: _Bars,
+    now: datetime,
+    params: FlushParams,
+    last_flush_at: datetime | None,
+    last_long_usd: float | None,
 ) -> Flush | None:
-    if last_flush_at is not None and now - last_flush_at < params.cooldown:
-        return None
     window = params.window
     total, count = series.window_total(now - window, now)
+    escalated = ""
+    if last_flush_at is not None and now - last_flush_at < params.cooldown:
+        factor = params.escalation_multiple
+        if factor is None or last_long_usd is None or total < factor * last_long_usd:
+            return None
+        ratio = f"{total / last_long_usd:.1f}x" if last_long_usd > 0 else "above"
+        escalated = (
+            f"; {ratio} the {last_long_usd / 1e6:.1f}M flush at "
+            f"{last_flush_at:%Y-%m-%d %H:%M} whose cool-down it breaks"
+        )
     if count == 0 or total < params.min_long_usd:
         return None
     baseline: list[float] = []
@@ -118,24 +149,31 @@ def _evaluate(
     reason = (
         f"long liquidations {total / 1e6:.1f}M USD in {_hours(window)}h >= "
         f"{params.min_long_usd / 1e6:.1f}M and {multiple:.1f}x the median "
-        f"{median / 1e6:.2f}M of the previous {len(baseline)} windows"
+        f"{median / 1e6:.2f}M of the previous {len(baseline)} windows{escalated}"
     )
     return Flush(now, series.symbol, total, multiple, reason, window)
 
 
 def scan_flushes(bars: Sequence[LiquidationBar], params: FlushParams | None = None) -> list[Flush]:
-    """Evaluate at every bar end, in time order, honouring the cool-down (for backtests)."""
+    """Evaluate at every bar end, in time order, honouring the cool-down and its escalation
+    (for backtests)."""
     params = params or FlushParams()
     if not bars:
         return []
     series = _Bars(bars)
     found: list[Flush] = []
-    last: datetime | None = None
+    last: Flush | None = None
     for end in sorted(set(series.ends)):
-        flush = _evaluate(series, end, params, last)
+        flush = _evaluate(
+            series,
+            end,
+            params,
+            last.time if last else None,
+            last.long_notional if last else None,
+        )
         if flush is not None:
             found.append(flush)
-            last = flush.time
+            last = flush
     return found
 
 

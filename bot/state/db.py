@@ -66,25 +66,28 @@ def _v1_initial(conn: Connection) -> None:
     )
 
 
-def _v2_orders(conn: Connection) -> None:
-    # Created as it was at v2; v6 adds trigger_price.
-    table = models.OrderIntentRow.__table__  # type: ignore[attr-defined]
-    v2_intents = Table(
+def _as_released(table: Table, later: set[str]) -> Table:
+    """`table` without the columns a later step adds, as its first step created it."""
+    return Table(
         table.name,
         MetaData(),
         *[
             Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, index=c.index)
             for c in table.columns
-            if c.name != "trigger_price"
+            if c.name not in later
         ],
     )
-    v2_intents.create(conn)
+
+
+def _v2_orders(conn: Connection) -> None:
+    # Created as they were at v2; v6 adds trigger_price, v8 the marks' break-even columns.
+    intents = models.OrderIntentRow.__table__  # type: ignore[attr-defined]
+    _as_released(intents, {"trigger_price"}).create(conn)
+    marks = models.PositionMarksRow.__table__  # type: ignore[attr-defined]
+    _as_released(marks, {"break_even", "tiers_skipped"}).create(conn)
     SQLModel.metadata.create_all(
         conn,
-        tables=[
-            models.FillRow.__table__,  # type: ignore[attr-defined]
-            models.PositionMarksRow.__table__,  # type: ignore[attr-defined]
-        ],
+        tables=[models.FillRow.__table__],  # type: ignore[attr-defined]
     )
 
 
@@ -134,6 +137,15 @@ def _v7_equity_series(conn: Connection) -> None:
     conn.execute(kv.delete().where(kv.c.key.in_([LEGACY_SERIES_KEY, LEGACY_CURRENT_KEY])))
 
 
+def _v8_marks_break_even(conn: Connection) -> None:
+    """Marks keep the break-even level fixed when it is set, and the tiers the venue could not
+    take; rows written before keep their behaviour (no level yet: set at the next check)."""
+    conn.execute(text("ALTER TABLE position_marks ADD COLUMN break_even VARCHAR"))
+    conn.execute(
+        text("ALTER TABLE position_marks ADD COLUMN tiers_skipped VARCHAR NOT NULL DEFAULT ''")
+    )
+
+
 # Append new steps; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "heartbeat, journal, kv", _v1_initial),
@@ -143,6 +155,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "strategy plans and tranches", _v5_strategy),
     (6, "stop orders: trigger prices", _v6_stop_orders),
     (7, "equity series in its own table", _v7_equity_series),
+    (8, "position marks: fixed break-even, skipped tiers", _v8_marks_break_even),
 ]
 
 

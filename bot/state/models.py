@@ -206,7 +206,8 @@ class FillRow(SQLModel, table=True):
 
 
 class PositionMarksRow(SQLModel, table=True):
-    """Risk state fills cannot rebuild: high-water mark and trailing stop of the current cycle."""
+    """Risk state fills cannot rebuild: high-water mark, trailing stop, fixed break-even level
+    and skipped tiers of the current cycle (`tiers_skipped`: comma-separated tier numbers)."""
 
     __tablename__ = "position_marks"
 
@@ -214,6 +215,8 @@ class PositionMarksRow(SQLModel, table=True):
     cycle_id: str
     high_water_mark: str = Field(sa_column_kwargs=decimal_info())
     trailing_stop: str | None = Field(default=None, sa_column_kwargs=decimal_info())
+    break_even: str | None = Field(default=None, sa_column_kwargs=decimal_info())
+    tiers_skipped: str = ""
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 

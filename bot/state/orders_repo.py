@@ -369,7 +369,13 @@ def position_marks(row: PositionMarksRow) -> PositionMarks:
         row.cycle_id,
         row_decimal(row, "high_water_mark"),
         row_decimal_or_none(row, "trailing_stop"),
+        row_decimal_or_none(row, "break_even"),
+        frozenset(int(tier) for tier in row.tiers_skipped.split(",") if tier),
     )
+
+
+def _tiers_text(tiers: frozenset[int]) -> str:
+    return ",".join(str(tier) for tier in sorted(tiers))
 
 
 def marks_differ(row: PositionMarksRow, mark: PositionMarks) -> bool:
@@ -377,6 +383,8 @@ def marks_differ(row: PositionMarksRow, mark: PositionMarks) -> bool:
         row.cycle_id != mark.cycle_id
         or row.high_water_mark != str(mark.high_water_mark)
         or row.trailing_stop != text_or_none(mark.trailing_stop)
+        or row.break_even != text_or_none(mark.break_even)
+        or row.tiers_skipped != _tiers_text(mark.tiers_skipped)
     )
 
 
@@ -394,5 +402,7 @@ def apply_marks(row: PositionMarksRow, mark: PositionMarks, now: datetime) -> bo
         row.cycle_id = mark.cycle_id
         row.high_water_mark = str(mark.high_water_mark)
         row.trailing_stop = text_or_none(mark.trailing_stop)
+        row.break_even = text_or_none(mark.break_even)
+        row.tiers_skipped = _tiers_text(mark.tiers_skipped)
         row.updated_at = now
     return changed

@@ -21,6 +21,7 @@ EQUITY_MARKS_KEY = "risk.equity_marks"
 ENTRIES_BLOCKED_KEY = "risk.entries_blocked"
 LAST_PRICES_KEY = "risk.last_prices"
 KILL_SINCE_KEY = "risk.kill_switch_since"
+UNSELLABLE_KEY = "risk.unsellable"
 PANIC_REQUEST_KEY = "runtime.panic_requested"
 REGIME_KEY = "regime.current"
 LIQUIDATIONS_KEY = "liquidations.current"
@@ -77,6 +78,13 @@ class RuntimeState:
         self.store.set_value(
             LAST_PRICES_KEY, json.dumps({s: str(p) for s, p in prices.items()}), now
         )
+
+    def unsellable(self) -> list[str]:
+        """Symbols whose holding was below the venue's minimum sale at the last risk check."""
+        return list(_json(self.store.get_value(UNSELLABLE_KEY)) or [])
+
+    def set_unsellable(self, symbols: list[str], now: datetime) -> None:
+        self.store.set_value(UNSELLABLE_KEY, json.dumps(symbols), now)
 
     def kill_switch_since(self) -> datetime | None:
         text = self.store.get_value(KILL_SINCE_KEY)

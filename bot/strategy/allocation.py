@@ -73,3 +73,14 @@ def split_tranches(budget: Decimal, count: int) -> tuple[Decimal, ...]:
         raise ValueError("count must be >= 1")
     share = (budget / count).quantize(BUDGET_QUANTUM, rounding=ROUND_DOWN)
     return (share,) * (count - 1) + (budget - share * (count - 1),)
+
+
+def tranche_count(budget: Decimal, configured: int, minimum: Decimal) -> int:
+    """The largest tranche count <= `configured` whose equal tranches (`split_tranches`) each
+    hold at least `minimum` quote; 0 when even the whole budget in one tranche is below it."""
+    if minimum <= 0:
+        return configured
+    for count in range(min(configured, int(budget // minimum)), 0, -1):
+        if min(split_tranches(budget, count)) >= minimum:
+            return count
+    return 0

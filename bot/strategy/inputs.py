@@ -24,12 +24,16 @@ class RegimeView:
     since: when the current regime began. last_pivot: the last change TOWARD easing
     (tightening -> neutral/easing, neutral -> easing), or None if none is known; changes
     toward tightening are not pivots for the entry planner. source: e.g. "fred", "override".
+    periods: (start, regime) of the regime periods known at that moment, oldest first, the
+    current one last; empty when the source keeps no history (an override, an old snapshot).
+    The entry planner reads the current regime episode from them (`gates.episode_start`).
     """
 
     regime: Regime
     since: datetime
     last_pivot: datetime | None
     source: str
+    periods: tuple[tuple[datetime, Regime], ...] = ()
 
 
 @dataclass(frozen=True)

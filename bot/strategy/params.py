@@ -62,12 +62,16 @@ class StrategyParams:
       anti_chase_max_delay_days: a delayed tranche is skipped after waiting this long.
       alt_lag_reference: base asset whose plan alts follow (BTC).
       alt_lag_gain / alt_lag_days: an alt plan starts once the reference has gained this
-        fraction since its plan began, or this many days after that start (either suffices;
-        None disables that condition; both None = no lag).
+        fraction since its plan of the current regime episode began, or this many days after
+        that start (either suffices; None disables that condition; both None = no lag). A
+        reference plan from an earlier episode does not count (`gates.lag_reference`).
 
     Flush, cycles
       flush_pull_forward: a new liquidation flush makes this many pending tranches due now.
       cycle_cooldown_days: wait this long after a cycle closed before a new plan.
+      flush_waives_cooldown: a liquidation flush detected after the last cycle's exit lets a
+        new plan start inside that cool-down (the playbook buys flushes; the cool-down exists
+        to keep the bot from re-entering a falling market on no signal at all).
       budget_mode: FIXED or COMPOUNDING (see `BudgetMode`).
     """
 
@@ -98,6 +102,7 @@ class StrategyParams:
     alt_lag_days: float | None = 30.0
     flush_pull_forward: int = 1
     cycle_cooldown_days: float = 7.0
+    flush_waives_cooldown: bool = True
     budget_mode: BudgetMode = BudgetMode.FIXED
 
     def __post_init__(self) -> None:

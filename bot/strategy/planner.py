@@ -10,6 +10,9 @@ Schedule rules (each pinned by a test in tests/unit/strategy/test_planner.py):
   bunching it up.
 - A new liquidation flush makes the next `flush_pull_forward` pending tranches due now. It
   moves the plan's own tranches, so the plan never spends more than its budget.
+- A plan gets fewer, larger tranches when its budget split `tranches` ways would put a tranche
+  below the venue's minimum order (`tranche_minimum`, with `TRANCHE_MIN_MARGIN`); the count is
+  the largest that clears it, and none (no plan) when even one tranche cannot.
 """
 
 from __future__ import annotations
@@ -22,6 +25,22 @@ from bot.strategy.allocation import split_tranches
 from bot.strategy.params import StrategyParams
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus
 from exchanges.base import Market, OrderType, Side
+
+# A tranche must hold 25 % more than the venue's minimum order at plan start: its order is
+# sized after the fee (~0.1 %), rounded down to the lot step, and a minimum in base units
+# (min_amount) costs more quote when the price rises over the entry window (weeks). 25 % covers
+# a 20 % rise plus fees and rounding; a tranche that still ends up short is skipped as before.
+TRANCHE_MIN_MARGIN = Decimal("1.25")
+
+
+def tranche_minimum(market: Market, price: Decimal | None) -> Decimal:
+    """Smallest quote a tranche should hold at plan start: the venue's minimum notional
+    (`min_cost`) or the cost of its minimum amount at `price`, whichever is larger, times
+    `TRANCHE_MIN_MARGIN`; 0 when the venue states neither."""
+    need = market.min_cost or Decimal(0)
+    if market.min_amount is not None and price is not None:
+        need = max(need, market.min_amount * price)
+    return need * TRANCHE_MIN_MARGIN
 
 
 def plan_id_for(symbol: str, cycle: int, now: datetime) -> str:
@@ -45,8 +64,14 @@ def new_plan(
     reason: str,
     now: datetime,
     params: StrategyParams,
+    count: int | None = None,
 ) -> tuple[Plan, tuple[Tranche, ...]]:
-    """A plan starting `now` with `params.tranches` equal tranches summing to `budget`."""
+    """A plan starting `now` with `count` (default `params.tranches`) equal tranches summing
+    to `budget`; the caller picks a smaller count with `tranche_count` when the venue's
+    minimum order needs it."""
+    count = params.tranches if count is None else count
+    if count < 1:
+        raise ValueError("a plan needs at least one tranche")
     plan = Plan(
         plan_id=plan_id_for(symbol, cycle, now),
         symbol=symbol,
@@ -59,8 +84,8 @@ def new_plan(
         start_price=start_price,
         start_reason=reason,
     )
-    times = schedule_times(now, params.tranches, params.entry_window_days)
-    amounts = split_tranches(budget, params.tranches)
+    times = schedule_times(now, count, params.entry_window_days)
+    amounts = split_tranches(budget, count)
     limit = params.order_type is OrderType.LIMIT
     offsets = params.limit_offsets if limit else (Decimal(0),)
     tranches = tuple(
@@ -73,7 +98,7 @@ def new_plan(
             scheduled_at=times[i],
             order_type=params.order_type,
         )
-        for i in range(params.tranches)
+        for i in range(count)
     )
     return plan, tranches
 

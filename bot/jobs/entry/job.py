@@ -15,9 +15,10 @@ from decimal import Decimal
 from bot.jobs.entry.following import cancel_live, follow_order
 from bot.jobs.entry.placing import place_due
 from bot.jobs.entry.run import EntryRun, log
+from bot.jobs.entry.starting import start_hold, tranche_plan
+from bot.jobs.entry.tier_stop import stop_after_tier
 from bot.services.context import JobContext
 from bot.state.runtime_state import RuntimeState
-from bot.strategy import gates
 from bot.strategy.allocation import SymbolBudget, allocate
 from bot.strategy.cycles import cycle_budget, cycle_closed, cycle_pnl, plan_cycle_id
 from bot.strategy.planner import new_plan, pull_forward
@@ -103,6 +104,7 @@ async def follow_plan(run: EntryRun, plan: Plan) -> Plan:
     if cycle_closed(plan, position, run.dust(plan.symbol)):
         return await _close(run, plan, tranches, position)
     if plan.status is PlanStatus.ACTIVE:
+        tranches = await stop_after_tier(run, plan, tranches, position)
         plan, tranches = _apply_flush(run, plan, tranches)
         tranches = await place_due(run, plan, tranches)
         plan = _complete_if_done(run, plan, tranches)
@@ -225,12 +227,13 @@ async def _close(
     run.repo.save(closed, ended)
     bought, spent = plan_filled(ended)
     pnl_text = "unknown (a newer cycle has started)" if pnl is None else f"{pnl.quantize(_CENT)}"
+    waiver = " (a liquidation flush after the exit waives it)"
     run.note(
         "plan_closed",
         f"{plan.symbol} cycle {plan.cycle} closed: {closed.close_reason}; bought {bought} for "
         f"{spent.quantize(_CENT)} {run.params.quote}, realised net PnL {pnl_text} "
         f"{run.params.quote}; next plan after {run.params.cycle_cooldown_days:g} days of "
-        "cool-down",
+        f"cool-down{waiver if run.params.flush_waives_cooldown else ''}",
         symbol=plan.symbol,
         plan_id=plan.plan_id,
         cycle=plan.cycle,
@@ -243,40 +246,19 @@ async def _close(
 # --- starting a plan -------------------------------------------------------------------------
 
 
-async def _start_hold(
-    run: EntryRun, budget: SymbolBudget, last: Plan | None
-) -> tuple[str | None, str | None]:
-    params, symbol = run.params, budget.symbol
-    reason = gates.cooldown_gate(last, run.now, params)
-    if reason:
-        return gates.COOLDOWN, reason
-    dust = run.dust(symbol)
-    position = run.orders.position(symbol, dust)
-    if position.is_open(dust):
-        return "position", (
-            f"{position.size} {symbol.partition('/')[0]} held without a running plan: "
-            "not adding to it"
-        )
-    reason = gates.regime_start_gate(run.regime, run.now, params)
-    if reason:
-        return gates.REGIME, reason
-    if not budget.core and params.reference_symbol in params.symbols:
-        reference = run.repo.latest_plan(params.reference_symbol)
-        ref_price = await run.price(params.reference_symbol) if reference else None
-        reason = gates.alt_lag_gate(symbol, reference, ref_price, run.now, params)
-        if reason:
-            return gates.ALT_LAG, reason
-    return None, None
-
-
 async def _maybe_start(run: EntryRun, budget: SymbolBudget) -> None:
     symbol, state = budget.symbol, RuntimeState(run.ctx.store)
     history = run.repo.plans(symbol)
     last = history[-1] if history else None
-    gate, reason = await _start_hold(run, budget, last)
+    gate, reason, notes = await start_hold(run, budget, last)
     amount = cycle_budget(budget.budget, history, run.params)
     if gate is None and amount <= 0:
         gate, reason = "budget", f"budget for {symbol} is {amount} after earlier cycles' losses"
+    count, sizing = 0, ""
+    if gate is None:
+        count, sizing = await tranche_plan(run, symbol, amount)
+        if count == 0:
+            gate, reason = "minimum", sizing
     if gate is not None:
         if state.entry_wait(symbol) != gate:
             state.set_entry_wait(symbol, gate, run.now)
@@ -294,7 +276,15 @@ async def _maybe_start(run: EntryRun, budget: SymbolBudget) -> None:
         else "regime unknown"
     )
     plan, tranches = new_plan(
-        symbol, budget.kind, cycle, amount, await run.price(symbol), why, run.now, run.params
+        symbol,
+        budget.kind,
+        cycle,
+        amount,
+        await run.price(symbol),
+        "; ".join([why, *notes]),
+        run.now,
+        run.params,
+        count,
     )
     run.repo.insert_plan(plan, tranches)
     scaled = " after the alt cap" if budget.scaled else ""
@@ -302,12 +292,14 @@ async def _maybe_start(run: EntryRun, budget: SymbolBudget) -> None:
     run.note(
         "plan_started",
         f"{symbol} cycle {cycle} ({budget.kind}): {len(tranches)} tranches for {amount} "
-        f"{run.params.quote} (weight {budget.effective_weight * 100:.4g}%{scaled}); {why}; "
-        f"schedule {schedule}",
+        f"{run.params.quote} (weight {budget.effective_weight * 100:.4g}%{scaled}); "
+        + "; ".join([why, *notes, *([sizing] if sizing else [])])
+        + f"; schedule {schedule}",
         symbol=symbol,
         plan_id=plan.plan_id,
         cycle=cycle,
         budget=str(amount),
         start_price=str(plan.start_price),
+        tranches=len(tranches),
     )
     await follow_plan(run, plan)

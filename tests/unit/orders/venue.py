@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from bot.services.clock import SimulatedClock
 from exchanges.base import Market, Order, OrderRequest
-from exchanges.errors import OrderOutcomeUnknown, RetryableError
+from exchanges.errors import OrderOutcomeUnknown, OrderRejected, RetryableError
 from exchanges.market_data import StaticMarketData, scripted_book
 from exchanges.paper.engine import PaperConfig, PaperExchange
 from exchanges.paper.store import SqlPaperLedger
@@ -59,6 +59,8 @@ class FaultyVenue:
         fault = self.faults.pop(0) if self.faults else None
         if fault == "refused":  # connection refused: nothing reached the venue
             raise RetryableError("connection refused")
+        if fault == "rejected":  # the venue answered no (a filter, the balance)
+            raise OrderRejected("Filter failure: NOTIONAL")
         self.creates[req.client_order_id] += 1
         order = await self.inner.create_order(req)
         if fault == "timeout_after_accept":

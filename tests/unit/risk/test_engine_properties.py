@@ -100,6 +100,8 @@ class Run:
                 str(mark.cycle_id),
                 Decimal(str(mark.high_water_mark)),
                 None if mark.trailing_stop is None else Decimal(str(mark.trailing_stop)),
+                None if mark.break_even is None else Decimal(str(mark.break_even)),
+                frozenset(mark.tiers_skipped),
             )
             for symbol, mark in self.marks.items()
         }

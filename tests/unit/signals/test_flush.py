@@ -97,12 +97,67 @@ def test_october_10_2025_is_the_largest_multiple_for_other_coins(coin: str) -> N
     assert top.window_start.date() == date(2025, 10, 10)
 
 
-def test_rolling_24h_window_on_4h_bars_fires_during_the_crash() -> None:
-    bars = load_shipped_liquidation_bars("BTC", "4h")
-    flushes = scan_flushes(bars)
+@pytest.mark.parametrize(
+    "load",
+    [
+        pytest.param(
+            lambda: load_liquidation_bars(shared_file("liquidations", "binance_4h_BTC.csv")),
+            id="shared_data",
+        ),
+        pytest.param(lambda: load_shipped_liquidation_bars("BTC", "4h"), id="shipped_sample"),
+    ],
+)
+def test_the_run_up_window_does_not_hide_the_2025_10_10_cascade(
+    load: Callable[[], list[LiquidationBar]],
+) -> None:
+    """The 24 h window to 20:00 (run-up bars, 51M USD) fires first; the cascade bar
+    20:00-24:00 (236M alone) used to fall inside its cool-down and never register."""
+    flushes = scan_flushes(load())
     october = [f for f in flushes if f.time.date() in (date(2025, 10, 10), date(2025, 10, 11))]
-    assert len(october) == 1  # the cool-down suppresses the following 4h steps
-    assert october[0].time <= datetime(2025, 10, 11, tzinfo=UTC)
+    print(f"\nBTC 4h flushes around 2025-10-10:\n{describe(october)}")
+    run_up, cascade = october  # the later 4h steps stay inside the new cool-down
+    assert run_up.time == datetime(2025, 10, 10, 20, tzinfo=UTC)
+    assert run_up.long_notional == pytest.approx(50.9e6, rel=0.01)
+    assert cascade.time == datetime(2025, 10, 11, tzinfo=UTC)
+    assert cascade.long_notional == pytest.approx(286.4e6, rel=0.01)
+    assert "5.6x the 50.9M flush at 2025-10-10 20:00" in cascade.reason
+    without = scan_flushes(load(), FlushParams(escalation_multiple=None))
+    assert [f.time for f in without if f.time.date() == date(2025, 10, 11)] == []
+
+
+def test_all_four_coins_together_register_the_cascade_too() -> None:
+    """The backtest and the live job sum every recorded symbol into one market-wide series."""
+    bars = [
+        bar
+        for coin in ("BTC", "ETH", "SOL", "XRP")
+        for bar in load_liquidation_bars(shared_file("liquidations", f"binance_4h_{coin}.csv"))
+    ]
+    flushes = scan_flushes(bars)
+    cascade = next(f for f in flushes if f.time == datetime(2025, 10, 11, tzinfo=UTC))
+    assert cascade.long_notional > 5 * 102e6  # the run-up window that fired at 20:00
+
+
+def test_a_larger_cascade_breaks_the_cool_down_a_smaller_one_does_not() -> None:
+    params = FlushParams(cooldown=timedelta(hours=72), escalation_multiple=2.0)
+    quiet = [10e6] * 30
+    # day 31 fires at 60M; day 32 (119M < 2x) stays quiet; day 33 (121M >= 2x) fires
+    flushes = scan_flushes(days_of([*quiet, 60e6, 119e6, 121e6, 130e6]), params)
+    assert [f.window_start.date() for f in flushes] == [date(2025, 1, 31), date(2025, 2, 2)]
+    assert "2.0x the 60.0M flush" in flushes[1].reason
+    # the escalated flush restarts the cool-down and raises the bar to its own size
+    assert flush_active(flushes[1], flushes[1].time + timedelta(hours=71), params)
+
+
+def test_inside_a_cool_down_the_escalation_needs_the_last_flush_size() -> None:
+    params = FlushParams(escalation_multiple=2.0)
+    bars = days_of([10e6] * 30 + [60e6, 200e6])
+    at, last = START + 32 * DAY, START + 31 * DAY
+    assert evaluate_flush(bars, at, params, last_flush_at=last) is None  # size unknown
+    assert evaluate_flush(bars, at, params, last, last_long_usd=150e6) is None  # 1.3x
+    flush = evaluate_flush(bars, at, params, last, last_long_usd=60e6)
+    assert flush is not None and flush.long_notional == 200e6
+    off = FlushParams(escalation_multiple=None)
+    assert evaluate_flush(bars, at, off, last, last_long_usd=60e6) is None
 
 
 def test_threshold_and_multiple_must_both_hold() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.strategy.allocation import allocate, split_tranches
+from bot.strategy.allocation import allocate, split_tranches, tranche_count
 from bot.strategy.params import StrategyParams
 
 PLAYBOOK = (
@@ -105,3 +105,36 @@ def test_allocation_never_exceeds_budget_nor_the_alt_cap(
     assert spent + allocation.unallocated == Decimal(1000)
     assert alts <= Decimal(1000) * params.alt_cap + Decimal("0.000001")
     assert all(s.budget <= Decimal(1000) * s.weight for s in allocation.symbols)
+
+
+@pytest.mark.parametrize(
+    ("budget", "configured", "minimum", "count"),
+    [
+        pytest.param("1000", 4, "6.25", 4, id="plenty"),
+        pytest.param("20", 4, "6.25", 3, id="fewer_larger_tranches"),
+        pytest.param("12.5", 4, "6.25", 2, id="exactly_two"),
+        pytest.param("6.25", 4, "6.25", 1, id="one_tranche_of_the_whole_budget"),
+        pytest.param("6.24", 4, "6.25", 0, id="not_even_one"),
+        pytest.param("5", 4, "0", 4, id="no_minimum_known"),
+    ],
+)
+def test_tranche_count_is_the_largest_that_clears_the_minimum(
+    budget: str, configured: int, minimum: str, count: int
+) -> None:
+    assert tranche_count(Decimal(budget), configured, Decimal(minimum)) == count
+
+
+@given(
+    budget=st.decimals(min_value="0.01", max_value="100000", places=2),
+    configured=st.integers(min_value=1, max_value=50),
+    minimum=st.decimals(min_value="0.01", max_value="1000", places=2),
+)
+def test_tranche_count_never_leaves_a_tranche_below_the_minimum(
+    budget: Decimal, configured: int, minimum: Decimal
+) -> None:
+    count = tranche_count(budget, configured, minimum)
+    assert 0 <= count <= configured
+    if count:
+        assert min(split_tranches(budget, count)) >= minimum
+    if count < configured:  # one more tranche would not clear it
+        assert min(split_tranches(budget, count + 1)) < minimum

@@ -21,9 +21,10 @@ from bot.strategy.planner import (
     order_amount,
     pull_forward,
     slide_after_hold,
+    tranche_minimum,
 )
 from bot.strategy.plans import Tranche, TrancheStatus
-from exchanges.base import OrderType
+from exchanges.base import Market, OrderType
 from tests.unit.strategy.kit import MARKETS, params
 
 T0 = datetime(2025, 12, 1, tzinfo=UTC)
@@ -185,3 +186,45 @@ def test_schedule_changes_keep_the_budget_and_the_tranche_order(
     assert [t.number for t in sorted(pending, key=lambda t: (t.scheduled_at, t.number))] == [
         t.number for t in pending
     ]
+
+
+def _venue(min_cost: str | None, min_amount: str | None) -> Market:
+    return Market(
+        symbol="BTC/USDT",
+        base="BTC",
+        quote="USDT",
+        amount_step=Decimal("0.00001"),
+        price_tick=Decimal("0.01"),
+        min_amount=None if min_amount is None else Decimal(min_amount),
+        max_amount=None,
+        min_cost=None if min_cost is None else Decimal(min_cost),
+        maker_fee=Decimal("0.001"),
+        taker_fee=Decimal("0.001"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("min_cost", "min_amount", "price", "minimum"),
+    [
+        pytest.param("5", "0.00001", "100000", "6.25", id="min_cost_binds"),
+        pytest.param("5", "0.001", "100000", "125", id="min_amount_at_the_price_binds"),
+        pytest.param(None, "0.001", None, "0", id="no_price_no_amount_check"),
+        pytest.param(None, None, "100", "0", id="venue_states_none"),
+    ],
+)
+def test_tranche_minimum_takes_the_larger_venue_limit_with_a_margin(
+    min_cost: str | None, min_amount: str | None, price: str | None, minimum: str
+) -> None:
+    at = None if price is None else Decimal(price)
+    assert tranche_minimum(_venue(min_cost, min_amount), at) == Decimal(minimum)
+
+
+def test_new_plan_takes_a_smaller_tranche_count_and_refuses_none() -> None:
+    plan, tranches = new_plan(
+        "BTC/USDT", "core", 1, Decimal(20), Decimal(100), "test", T0, params(), 3
+    )
+    assert [t.number for t in tranches] == [1, 2, 3]
+    assert sum(t.quote_amount for t in tranches) == plan.budget == Decimal(20)
+    assert tranches[-1].planned_at == T0 + 21 * DAY
+    with pytest.raises(ValueError, match="at least one tranche"):
+        new_plan("BTC/USDT", "core", 1, Decimal(20), Decimal(100), "test", T0, params(), 0)
