@@ -35,10 +35,10 @@ class RiskSettings(SettingsSection):
         description="gain % arming the trailing stop; empty=after last tier",
     )
     trailing_arm_after_tiers: int | None = Field(
-        None,
+        0,
         ge=0,
         le=50,
-        description="tiers done before the trailing stop arms (0=from entry); empty=after last",
+        description="tiers done before the trailing stop arms: 0=from entry, last=after the last",
     )
     stop_loss_pct: float | None = Field(
         20.0, gt=0, lt=100, description="hard stop % below average entry; off = no hard stop"
@@ -91,6 +91,18 @@ class RiskSettings(SettingsSection):
         parse_take_profit_tiers(value)
         return value
 
+    @field_validator("trailing_arm_after_tiers", mode="before")
+    @classmethod
+    def _last_tier(cls, value: object) -> object:
+        """`last` arms after the last tier, whatever the ladder's length."""
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text == "last":
+                return None
+            if not text.isdigit():
+                raise ValueError("expected a number of tiers (0 = from entry) or last")
+        return value
+
     @model_validator(mode="after")
     def _arming_within_ladder(self) -> RiskSettings:
         arm = self.trailing_arm_after_tiers
@@ -98,7 +110,7 @@ class RiskSettings(SettingsSection):
         if arm is not None and arm > count:
             raise ValueError(
                 f"QTBOT_RISK__TRAILING_ARM_AFTER_TIERS={arm} but QTBOT_RISK__TAKE_PROFIT_TIERS "
-                f"has {count} tier(s): set it to 0..{count} (or empty to arm after the last tier)"
+                f"has {count} tier(s): set it to 0..{count}, or last to arm after the last tier"
             )
         return self
 

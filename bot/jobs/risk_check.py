@@ -120,6 +120,9 @@ async def _execute(
         # a buy re-enters what we are leaving, a sale could oversell.
         await cancel_other_orders(ctx, action.symbol, action.key, now)
     elif not orders.repo.by_cause(action.key):
+        # A resting tranche buy would fill above the sale before the entry job cancels the
+        # rest of the plan: no buying back into a take-profit.
+        await cancel_resting_buys(ctx, action.symbol, now)
         await protective_stops.before_sale(
             ctx, book.positions[action.symbol], amount, market, params, now
         )
@@ -184,6 +187,16 @@ def _journal_unsellable(
             level="warning",
             symbol=symbol,
         )
+
+
+async def cancel_resting_buys(ctx: JobContext, symbol: str, now: datetime) -> int:
+    orders = ctx.services.orders
+    canceled = 0
+    for record in orders.repo.active():
+        if record.symbol == symbol and record.side is Side.BUY:
+            await orders.cancel(record, now)
+            canceled += 1
+    return canceled
 
 
 async def cancel_other_orders(ctx: JobContext, symbol: str, keep_cause: str, now: datetime) -> int:

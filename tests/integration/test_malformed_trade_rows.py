@@ -96,7 +96,12 @@ def _buy(cause: str, price: str | None = None) -> OrderIntent:
 
 def _context(tmp_path: Path, handle: EmulatorHandle) -> JobContext:
     settings = Settings(
-        risk={"stop_loss_pct": 20, "trailing_stop_pct": 15, "exchange_stop": False},
+        risk={
+            "stop_loss_pct": 20,
+            "trailing_stop_pct": 15,
+            "exchange_stop": False,
+            "trailing_arm_after_tiers": None,
+        },
         exchange={"id": "binance"},
     )
     return compose(

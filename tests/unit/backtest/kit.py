@@ -57,6 +57,8 @@ def easing_signals(since: datetime = START - 30 * DAY) -> StaticSignals:
 def hand_settings(**risk: Any) -> Settings:
     """No fees, no slippage, no account-level limits: every exit price is the level itself."""
     values: dict[str, Any] = {
+        # The hand scenarios pin the stop-loss and tier mechanics: arm after the last tier.
+        "trailing_arm_after_tiers": None,
         "take_profit_tiers": "20:25,50:25",
         "trailing_stop_pct": 10,
         "stop_loss_pct": 15,
@@ -130,6 +132,7 @@ def exercising_config(**overrides: Any) -> BacktestConfig:
     tier and a trailing stop: a scenario for comparing two ways of running the replay."""
     settings = Settings(
         risk={
+            "trailing_arm_after_tiers": None,  # so a stop loss happens too
             "take_profit_tiers": "6:25,12:25",
             "trailing_stop_pct": 4,
             "stop_loss_pct": 6,

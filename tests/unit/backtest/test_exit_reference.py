@@ -141,6 +141,7 @@ ENGINE_CASES = {name: case for name, case in CASES.items() if case.dust == 0}
 
 def case_settings(case: Case) -> Settings:
     risk: dict[str, Any] = {
+        "trailing_arm_after_tiers": None,  # the cases name their arming point when it matters
         "take_profit_tiers": "20:25,50:25",
         "trailing_stop_pct": 10,
         "stop_loss_pct": 15,

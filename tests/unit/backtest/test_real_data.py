@@ -28,7 +28,7 @@ def real() -> BacktestResult:
     fed = shared_file("WALCL.csv").parent
     config = BacktestConfig(
         series=[load_candles(btc), load_candles(eth)],
-        settings=Settings(),
+        settings=Settings(risk={"trailing_arm_after_tiers": None}),  # exercises the hard stop
         signals=build_signals(Settings(), fed, [shared_file("liquidations", "binance_1d_BTC.csv")]),
         start=START,
         end=END,

@@ -63,6 +63,7 @@ def test_skipping_is_exact_on_minute_bars() -> None:
         ],
         settings=Settings(
             risk={
+                "trailing_arm_after_tiers": None,
                 "take_profit_tiers": "3:25,6:25",
                 "trailing_stop_pct": 2,
                 "stop_loss_pct": 4,

@@ -46,7 +46,8 @@ def test_memory_state_decides_as_the_database_on_two_real_years() -> None:
     March 2020 crash stops them out and trips the kill switch, the 2020-21 rally takes tiers;
     all through both stores."""
     btc, eth = shared_file("BTC_USDT-1d.csv"), shared_file("ETH_USDT-1d.csv")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    # Arm after the last tier: the two years must exercise hard stops as well as trailing.
+    settings = Settings(_env_file=None, risk={"trailing_arm_after_tiers": None})  # type: ignore[call-arg]
     config = BacktestConfig(
         series=[load_candles(btc), load_candles(eth)],
         settings=settings,

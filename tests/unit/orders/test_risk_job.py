@@ -15,14 +15,20 @@ from bot.services.context import JobContext
 from bot.state.orders_repo import OrderRepo
 from bot.state.store import Store
 from bot.strategy.inputs import MemoryPriceHistory
-from exchanges.base import Fill, Side
+from exchanges.base import Fill, OrderType, Side
 from tests.unit.orders.test_order_manager import buy
 from tests.unit.orders.venue import START, db_url, later, make_venue
 
 
 def _context(tmp_path: Path, **risk: object) -> tuple[JobContext, Any]:
     # The daemon's own rules under test; exchange-resting stops have their own tests.
-    risk = {"trailing_stop_pct": 15, "stop_loss_pct": 20, "exchange_stop": False, **risk}
+    risk = {
+        "trailing_stop_pct": 15,
+        "stop_loss_pct": 20,
+        "exchange_stop": False,
+        "trailing_arm_after_tiers": None,  # hard stop and tiers under test: arm after the last
+        **risk,
+    }
     settings = Settings(risk=risk)
     store = Store.open(db_url(tmp_path))
     venue = make_venue(store.engine)
@@ -191,4 +197,27 @@ def test_exit_that_expires_half_filled_is_completed_on_the_next_tick(tmp_path: P
     asyncio.run(scenario())
     assert _sells(ctx) == [("stop_loss", Decimal("0.50000")), ("stop_loss", Decimal("0.50000"))]
     assert not orders.position("BTC/USDT").is_open()
+    ctx.store.close()
+
+
+def test_a_tier_sale_cancels_the_resting_tranche_buy_in_the_same_check(tmp_path: Path) -> None:
+    # The entry job cancels the rest of the plan only at its next run; a limit tranche left
+    # resting until then could fill after the sale: buying back into the take-profit.
+    ctx, venue = _context(tmp_path)
+    orders = ctx.services.orders
+
+    async def scenario() -> None:
+        await orders.submit(buy(amount="1"), venue.clock.now())
+        resting = await orders.submit(
+            buy("plan-1|tranche-2", amount="1", type=OrderType.LIMIT, price=Decimal("95")),
+            venue.clock.now(),
+        )
+        assert resting.status.value == "open"
+        venue.set_price(Decimal("121"))
+        await risk_check(ctx, later(venue.clock))
+
+    asyncio.run(scenario())
+    records = {r.cause: r for r in orders.repo.all()}
+    assert records["plan-1|tranche-2"].status.value == "canceled"
+    assert [k for k, _ in _sells(ctx)] == ["take_profit"]
     ctx.store.close()

@@ -177,7 +177,13 @@ def make_bench(
         strategy=strategy or params(),
         # Entries under test: venue-resting stops (tests/unit/orders) stay out of the way.
         settings=Settings(
-            risk={"trailing_stop_pct": 15, "stop_loss_pct": 20, "exchange_stop": False, **risk}
+            risk={
+                "trailing_stop_pct": 15,
+                "stop_loss_pct": 20,
+                "exchange_stop": False,
+                "trailing_arm_after_tiers": None,
+                **risk,
+            }
         ),
         clock=clock,
         data=StaticMarketData(MARKETS),
