@@ -123,6 +123,9 @@ def bot_env(emulator: EmulatorHandle, anchor: datetime, mode: str = "testnet") -
             "QTBOT_STRATEGY__CYCLE_COOLDOWN_DAYS": "0.2",
             "QTBOT_RISK__CHECK_SECONDS": "600",
             "QTBOT_RISK__TRAILING_STOP_PCT": "10",
+            # Arm after the last tier: the chop must let tranches fill and tiers fire before
+            # a stop ends the cycle (from entry, a 10 % dip ends it after the first fill).
+            "QTBOT_RISK__TRAILING_ARM_AFTER_TIERS": "last",
             "QTBOT_LOG__FORMAT": "json",
             "QTBOT_LOG__LEVEL": "WARNING",
         }
