@@ -8,8 +8,12 @@ the result. Error policy (see exchanges/errors.py for the taxonomy):
   lookup by client id has resolved it.
 - DuplicateClientOrderId: the venue already has it (an earlier send we lost track of): look it
   up and adopt it.
-- OrderRejected / InsufficientFunds / AuthenticationFailed: status `rejected`, journaled; the
-  same cause is not retried automatically.
+- OrderRejected / AuthenticationFailed: status `rejected` (refusal `final`), journaled; the
+  same cause is never sent again.
+- InsufficientFunds: status `rejected` with refusal `insufficient_funds`; so is an intent the
+  caller records without sending because the base it would sell is still held (`hold`). Such
+  a cause gets a new attempt (the next client id) when it is submitted again: the caller does
+  that once the base is free (an exchange stop shrunk or canceled).
 - A cause whose last order ended canceled or expired with nothing filled gets a new attempt
   with the next sequence number (a new, still deterministic client id).
 - A cancelled caller (a daemon stop past its grace) never cuts a send, cancel or stop move
@@ -18,12 +22,19 @@ the result. Error policy (see exchanges/errors.py for the taxonomy):
 
 Reconciliation (start-up and periodic) asks the venue about every active intent, records
 fills it has not seen and journals each discrepancy it repairs.
+
+`protect_positions`, when set, is awaited with the symbols whose position may lack its
+exchange stop, once the venue lock is released: those whose holding grew through buy fills
+this manager recorded (inside `reconcile`, or right after a `submit` that bought something),
+and after a reconcile those held without an active stop. So the job that records a fill is
+the one that protects it, and the start-up reconcile protects what the daemon finds
+unprotected before it reports ready (`bot.jobs.protective_stops.attach`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,16 +49,19 @@ from bot.orders.intents import (
     IntentStatus,
     OrderIntent,
     OrderRecord,
+    Refusal,
     from_venue,
 )
+from bot.orders.protective_stop import KIND as STOP_KIND
 from bot.state.runtime_state import RuntimeState
 from bot.state.store import Store
-from exchanges.base import ExchangeAdapter, Fill, MalformedRow, Order, OrderRequest
+from exchanges.base import ExchangeAdapter, Fill, MalformedRow, Order, OrderRequest, Side
 from exchanges.client_ids import client_order_id
 from exchanges.errors import (
     AuthenticationFailed,
     DuplicateClientOrderId,
     ExchangeError,
+    InsufficientFunds,
     OrderOutcomeUnknown,
     OrderRejected,
     RetryableError,
@@ -63,6 +77,10 @@ FILL_SYNC_OVERLAP = timedelta(minutes=30)
 VENUE_ROW_SKIPPED = "venue_row_skipped"
 # How many earlier skipped-row entries are checked so that a row is journaled only once.
 SKIPPED_ROWS_REMEMBERED = 500
+
+
+# Awaited with (symbols whose position may lack its exchange stop, now): see the module doc.
+PositionsHook = Callable[[list[str], datetime], Awaitable[None]]
 
 
 def _skipped_row_key(symbol: str | None, data: Mapping[str, object]) -> tuple[object, ...]:
@@ -88,6 +106,7 @@ class ReconcileReport:
     repaired: list[str] = field(default_factory=list)
     new_fills: int = 0
     errors: list[str] = field(default_factory=list)
+    grown: set[str] = field(default_factory=set)  # symbols with new buy fills
 
 
 class OrderManager:
@@ -98,6 +117,10 @@ class OrderManager:
         self.exchange_id = exchange_id
         # One decision at a time reaches the venue: the risk, entry and reconcile jobs share it.
         self.lock = asyncio.Lock()
+        # One look-then-act on the exchange stops at a time (a job's tick and a fill listener):
+        # each acts on what it read, never on a stop another one has just moved.
+        self.stop_lock = asyncio.Lock()
+        self.protect_positions: PositionsHook | None = None
         # Positions only change when this process records a fill (it holds the instance lock).
         self._positions: dict[tuple[str, Decimal], Position] = {}
 
@@ -110,7 +133,39 @@ class OrderManager:
     async def submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
         """Place `intent` at most once per cause; returns the stored record after the attempt."""
         async with self.lock:
-            return await finish_then_cancel(self._submit(intent, now))
+            record = await finish_then_cancel(self._submit(intent, now))
+        if self.protect_positions is not None and record.side is Side.BUY and record.filled > 0:
+            await self._protect_new_buys(record.symbol, now)
+        return record
+
+    async def hold(self, intent: OrderIntent, now: datetime, why: str) -> OrderRecord:
+        """Record `intent` as decided but not sent because the base it sells is still held
+        (refusal `base_held`): the decision survives a restart, and the cause gets its next
+        attempt from `submit` once the base is free. Nothing is recorded twice in a row."""
+        async with self.lock:
+            history = self.repo.by_cause(intent.cause)
+            if history and history[-1].retry_when_free:
+                return history[-1]
+            record = self.repo.insert_intent(
+                self.client_id(intent.cause, len(history)), intent, now
+            )
+            return self.repo.update(
+                record.client_order_id,
+                now,
+                IntentStatus.REJECTED,
+                error=f"not sent: {why}",
+                refusal=Refusal.HELD,
+            )
+
+    async def _protect_new_buys(self, symbol: str, now: datetime) -> None:
+        """Record the fills of a buy that just filled; hand its symbol to `protect_positions`."""
+        try:
+            new = await self.sync_fills(symbol, now)
+        except ExchangeError as exc:  # the next sync records them; the order stands
+            log.warning("fill_sync_failed", symbol=symbol, error=str(exc))
+            return
+        if any(f.side is Side.BUY for f in new) and self.protect_positions is not None:
+            await self.protect_positions([symbol], now)
 
     async def _submit(self, intent: OrderIntent, now: datetime) -> OrderRecord:
         history = self.repo.by_cause(intent.cause)
@@ -118,11 +173,10 @@ class OrderManager:
         if latest is not None and latest.status in UNRESOLVED:
             latest = await self._resolve(latest, now)
         if latest is not None:
-            if latest.status in ACTIVE or latest.status in (
-                IntentStatus.CLOSED,
-                IntentStatus.REJECTED,
-            ):
+            if latest.status in ACTIVE or latest.status is IntentStatus.CLOSED:
                 return latest  # live or done: never a second order for the same cause
+            if latest.status is IntentStatus.REJECTED and not latest.retry_when_free:
+                return latest  # refused for good: the same request would be refused again
             if latest.status is IntentStatus.NOT_FOUND:
                 record = self.repo.update(latest.client_order_id, now, IntentStatus.PENDING)
                 return await self._send(record, now)
@@ -164,16 +218,23 @@ class OrderManager:
             unknown = self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN, sent=True)
             return await self._resolve(unknown, now)
         except (OrderRejected, AuthenticationFailed) as exc:
-            bound.warning("order_rejected", reason=str(exc))
+            refusal = Refusal.FUNDS if isinstance(exc, InsufficientFunds) else Refusal.FINAL
+            bound.warning("order_rejected", reason=str(exc), refusal=refusal.value)
             self.store.journal(
                 now,
                 "order_rejected",
                 f"{record.client_order_id} rejected: {exc}",
                 level="warning",
                 symbol=record.symbol,
+                refusal=refusal.value,
             )
             return self.repo.update(
-                record.client_order_id, now, IntentStatus.REJECTED, error=str(exc), sent=True
+                record.client_order_id,
+                now,
+                IntentStatus.REJECTED,
+                error=str(exc),
+                sent=True,
+                refusal=refusal,
             )
         bound.info("order_placed", status=order.status.value, filled=str(order.filled))
         return self.repo.update(
@@ -343,7 +404,13 @@ class OrderManager:
     async def reconcile(self, now: datetime, symbols: list[str] | None = None) -> ReconcileReport:
         """Bring the store in line with the venue: active intents, then fills."""
         async with self.lock:
-            return await self._reconcile(now, symbols)
+            report = await self._reconcile(now, symbols)
+        if self.protect_positions is not None:
+            stopped = {r.symbol for r in self.repo.active() if r.kind == STOP_KIND}
+            bare = set(self.repo.fill_symbols()) - stopped
+            if report.grown or bare:
+                await self.protect_positions(sorted(report.grown | bare), now)
+        return report
 
     async def _reconcile(self, now: datetime, symbols: list[str] | None) -> ReconcileReport:
         report = ReconcileReport()
@@ -356,10 +423,14 @@ class OrderManager:
         wanted = sorted(set(symbols or []) | set(self.repo.symbols()))
         for symbol in wanted:
             try:
-                report.new_fills += len(await self.sync_fills(symbol, now))
+                new = await self.sync_fills(symbol, now)
             except ExchangeError as exc:
                 report.errors.append(f"{symbol}: {exc}")
                 log.warning("fill_sync_failed", symbol=symbol, error=str(exc))
+                continue
+            report.new_fills += len(new)
+            if any(f.side is Side.BUY for f in new):
+                report.grown.add(symbol)
         if report.repaired or report.new_fills:
             log.info(
                 "reconciled",
@@ -388,7 +459,7 @@ class OrderManager:
             self._positions = {k: v for k, v in self._positions.items() if k[0] != symbol}
         for fill in new:
             record = self.repo.get(fill.client_order_id or "")
-            if record is not None and record.kind == "exchange_stop":
+            if record is not None and record.kind == STOP_KIND:
                 self.store.journal(
                     now,
                     "exchange_stop_filled",

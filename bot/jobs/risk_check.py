@@ -7,7 +7,6 @@ time) and what readers show (which limits block new entries), through `RuntimeSt
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -15,14 +14,13 @@ import structlog
 
 from bot.config.risk_params import risk_params
 from bot.execution.book import Book
-from bot.jobs import protective_stops
+from bot.jobs import exits, protective_stops
 from bot.jobs.book import value_book
 from bot.jobs.panic import panic
-from bot.orders.intents import IntentStatus, OrderIntent
+from bot.jobs.stop_watch import check_resting
+from bot.orders.intents import OrderRecord
 from bot.services.context import JobContext
 from bot.state.runtime_state import RuntimeState
-from exchanges.base import OrderType, Side
-from risk.actions import Action
 from risk.engine import evaluate
 from risk.limits import (
     EquityMarks,
@@ -47,6 +45,8 @@ async def risk_check(ctx: JobContext, now: datetime) -> None:
     if book is None:
         _record_block_state(ctx, [], now)
         return
+    state.set_dust(book.dust, now)
+    await check_resting(ctx, now)
     equity_marks = roll_equity_marks(state.equity_marks(), book.equity, now)
     state.set_equity_marks(equity_marks, now)
     ctx.store.record_equity(now, book.equity, book.cash)
@@ -76,90 +76,34 @@ async def risk_check(ctx: JobContext, now: datetime) -> None:
             account, params, Decimal(0), kill_switch_reasons(account, params)
         )
     _record_block_state(ctx, reasons, now)
+    sent: dict[str, list[OrderRecord | None]] = {}
     for action in decision.actions:
-        await _execute(ctx, action, book, params, now)
-    acted = {a.symbol for a in decision.actions}
-    for symbol in acted:
-        await orders.sync_fills(symbol, now)
-    # Positions that just traded are looked at again next tick, with their fills recorded.
-    await protective_stops.sync_stops(ctx, book.positions, book.markets, params, now, acted)
+        sent.setdefault(action.symbol, []).append(
+            await exits.execute(ctx, action, book, params, now)
+        )
+    emitted = {a.key for a in decision.actions}
+    for symbol, records in (await exits.retry_waiting(ctx, book, params, emitted, now)).items():
+        sent.setdefault(symbol, []).extend(records)
+    await _sync_stops_after(ctx, book, params, sent, now)
 
 
-async def _execute(
-    ctx: JobContext, action: Action, book: Book, params: RiskParams, now: datetime
+async def _sync_stops_after(
+    ctx: JobContext,
+    book: Book,
+    params: RiskParams,
+    sent: dict[str, list[OrderRecord | None]],
+    now: datetime,
 ) -> None:
+    """The exchange stops follow the positions as they are after this tick's sales: a symbol
+    whose sales are over with their fills recorded is synced at its new size now; one with a
+    sale still working or waiting for its base is left for the next tick."""
     orders = ctx.services.orders
-    market = book.markets[action.symbol]
-    amount = market.round_amount(action.amount)
-    if amount <= 0:
-        log.warning("exit_below_step", symbol=action.symbol, amount=str(action.amount))
-        return
-    if not orders.repo.by_cause(action.key):
-        log.info(
-            "exit_decision",
-            symbol=action.symbol,
-            kind=action.kind.value,
-            tier=action.tier,
-            amount=str(amount),
-            price=str(action.price),
-            reason=action.reason,
-        )
-        ctx.store.journal(
-            now,
-            action.kind.value,
-            action.reason,
-            symbol=action.symbol,
-            amount=str(amount),
-            price=str(action.price),
-            tier=action.tier,
-        )
-    if action.is_exit:
-        if not await protective_stops.before_exit(ctx, action.symbol, now):
-            return  # the exchange stop is selling this position already
-        # Whatever else rests on this symbol (a tranche buy, a tier sale) would fight the exit:
-        # a buy re-enters what we are leaving, a sale could oversell.
-        await cancel_other_orders(ctx, action.symbol, action.key, now)
-    elif not orders.repo.by_cause(action.key):
-        # A resting tranche buy would fill above the sale before the entry job cancels the
-        # rest of the plan: no buying back into a take-profit.
-        await cancel_resting_buys(ctx, action.symbol, now)
-        await protective_stops.before_sale(
-            ctx, book.positions[action.symbol], amount, market, params, now
-        )
-    record = await orders.submit(
-        OrderIntent(
-            cause=action.key,
-            kind=action.kind.value,
-            symbol=action.symbol,
-            side=Side.SELL,
-            type=OrderType.MARKET,
-            amount=amount,
-            reason=action.reason,
-            tier=action.tier,
-        ),
-        now,
-    )
-    if record.status is IntentStatus.REJECTED and action.tier is not None:
-        _skip_refused_tier(ctx, action.symbol, action.cycle_id, action.tier, record.last_error, now)
-
-
-def _skip_refused_tier(
-    ctx: JobContext, symbol: str, cycle_id: str, tier: int, error: str | None, now: datetime
-) -> None:
-    """A tier the venue refused is marked done without a sale: re-sending the same order
-    would be refused again, and leaving the tier open would keep break-even and the trailing
-    stop from ever arming, leaving the position to the hard stop alone."""
-    repo = ctx.services.orders.repo
-    marks = repo.marks().get(symbol)
-    if marks is None or marks.cycle_id != cycle_id or tier in marks.tiers_skipped:
-        return
-    repo.save_marks({symbol: replace(marks, tiers_skipped=marks.tiers_skipped | {tier})}, now)
-    message = (
-        f"{symbol} tier {tier} refused by the venue ({error or 'no reason given'}): marked "
-        "skipped; break-even and the trailing stop apply as if it had sold"
-    )
-    log.warning("tier_skipped", symbol=symbol, tier=tier, error=error)
-    ctx.store.journal(now, "tier_skipped", message, level="warning", symbol=symbol, tier=tier)
+    skip = set()
+    for symbol, records in sent.items():
+        await orders.sync_fills(symbol, now)
+        if not all(exits.sold_through(ctx, r) for r in records):
+            skip.add(symbol)
+    await protective_stops.sync_stops(ctx, book.markets, params, book.dust, now, skip=skip)
 
 
 def _journal_unsellable(
@@ -187,26 +131,6 @@ def _journal_unsellable(
             level="warning",
             symbol=symbol,
         )
-
-
-async def cancel_resting_buys(ctx: JobContext, symbol: str, now: datetime) -> int:
-    orders = ctx.services.orders
-    canceled = 0
-    for record in orders.repo.active():
-        if record.symbol == symbol and record.side is Side.BUY:
-            await orders.cancel(record, now)
-            canceled += 1
-    return canceled
-
-
-async def cancel_other_orders(ctx: JobContext, symbol: str, keep_cause: str, now: datetime) -> int:
-    orders = ctx.services.orders
-    canceled = 0
-    for record in orders.repo.active():
-        if record.symbol == symbol and record.cause != keep_cause:
-            await orders.cancel(record, now)
-            canceled += 1
-    return canceled
 
 
 def _rearm_kill_switch(

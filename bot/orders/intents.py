@@ -26,6 +26,18 @@ class IntentStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class Refusal(StrEnum):
+    """Why an intent ended `rejected`: decides whether its cause may get a new attempt."""
+
+    FUNDS = "insufficient_funds"  # the venue said the free balance is short
+    HELD = "base_held"  # not sent: the exchange stop still holds the base it would sell
+    FINAL = "refused"  # any other refusal (filters, limits, keys): a resend would fail again
+
+
+# Refusals that end once the base is free again (the exchange stop shrunk or canceled): the
+# cause gets a new attempt then, with the next client order id.
+RETRY_WHEN_FREE = frozenset({Refusal.FUNDS, Refusal.HELD})
+
 ACTIVE = frozenset({IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN})
 UNRESOLVED = frozenset({IntentStatus.PENDING, IntentStatus.UNKNOWN})
 
@@ -116,7 +128,20 @@ class OrderRecord:
     created_at: datetime
     updated_at: datetime
     trigger_price: Decimal | None = None
+    refusal: Refusal | None = None  # set with status `rejected`
+    moved_at: datetime | None = None  # a resting order amended in place (its prices or size)
 
     @property
     def remaining(self) -> Decimal:
         return self.amount - self.filled
+
+    @property
+    def last_moved(self) -> datetime:
+        """When the venue got this order's current terms: its placement, or its last amend.
+        Not `updated_at`, which every lookup of the order changes."""
+        return self.moved_at or self.created_at
+
+    @property
+    def retry_when_free(self) -> bool:
+        """Refused only because the base was not free: a new attempt may follow."""
+        return self.status is IntentStatus.REJECTED and self.refusal in RETRY_WHEN_FREE

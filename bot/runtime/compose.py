@@ -18,6 +18,7 @@ from bot.config.settings import Settings
 from bot.config.values import parse_balances
 from bot.execution.manager import OrderManager
 from bot.feeds.live import LiveSignals
+from bot.jobs import protective_stops
 from bot.services.clock import Clock
 from bot.services.context import JobContext, Services
 from bot.signals.calendar import load_fomc_calendar
@@ -47,7 +48,8 @@ def compose(
     started_at: datetime | None = None,
     name: str = "daemon",
 ) -> JobContext:
-    """The jobs' context: one order manager over `exchange`, the parameters resolved once."""
+    """The jobs' context: one order manager over `exchange` (its buy fills protected by the
+    exchange stop at once, `protective_stops.attach`), the parameters resolved once."""
     services = Services(
         exchange=exchange,
         orders=OrderManager(store, exchange, settings.exchange.id),
@@ -56,7 +58,7 @@ def compose(
         strategy_params=strategy_params or settings.strategy.params(),
         signals=signals,
     )
-    return JobContext(
+    ctx = JobContext(
         settings=settings,
         store=store,
         clock=clock,
@@ -64,6 +66,9 @@ def compose(
         name=name,
         services=services,
     )
+    # Whichever job records a buy fill gives the position its exchange stop in that run.
+    protective_stops.attach(ctx)
+    return ctx
 
 
 @dataclass

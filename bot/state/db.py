@@ -80,9 +80,10 @@ def _as_released(table: Table, later: set[str]) -> Table:
 
 
 def _v2_orders(conn: Connection) -> None:
-    # Created as they were at v2; v6 adds trigger_price, v8 the marks' break-even columns.
+    # Created as they were at v2; v6 adds trigger_price, v8 the marks' break-even columns, v9
+    # the intents' refusal and moved_at.
     intents = models.OrderIntentRow.__table__  # type: ignore[attr-defined]
-    _as_released(intents, {"trigger_price"}).create(conn)
+    _as_released(intents, {"trigger_price", "refusal", "moved_at"}).create(conn)
     marks = models.PositionMarksRow.__table__  # type: ignore[attr-defined]
     _as_released(marks, {"break_even", "tiers_skipped"}).create(conn)
     SQLModel.metadata.create_all(
@@ -146,6 +147,15 @@ def _v8_marks_break_even(conn: Connection) -> None:
     )
 
 
+def _v9_intent_refusal_and_moves(conn: Connection) -> None:
+    """Intents keep why they were refused (a refusal for the base a stop holds is retried once
+    it is free) and when a resting order was amended; rows before keep NULL (final; never)."""
+    conn.execute(text("ALTER TABLE order_intent ADD COLUMN refusal VARCHAR"))
+    # The backend's own spelling of the column type (SQLite DATETIME, PostgreSQL TIMESTAMP ...).
+    moved_at = models.UTCDateTime().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE order_intent ADD COLUMN moved_at {moved_at}"))
+
+
 # Append new steps; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "heartbeat, journal, kv", _v1_initial),
@@ -156,6 +166,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "stop orders: trigger prices", _v6_stop_orders),
     (7, "equity series in its own table", _v7_equity_series),
     (8, "position marks: fixed break-even, skipped tiers", _v8_marks_break_even),
+    (9, "order intents: refusal class, last amend", _v9_intent_refusal_and_moves),
 ]
 
 

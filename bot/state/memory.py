@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord
+from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord, Refusal
 from bot.state.equity_series import DEFAULT_MAX_POINTS, DEFAULT_SPACING, EquityPoint, append_point
 from bot.state.errors import StoreError
 from bot.state.models import (
@@ -236,9 +236,12 @@ class MemoryOrderRepo:
         order: Order | None = None,
         error: str | None = None,
         sent: bool = False,
+        refusal: Refusal | None = None,
     ) -> OrderRecord:
         row = self._row(client_order_id)
-        apply_update(row, stored_utc(now), status, order=order, error=error, sent=sent)
+        apply_update(
+            row, stored_utc(now), status, order=order, error=error, sent=sent, refusal=refusal
+        )
         return order_record(row)
 
     def amend(self, client_order_id: str, now: datetime, intent: OrderIntent) -> OrderRecord:

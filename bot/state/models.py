@@ -182,6 +182,10 @@ class OrderIntentRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
     # Stop orders resting on the venue (schema v6).
     trigger_price: str | None = Field(default=None, sa_column_kwargs=decimal_info())
+    # Schema v9: why a `rejected` intent was refused (`bot.orders.intents.Refusal`; NULL before
+    # v9: final), and when a resting order was last amended in place (NULL: never).
+    refusal: str | None = None
+    moved_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class FillRow(SQLModel, table=True):

@@ -14,6 +14,7 @@ from bot.orders.intents import (
     IntentStatus,
     OrderIntent,
     OrderRecord,
+    Refusal,
     transition,
 )
 from bot.state.models import (
@@ -53,7 +54,17 @@ def order_record(row: OrderIntentRow) -> OrderRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         trigger_price=row_decimal_or_none(row, "trigger_price"),
+        refusal=_refusal(row),
+        moved_at=row.moved_at,
     )
+
+
+def _refusal(row: OrderIntentRow) -> Refusal | None:
+    """A rejected row's refusal class; rows refused before schema v9 (NULL) count as final."""
+    if row.status != IntentStatus.REJECTED.value:
+        return None
+    known = {r.value for r in Refusal}
+    return Refusal(row.refusal) if row.refusal in known else Refusal.FINAL
 
 
 class OrderRepo:
@@ -126,13 +137,15 @@ class OrderRepo:
         order: Order | None = None,
         error: str | None = None,
         sent: bool = False,
+        refusal: Refusal | None = None,
     ) -> OrderRecord:
-        """Move an intent to `status` (checked against the transition table)."""
+        """Move an intent to `status` (checked against the transition table); `refusal` says
+        why a `rejected` one was refused (default: final)."""
         with Session(self.engine) as session:
             row = session.get(OrderIntentRow, client_order_id)
             if row is None:
                 raise KeyError(client_order_id)
-            apply_update(row, now, status, order=order, error=error, sent=sent)
+            apply_update(row, now, status, order=order, error=error, sent=sent, refusal=refusal)
             session.add(row)
             session.commit()
             session.refresh(row)
@@ -295,11 +308,15 @@ def apply_update(
     order: Order | None,
     error: str | None,
     sent: bool,
+    refusal: Refusal | None = None,
 ) -> None:
     """Move `row` to `status`. Everything that can raise (the transition check, comparing a
     garbled amount) runs before the row changes, so a refused update leaves it as it was in
-    memory too, not only in a rolled-back transaction."""
+    memory too, not only in a rolled-back transaction. A move to `rejected` records its
+    refusal class (FINAL unless said otherwise)."""
     new_status = transition(IntentStatus(row.status), status).value
+    if status is IntentStatus.REJECTED and row.status != new_status:
+        row.refusal = (refusal or Refusal.FINAL).value
     # Filled amounts only grow: a stale venue report must not shrink them.
     filled = None if order is None else str(max(row_decimal(row, "filled"), order.filled))
     row.status = new_status
@@ -321,6 +338,7 @@ def apply_amend(row: OrderIntentRow, now: datetime, intent: OrderIntent) -> None
     row.trigger_price = text_or_none(intent.trigger_price)
     row.reason = intent.reason
     row.updated_at = now
+    row.moved_at = now
 
 
 def garbled(fill: Fill) -> bool:

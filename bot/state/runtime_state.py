@@ -8,6 +8,7 @@ so a database written by an older qtbot reads the same.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -22,6 +23,9 @@ ENTRIES_BLOCKED_KEY = "risk.entries_blocked"
 LAST_PRICES_KEY = "risk.last_prices"
 KILL_SINCE_KEY = "risk.kill_switch_since"
 UNSELLABLE_KEY = "risk.unsellable"
+DUST_KEY = "risk.dust"
+EXIT_WAITS_KEY = "risk.exit_waits"
+STOP_CHECK_KEY = "stops.venue_check"
 PANIC_REQUEST_KEY = "runtime.panic_requested"
 REGIME_KEY = "regime.current"
 LIQUIDATIONS_KEY = "liquidations.current"
@@ -45,6 +49,40 @@ class KeyValueStore(Protocol):
 
 def _json(text: str | None) -> Any:
     return json.loads(text) if text else None
+
+
+@dataclass(frozen=True)
+class StopCheck:
+    """The risk job's last look at the stops resting on the venue (one open-orders call).
+
+    at: when the venue answered. open_ids: client ids of our exchange stops the venue listed
+    as open then. vanished: per symbol, the last stop found gone at the venue without the
+    daemon canceling it (client id, when found).
+    """
+
+    at: datetime
+    open_ids: frozenset[str] = frozenset()
+    vanished: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "at": self.at.isoformat(),
+                "open": sorted(self.open_ids),
+                "vanished": {s: [c, at.isoformat()] for s, (c, at) in self.vanished.items()},
+            }
+        )
+
+    @staticmethod
+    def from_json(text: str | None) -> StopCheck | None:
+        data = _json(text)
+        if not data:
+            return None
+        return StopCheck(
+            datetime.fromisoformat(data["at"]),
+            frozenset(data.get("open", [])),
+            {s: (c, datetime.fromisoformat(at)) for s, (c, at) in data.get("vanished", {}).items()},
+        )
 
 
 class RuntimeState:
@@ -85,6 +123,29 @@ class RuntimeState:
 
     def set_unsellable(self, symbols: list[str], now: datetime) -> None:
         self.store.set_value(UNSELLABLE_KEY, json.dumps(symbols), now)
+
+    def dust(self) -> dict[str, Decimal]:
+        """Each traded symbol's dust (its market's minimum amount) at the last risk check: a
+        holding at or below it is no position, for `qtbot status` as for the daemon."""
+        return {s: Decimal(d) for s, d in (_json(self.store.get_value(DUST_KEY)) or {}).items()}
+
+    def set_dust(self, dust: dict[str, Decimal], now: datetime) -> None:
+        text = json.dumps({s: str(d) for s, d in sorted(dust.items())})
+        if text != self.store.get_value(DUST_KEY):
+            self.store.set_value(DUST_KEY, text, now)
+
+    def exit_waits(self) -> dict[str, str]:
+        """Exit decisions (by cause) waiting for their base to be freed, with why."""
+        return dict(_json(self.store.get_value(EXIT_WAITS_KEY)) or {})
+
+    def set_exit_waits(self, waits: dict[str, str], now: datetime) -> None:
+        self.store.set_value(EXIT_WAITS_KEY, json.dumps(waits, sort_keys=True), now)
+
+    def stop_check(self) -> StopCheck | None:
+        return StopCheck.from_json(self.store.get_value(STOP_CHECK_KEY))
+
+    def set_stop_check(self, check: StopCheck, now: datetime) -> None:
+        self.store.set_value(STOP_CHECK_KEY, check.as_json(), now)
 
     def kill_switch_since(self) -> datetime | None:
         text = self.store.get_value(KILL_SINCE_KEY)

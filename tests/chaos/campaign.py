@@ -88,7 +88,9 @@ class MarketDriver(threading.Thread):
                 noise = 1 + self.rng.uniform(-0.001, 0.001)
                 bid = (base * Decimal(str(factor * noise))).quantize(Decimal("0.01"))
                 try:
-                    self.emulator.set_market(symbol, bid, bid + Decimal("0.5"), qty="5")
+                    # The last trade moves with the book, as on a venue: a stop is refused
+                    # when the last price is already at its trigger (`exchanges.ccxt.session`).
+                    self.emulator.set_market(symbol, bid, bid + Decimal("0.5"), qty="5", last=bid)
                 except OSError:
                     continue  # a call slowed past its timeout on a loaded machine: next tick
 

@@ -58,9 +58,17 @@ class EmulatorHandle:
         self._call("POST", "/_emu/balances", amounts)
 
     def add_fault(self, kind: str, **options: Any) -> None:
-        """See tests/emulator/faults.py for `kind` and options (method, path, times, delay,
-        status, retry_after, accept)."""
+        """See tests/emulator/faults.py for `kind` and options (method, path, params, times,
+        delay, status, retry_after, accept)."""
         self._call("POST", "/_emu/faults", {"kind": kind, **options})
+
+    def end_order(self, symbol: str, client_order_id: str, status: str = "CANCELED") -> Any:
+        """The venue itself cancels (or expires) an open order: no signed request, no daemon."""
+        return self._call(
+            "POST",
+            "/_emu/cancel",
+            {"symbol": symbol, "clientOrderId": client_order_id, "status": status},
+        )
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/_emu/faults")

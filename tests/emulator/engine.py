@@ -212,6 +212,20 @@ class Engine:
             cancel_id = params.get("newClientOrderId") or f"emucancel{order.order_id}"
             return order, cancel_id
 
+    def end_order(self, symbol: str, client_id: str, status: str, now_ms: int) -> EmuOrder:
+        """The venue ends an open order on its own (CANCELED or EXPIRED), releasing its funds:
+        what an account event, venue maintenance or a person in the web UI does."""
+        if status not in ("CANCELED", "EXPIRED"):
+            raise BinanceError(-1100, f"the venue ends orders CANCELED or EXPIRED, not {status}")
+        with self.lock:
+            order = self._find({"symbol": symbol, "origClientOrderId": client_id})
+            if not order.is_open:
+                raise BinanceError(-2011, "Unknown order sent.")
+            order.status = status
+            order.update_ms = now_ms
+            self._release(order)
+            return order
+
     def get_order(self, params: Mapping[str, str]) -> EmuOrder:
         with self.lock:
             return self._find(params)

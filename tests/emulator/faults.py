@@ -3,7 +3,9 @@
 A fault is posted to /_emu/faults as JSON:
     {"kind": "latency" | "timeout" | "drop" | "status" | "malformed",
      "method": "POST", "path": "/api/v3/order",   # both optional: omitted = any
+     "params": {"type": "STOP_LOSS_LIMIT"},        # optional: request parameters that must match
      "times": 1,                                   # how many requests it hits; null = forever
+     "skip": 0,                                    # matching requests let through first
      "delay": 0.5,                                 # seconds (latency, timeout)
      "status": 429, "retry_after": "1",            # for kind "status"
      "accept": true}                               # run the request before misbehaving?
@@ -53,11 +55,18 @@ class Fault:
     status: int = 500
     retry_after: str | None = None
     accept: bool = False
+    params: dict[str, str] | None = None
+    skip: int = 0
     hits: int = 0
+    passed: int = 0
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path is None or self.path == path
+    def matches(self, method: str, path: str, params: dict[str, str] | None = None) -> bool:
+        wanted = self.params or {}
+        given = params or {}
+        return (
+            (self.method is None or self.method == method)
+            and (self.path is None or self.path == path)
+            and all(given.get(k, "").upper() == v.upper() for k, v in wanted.items())
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -70,6 +79,8 @@ class Fault:
             "status": self.status,
             "retry_after": self.retry_after,
             "accept": self.accept,
+            "params": self.params,
+            "skip": self.skip,
             "hits": self.hits,
         }
 
@@ -87,6 +98,10 @@ def fault_from_json(payload: dict[str, Any]) -> Fault:
         status=int(payload.get("status", 500)),
         retry_after=None if retry_after is None else str(retry_after),
         accept=bool(payload.get("accept", _ACCEPT_BY_DEFAULT[kind])),
+        params={str(k): str(v) for k, v in payload["params"].items()}
+        if payload.get("params")
+        else None,
+        skip=int(payload.get("skip", 0)),
     )
 
 
@@ -115,11 +130,14 @@ class FaultBook:
         with self._lock:
             self._faults.clear()
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, params: dict[str, str] | None = None) -> Fault | None:
         """The first armed fault matching this request, counting the hit."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, params):
+                    if fault.passed < fault.skip:
+                        fault.passed += 1
+                        continue
                     fault.hits += 1
                     if fault.times is not None and fault.hits >= fault.times:
                         self._faults.remove(fault)

@@ -5,6 +5,8 @@ Control endpoints (JSON in, JSON out; never faulted, never signed):
                            and cancelReplace placements by newClientOrderId), faults
     POST   /_emu/market    {symbol, bid, ask, levels?, qty?, gap?, last?} or {symbol, bids, asks}
     POST   /_emu/balances  {"USDT": "1000", ...}  sets free balances
+    POST   /_emu/cancel    {symbol, clientOrderId, status?: "CANCELED" | "EXPIRED"}: the venue
+                           ends an open order itself (an account event, maintenance, a person)
     POST   /_emu/faults    one fault or a list (see faults.py);  DELETE /_emu/faults clears
     POST   /_emu/config    {time_offset_ms?, fee_rate?, unique_client_ids?: "open" | "all"}
     POST   /_emu/reset     back to the initial state
@@ -112,11 +114,15 @@ class EmulatorServer:
     ) -> dict[str, Any]:
         """Log one venue request; `fault` names what it suffered, if anything."""
         entry: dict[str, Any] = {"method": method, "path": path, "time": self.now_ms()}
+        if "symbol" in params:
+            entry["symbol"] = params["symbol"]
         if fault is not None:
             entry["fault"] = str(fault.kind)
         if method == "POST" and path in (ORDER_PATH, REPLACE_PATH):
             client_id = params.get("newClientOrderId", "")
             entry["client_order_id"] = client_id
+            entry["side"] = params.get("side", "").upper()
+            entry["type"] = params.get("type", "").upper()
             with self._log_lock:
                 self.order_creates[client_id] += 1
         with self._log_lock:
@@ -158,6 +164,11 @@ class EmulatorServer:
         except (ValueError, KeyError) as exc:
             status, body = 400, {"code": -1100, "msg": f"Illegal parameter: {exc}"}
         entry["status"] = status
+        if status >= 400 and isinstance(body, dict):
+            entry["code"], entry["msg"] = body.get("code"), body.get("msg")
+            new = (body.get("data") or {}).get("newOrderResponse")
+            if isinstance(new, dict) and "code" in new:  # a cancelReplace's refused new order
+                entry["new_code"], entry["new_msg"] = new.get("code"), new.get("msg")
         return status, body
 
     # ---- control ---------------------------------------------------------------------------
@@ -170,6 +181,14 @@ class EmulatorServer:
             for item in payload if isinstance(payload, list) else [payload]:
                 self.engine.set_market(item, self.now_ms())
             return 200, {"ok": True}
+        if (method, path) == ("POST", "/_emu/cancel"):
+            order = self.engine.end_order(
+                str(payload["symbol"]),
+                str(payload["clientOrderId"]),
+                str(payload.get("status", "CANCELED")),
+                self.now_ms(),
+            )
+            return 200, order.as_query()
         if (method, path) == ("POST", "/_emu/balances"):
             self.engine.set_balances({k: Decimal(str(v)) for k, v in payload.items()})
             return 200, {"ok": True}
@@ -240,7 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
                 status, body = 400, {"error": repr(exc)}
             self._send(status, json.dumps(body))
             return
-        fault = emu.faults.take(method, split.path)
+        request_params = dict(parse_qsl(split.query + "&" + raw_body))
+        fault = emu.faults.take(method, split.path, request_params)
         reply: tuple[int, Any] | None = None
         if fault is not None and fault.kind is FaultKind.LATENCY:
             emu.stopping.wait(fault.delay)
@@ -248,8 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {k: v for k, v in self.headers.items()}
             reply = emu.dispatch(method, split.path, split.query, raw_body, headers, fault)
         else:
-            params = dict(parse_qsl(split.query + "&" + raw_body))
-            emu.record(method, split.path, params, fault)["status"] = fault.status
+            emu.record(method, split.path, request_params, fault)["status"] = fault.status
         if fault is None or fault.kind is FaultKind.LATENCY:
             assert reply is not None
             self._send(reply[0], json.dumps(reply[1]))

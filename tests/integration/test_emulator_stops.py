@@ -178,3 +178,89 @@ def test_cancel_replace_whose_new_order_fails_leaves_no_order(emulator: Emulator
     _, open_rows = call(emulator, "GET", "/api/v3/openOrders", {"symbol": "BTCUSDT"})
     assert open_rows == []
     assert emulator.balance("BTC")[1] == 0
+
+
+def test_cancel_replace_allow_failure_places_the_new_order_when_the_cancel_fails(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.set_market("BTCUSDT", "50000", "50010")
+
+    status, body = replace(emulator, "ghost2", "new4", "49000", cancelReplaceMode="ALLOW_FAILURE")
+
+    assert (status, body["code"]) == (409, -2021)
+    assert (body["data"]["cancelResult"], body["data"]["newOrderResult"]) == ("FAILURE", "SUCCESS")
+    assert query(emulator, "new4")["status"] == "NEW"
+
+
+def test_a_scripted_503_on_cancel_replace_changes_nothing(emulator: EmulatorHandle) -> None:
+    emulator.set_market("BTCUSDT", "50000", "50010")
+    stop(emulator, "old5", "0.5", "48000", "47900")
+    emulator.add_fault("status", path="/api/v3/order/cancelReplace", status=503, times=1)
+
+    status, body = replace(emulator, "old5", "new5", "49000")
+
+    assert (status, body["code"]) == (503, -1001)
+    assert query(emulator, "old5")["status"] == "NEW"
+    assert (
+        call(emulator, "GET", "/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": "new5"})[
+            0
+        ]
+        == 400
+    )
+    assert emulator.balance("BTC")[1] == D("0.5")  # the old stop still holds its base
+    (logged,) = emulator.requests("POST", "/api/v3/order/cancelReplace")
+    assert (logged["fault"], logged["status"]) == ("status", 503)
+
+
+def test_a_503_after_the_venue_acted_has_replaced_the_stop(emulator: EmulatorHandle) -> None:
+    emulator.set_market("BTCUSDT", "50000", "50010")
+    stop(emulator, "old6", "0.5", "48000", "47900")
+    emulator.add_fault(
+        "status", path="/api/v3/order/cancelReplace", status=503, accept=True, times=1
+    )
+
+    status, _ = replace(emulator, "old6", "new6", "49000")
+
+    assert status == 503
+    assert (query(emulator, "old6")["status"], query(emulator, "new6")["status"]) == (
+        "CANCELED",
+        "NEW",
+    )
+
+
+def test_a_fault_can_be_limited_to_stop_orders(emulator: EmulatorHandle) -> None:
+    emulator.set_market("BTCUSDT", "50000", "50010")
+    emulator.add_fault("status", path="/api/v3/order", params={"type": "STOP_LOSS_LIMIT"})
+
+    status, _ = order(emulator, side="BUY", type="MARKET", quantity="0.1")
+    assert status == 200
+    assert stop(emulator, "st-7", "0.1", "48000", "47900")[0] == 500
+    assert emulator.state()["faults"] == []
+
+
+def test_the_venue_can_end_a_resting_stop_by_itself(emulator: EmulatorHandle) -> None:
+    emulator.set_market("BTCUSDT", "50000", "50010")
+    stop(emulator, "st-8", "0.5", "48000", "47900")
+
+    ended = emulator.end_order("BTC/USDT", "st-8", "EXPIRED")
+
+    assert ended["status"] == "EXPIRED"
+    assert query(emulator, "st-8")["status"] == "EXPIRED"
+    assert emulator.balance("BTC")[1] == 0  # its base is free again
+
+
+def test_the_request_log_says_what_each_order_was_and_why_it_was_refused(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.set_market("BTCUSDT", "50000", "50010")
+    emulator.set_balances(BTC="0.1")
+    order(emulator, side="SELL", type="MARKET", quantity="0.2", newClientOrderId="too-much")
+
+    (logged,) = emulator.requests("POST", "/api/v3/order")
+    assert (logged["side"], logged["type"], logged["status"], logged["code"]) == (
+        "SELL",
+        "MARKET",
+        400,
+        -2010,
+    )
+    assert logged["msg"] == "Account has insufficient balance for requested action."

@@ -198,8 +198,10 @@ def test_amend_rewrites_amount_and_prices_only(backend: Backend) -> None:
         trigger_price=Decimal("86000.50"),
         reason="stop raised",
         updated_at=LATER,
+        moved_at=LATER,  # the move limit counts from here, not from lookups (updated_at)
     )
     assert str(after.amount) == "0.40" and utc(after.updated_at) and repo.get("qtb-1") == after
+    assert after.moved_at is not None and utc(after.moved_at)
 
 
 # --- fills and marks ---------------------------------------------------------------------------

@@ -141,6 +141,11 @@ _BUILDERS: dict[str, Callable[[JournalView], NotificationEvent | None]] = {
         NotificationKind.STOP_LOSS, Severity.FAILURE, "exchange stop filled"
     ),
     "exchange_stop_missing": _warning("no stop resting on the exchange"),
+    "exit_waiting": _warning("exit waiting"),
+    "exit_resumed": _warning("exit sent after waiting"),
+    "exit_continued": _warning("exit continued"),
+    "tier_skipped": _warning("take-profit tier skipped"),
+    "position_unsellable": _warning("position too small to sell"),
     "exchange_stop_unsupported": _warning("exchange takes no stop orders"),
     "kill_switch_rearmed": _warning("kill switch re-armed"),
     "panic": _panic,

@@ -59,8 +59,8 @@ def test_trailing_stop_moves_the_exchange_stop_up_rate_limited(tmp_path: Path) -
     orders = ctx.services.orders
 
     async def scenario() -> None:
-        await orders.submit(buy(amount="1"), venue.clock.now())
-        await risk_check(ctx, later(venue.clock))
+        await orders.submit(buy(amount="1"), venue.clock.now())  # its stop is placed with it
+        await risk_check(ctx, venue.clock.now())
         venue.set_price(Decimal(118))  # trailing armed at 118 * 0.85 = 100.3
         await risk_check(ctx, venue.clock.advance(timedelta(seconds=10)))
         first = resting_stop(orders, "BTC/USDT")
