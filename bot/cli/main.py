@@ -23,7 +23,7 @@ from bot.cli.common import (
     settings_or_exit,
 )
 from bot.cli.signals import liquidations, regime_app
-from bot.config.settings import public_view
+from bot.config.settings import Settings, public_view
 from bot.ops.status import status_view
 from bot.runtime.lock import AlreadyRunning, LockUnavailable
 from bot.runtime.store_watch import StoreUnwritable
@@ -71,15 +71,33 @@ def config(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
         return
     for section, values in view.items():
         if isinstance(values, dict):
+            fields = _section_fields(section)
             for key, value in values.items():
-                typer.echo(f"QTBOT_{section.upper()}__{key.upper()}={_plain(value)}")
+                field = fields.get(key)
+                default_set = field is not None and field.default is not None
+                text = _plain(value, off=default_set)
+                if value is None and key in _NONE_SPELLED:
+                    text = _NONE_SPELLED[key]
+                typer.echo(f"QTBOT_{section.upper()}__{key.upper()}={text}")
         else:
             typer.echo(f"QTBOT_{section.upper()}={_plain(values)}")
 
 
-def _plain(value: Any) -> str:
+# Settings whose "none" has a name of its own (read back by their validators).
+_NONE_SPELLED = {"trailing_arm_after_tiers": "last"}
+
+
+def _section_fields(section: str) -> dict[str, Any]:
+    field = Settings.model_fields.get(section)
+    model = field.annotation if field is not None else None
+    return dict(getattr(model, "model_fields", {}))
+
+
+def _plain(value: Any, off: bool = False) -> str:
+    """`off` for a rule turned off whose default is on: an empty value would mean the
+    default again, so the printed configuration must not be read back as something else."""
     if value is None:
-        return ""
+        return "off" if off else ""
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
