@@ -259,7 +259,8 @@ def _unsellable(
 def _stop_exit(
     position: Position, marks: PositionMarks, price: Decimal, params: RiskParams
 ) -> Action | None:
-    hard = hard_stop_level(position, params.stop_loss_pct, marks.break_even)
+    break_even = marks.break_even if params.breakeven_after_first_tier else None
+    hard = hard_stop_level(position, params.stop_loss_pct, break_even)
     trail, high = marks.trailing_stop, marks.high_water_mark
     if (
         hard is not None

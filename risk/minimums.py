@@ -28,7 +28,9 @@ class SaleMinimum:
         need = self.amount
         if self.notional > 0 and price > 0:
             need = max(need, self.notional / price)
-        if self.step > 0 and need > 0:
+        if self.step > 0:
+            # Never less than one lot: a sale that rounds down to nothing is no sale.
+            need = max(need, self.step)
             need = (need / self.step).to_integral_value(rounding=ROUND_CEILING) * self.step
         return need
 

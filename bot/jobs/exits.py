@@ -172,9 +172,20 @@ async def send(
             # A resting tranche buy would fill above the sale before the entry job cancels the
             # rest of the plan: no buying back into a take-profit.
             await cancel_resting_buys(ctx, symbol, now)
-            # As it is now: another tier may have sold this tick (two due at once).
+            # As it is now: another tier may have sold this tick (two due at once), an exit
+            # may have sold everything, the exchange stop may have filled.
             await orders.sync_fills(symbol, now)
             position = orders.position(symbol, book.dust.get(symbol, Decimal(0)))
+            held = book.markets[symbol].round_amount(position.size)
+            cycle = intent.cause.split("|")[1] if intent.cause.count("|") >= 2 else None
+            if not position.is_open(book.dust.get(symbol, Decimal(0))) or (
+                cycle is not None and cycle != (position.cycle_id or "")
+            ):
+                return None  # the cycle this tier belonged to is over: nothing to sell
+            if held <= 0:
+                return None
+            if held < intent.amount:
+                intent = replace(intent, amount=held)
             check = await protective_stops.before_sale(
                 ctx, position, intent.amount, book.markets[symbol], params, now
             )
