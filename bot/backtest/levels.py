@@ -76,12 +76,13 @@ def exit_watch(
     trail_factor = trail_stop = high_water = None
     if position is not None and position.is_open(params.dust_for(position.symbol)):
         current = marks if marks is not None and marks.cycle_id == position.cycle_id else None
+        done = tiers_done(position, current)
         hard = position_stop(position, current, params)
         if hard is not None:
             below.append(hard.price)
         entry = position.avg_entry_price
         for index, tier in enumerate(params.take_profit_tiers, start=1):
-            if index not in tiers_done(position, current):
+            if index not in done:
                 above.append(entry * (_ONE + tier.gain))
                 break
         high_water = current.high_water_mark if current else position.peak_fill_price
@@ -91,7 +92,7 @@ def exit_watch(
             # Active, or armed at the next evaluation (the last tier is already taken).
             armed = trail_stop is not None or trailing_should_activate(
                 len(params.take_profit_tiers),
-                tiers_done(position, current),
+                done,
                 high_water,
                 entry,
                 params.trailing_activation_gain,

@@ -24,6 +24,7 @@ valued (the exchange stop may have sold part meanwhile). Both run under the orde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -377,23 +378,22 @@ def _skip_refused_tier(
     ctx.store.journal(now, "tier_skipped", message, level="warning", symbol=symbol, tier=tier)
 
 
-async def cancel_resting_buys(ctx: JobContext, symbol: str, now: datetime) -> int:
-    orders = ctx.services.orders
-    canceled = 0
-    for record in orders.repo.active():
-        if record.symbol == symbol and record.side is Side.BUY:
-            await orders.cancel(record, now)
-            canceled += 1
-    return canceled
+async def cancel_resting_buys(ctx: JobContext, symbol: str, now: datetime) -> None:
+    await _cancel_active(ctx, symbol, now, lambda record: record.side is Side.BUY)
 
 
-async def cancel_other_orders(ctx: JobContext, symbol: str, keep_cause: str, now: datetime) -> int:
+async def cancel_other_orders(ctx: JobContext, symbol: str, keep_cause: str, now: datetime) -> None:
     """Cancel what else rests on `symbol` before an exit of everything; the exchange stop is
     `before_exit`'s."""
+    await _cancel_active(
+        ctx, symbol, now, lambda record: record.cause != keep_cause and record.kind != KIND
+    )
+
+
+async def _cancel_active(
+    ctx: JobContext, symbol: str, now: datetime, which: Callable[[OrderRecord], bool]
+) -> None:
     orders = ctx.services.orders
-    canceled = 0
     for record in orders.repo.active():
-        if record.symbol == symbol and record.cause != keep_cause and record.kind != KIND:
+        if record.symbol == symbol and which(record):
             await orders.cancel(record, now)
-            canceled += 1
-    return canceled

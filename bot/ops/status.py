@@ -55,11 +55,12 @@ def positions_view(
             continue
         price = prices.get(symbol)
         mark = marks.get(symbol)
+        done = tiers_done(position, mark)
         next_tier = next(
             (
                 (index, tier)
                 for index, tier in enumerate(params.take_profit_tiers, start=1)
-                if index not in tiers_done(position, mark)
+                if index not in done
             ),
             None,
         )
@@ -75,7 +76,7 @@ def positions_view(
                 "realized_pnl": _text(position.realized_pnl, 2),
                 "fees": _text(position.fees, 4),
                 "tiers_taken": sorted(position.tiers_taken),
-                "tiers_skipped": sorted(tiers_done(position, mark) - position.tiers_taken),
+                "tiers_skipped": sorted(done - position.tiers_taken),
                 "next_tier": None
                 if next_tier is None
                 else {
