@@ -19,20 +19,18 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from bot.backtest.candles import CandleFileError, CandleSeries, load_candles
 from bot.backtest.config import BacktestConfig
 from bot.backtest.export import write_outputs
-from bot.backtest.fed_signals import RecordedSignals, recorded_signals
+from bot.backtest.recorded_inputs import build_signals, fomc_calendar
 from bot.backtest.report import print_summary, summary_json
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.thesis import DailyCloses, ThesisReport, report_as_dict, thesis_report
 from bot.backtest.thesis_table import print_thesis
 from bot.config.settings import Settings
 from bot.feeds.fed_inputs import inputs_from_directory
-from bot.signals.calendar import CalendarFileError, FomcCalendar, load_fomc_calendar
+from bot.signals.calendar import CalendarFileError
 from bot.signals.fed_announcements import load_announcements
 from bot.signals.fred import FredParseError
-from bot.signals.liquidation_history import LiquidationFileError, load_liquidation_bars
-from bot.signals.liquidations import LiquidationBar
+from bot.signals.liquidation_history import LiquidationFileError
 from bot.signals.regime import pivots, regime_history
-from bot.signals.shipped_data import SHIPPED_DATA_DIR
 
 
 def _fail(message: str, status: int = 2) -> int:
@@ -56,7 +54,7 @@ def thesis_from_files(
     announcements = load_announcements(
         settings.signals.fed_announcements_path if settings else None
     )
-    calendar = _calendar(fed_data, settings.signals.fomc_calendar_path if settings else None)
+    calendar = fomc_calendar(fed_data, settings.signals.fomc_calendar_path if settings else None)
     inputs = inputs_from_directory(fed_data, announcements).with_decisions(calendar.decisions)
     by_asset: dict[str, list[list[tuple[date, float]]]] = {}
     for s in series:
@@ -102,39 +100,6 @@ def _as_datetime(value: datetime | date | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return parse_day(value.isoformat()) if isinstance(value, datetime) else None
     return datetime.combine(value, datetime.min.time(), tzinfo=UTC)
-
-
-def _calendar(fed_data: Path | None, configured: str | Path | None) -> FomcCalendar:
-    """The FOMC decisions: `fomc_decisions.csv` beside the Fed data when given, else the
-    configured (or shipped) calendar; regime pivots happen only at these decisions."""
-    own = Path(fed_data) / "fomc_decisions.csv" if fed_data is not None else None
-    return load_fomc_calendar(own if own is not None and own.exists() else configured)
-
-
-def build_signals(
-    settings: Settings, fed_data: Path | None, liquidations: Sequence[Path] = ()
-) -> RecordedSignals:
-    """The strategy's signals as the daemon would compute them under `settings`, from recorded
-    data: the Fed series in `fed_data` (None = `QTBOT_SIGNALS__FED_DATA_DIR`, else the shipped
-    copy) with the configured announcements, classifier rule and override; the FOMC calendar
-    (`fomc_decisions.csv` in `fed_data` if there, else the configured one); flushes from the
-    liquidation files with the configured detector."""
-
-    s = settings.signals
-    directory = fed_data or s.fed_data_dir or SHIPPED_DATA_DIR
-    inputs = inputs_from_directory(directory, load_announcements(s.fed_announcements_path))
-    calendar = _calendar(fed_data, s.fomc_calendar_path)
-    bars: list[LiquidationBar] = []
-    for path in liquidations:
-        bars.extend(load_liquidation_bars(path))
-    return recorded_signals(
-        inputs,
-        bars,
-        calendar,
-        s.regime_params(),
-        s.flush_params(),
-        s.regime_override,
-    )
 
 
 def backtest_command(

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from bot.cli import backtest_commands
+from bot.cli import data as cli_data
+from bot.cli import research as cli_research
+from bot.cli import trades as cli_trades
 from bot.cli.common import (
     EnvFile,
     JsonFlag,
@@ -260,72 +264,16 @@ def resume(env_file: EnvFile = None) -> None:
     _switch_risk_off(False, env_file)
 
 
-@app.command()
-def backtest(
-    candles: Annotated[
-        list[str],
-        typer.Option("--candles", help="OHLCV CSV (ms UTC); SYMBOL=path or a BTC_USDT-1d.csv name"),
-    ],
-    fed_data: Annotated[
-        Path | None, typer.Option("--fed-data", help="directory of FRED CSVs (default: shipped)")
-    ] = None,
-    start: Annotated[
-        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")
-    ] = None,
-    end: Annotated[
-        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="end day, exclusive")
-    ] = None,
-    liquidations: Annotated[
-        list[Path] | None,
-        typer.Option("--liquidations", help="liquidation aggregates CSV (binance_1d_BTC.csv form)"),
-    ] = None,
-    json_output: JsonFlag = False,
-    plot: Annotated[Path | None, typer.Option("--plot", help="write a PNG report here")] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="write trades/orders/equity CSVs")
-    ] = None,
-    every_hours: Annotated[
-        float | None,
-        typer.Option("--every-hours", help="run the jobs this often (default: daily at 00:00)"),
-    ] = None,
-    env_file: EnvFile = None,
-) -> None:
-    """Replay the bot (same jobs, strategy, risk, orders, paper engine) over candle files."""
-    from bot.cli.backtest import backtest_command  # noqa: PLC0415 - numpy: ~0.8 s
-
-    raise typer.Exit(
-        backtest_command(
-            settings_or_exit(env_file),
-            candles,
-            fed_data,
-            start=start,
-            end=end,
-            liquidations=liquidations or [],
-            json_output=json_output,
-            plot=plot,
-            out=out,
-            job_every=timedelta(hours=every_hours) if every_hours else None,
-        )
-    )
-
-
-@app.command()
-def thesis(
-    candles: Annotated[list[str], typer.Option("--candles", help="BTC and ETH candle CSVs")],
-    fed_data: Annotated[Path, typer.Option("--fed-data", help="directory of FRED CSVs")],
-    json_output: JsonFlag = False,
-    env_file: EnvFile = None,
-) -> None:
-    """Did crypto rise 3-18 months after each Fed pivot, and more than after any other day?"""
-    from bot.cli.backtest import thesis_command  # noqa: PLC0415 - numpy: ~0.8 s
-
-    raise typer.Exit(
-        thesis_command(candles, fed_data, json_output, settings=settings_or_exit(env_file))
-    )
-
-
 app.add_typer(regime_app, name="regime")
 app.command()(liquidations)
+app.command()(backtest_commands.backtest)
+app.command()(backtest_commands.thesis)
+# Commands kept in modules of their own; each imports only typer at module level.
+app.command("download-data")(cli_data.download_data)
+app.command()(cli_research.sweep)
+app.command()(cli_trades.trades)
+app.command()(cli_trades.profit)
+app.command()(cli_trades.journal)
 
 
 def main() -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from bot.backtest.candles import load_candles
 from bot.backtest.config import BacktestConfig
+from bot.backtest.recorded_inputs import build_signals
 from bot.backtest.runner import BacktestResult, run_backtest
-from bot.cli.backtest import build_signals
 from bot.config.settings import Settings
 from risk.position import FillSide, PositionFill, position_from_fills
 from risk.take_profit import parse_take_profit_tiers

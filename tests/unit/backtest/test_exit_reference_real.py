@@ -19,10 +19,10 @@ import pytest
 
 from bot.backtest.candles import CandleSeries, load_candles, to_ms
 from bot.backtest.config import BacktestConfig
+from bot.backtest.recorded_inputs import build_signals
 from bot.backtest.results import TradeFill
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.world import DEFAULT_FEE
-from bot.cli.backtest import build_signals
 from bot.config.settings import Settings
 from bot.orders.intents import OrderRecord
 from exchanges.base import OrderType, Side

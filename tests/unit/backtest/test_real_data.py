@@ -12,9 +12,10 @@ import pytest
 from bot.backtest.candles import load_candles, to_ms
 from bot.backtest.config import BacktestConfig
 from bot.backtest.forward_returns import add_months
+from bot.backtest.recorded_inputs import build_signals
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.backtest.thesis import Verdict
-from bot.cli.backtest import build_signals, thesis_from_files
+from bot.cli.backtest import thesis_from_files
 from bot.config.settings import Settings
 from tests.unit.signals.data_paths import shared_file
 

@@ -17,8 +17,8 @@ import pytest
 
 from bot.backtest.candles import load_candles
 from bot.backtest.config import BacktestConfig
+from bot.backtest.recorded_inputs import build_signals
 from bot.backtest.runner import BacktestResult, run_backtest
-from bot.cli.backtest import build_signals
 from bot.config.settings import Settings
 from tests.unit.signals.data_paths import shared_file
 

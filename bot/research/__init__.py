@@ -1,0 +1,1 @@
+"""Parameter studies over the backtest: sweeps, walk-forward validation, robustness."""
