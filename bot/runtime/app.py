@@ -19,13 +19,13 @@ from bot.jobs.heartbeat import write_heartbeat
 from bot.jobs.panic import panic
 from bot.ops.notify.events import NotificationEvent, Severity
 from bot.ops.web.operations import Operations
-from bot.runtime.compose import DaemonParts, open_daemon
 from bot.runtime.credentials import check_credentials
 from bot.runtime.daemon import Daemon
 from bot.runtime.lock import AlreadyRunning, InstanceLock
 from bot.runtime.logs import configure_logging
 from bot.runtime.registry import registered_jobs
 from bot.runtime.store_watch import StoreUnwritable, StoreWatch, storage_failure
+from bot.runtime.venue import DaemonParts, open_daemon
 from bot.services.clock import AcceleratedClock, Clock, SystemClock
 from bot.services.context import JobContext
 from bot.state.runtime_state import RuntimeState

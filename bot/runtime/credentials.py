@@ -11,7 +11,7 @@ import structlog
 
 from bot.config.settings import ExchangeSettings
 from bot.config.url_secrets import MASK, mask_url_secrets
-from bot.runtime.compose import DaemonParts
+from bot.runtime.venue import DaemonParts
 from exchanges.errors import AuthenticationFailed, ExchangeConfigError, ExchangeError
 
 log = structlog.get_logger("bot.runtime.credentials")

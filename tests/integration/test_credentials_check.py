@@ -18,8 +18,8 @@ import structlog.testing
 from pydantic import SecretStr
 
 from bot.config.settings import ExchangeSettings, Settings
-from bot.runtime.compose import open_daemon
 from bot.runtime.credentials import CredentialsRefused, check_credentials, refusal_line
+from bot.runtime.venue import open_daemon
 from bot.services.clock import SystemClock
 from tests.conftest import run_qtbot
 from tests.emulator.client import EmulatorHandle
