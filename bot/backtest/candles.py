@@ -1,12 +1,21 @@
-"""OHLCV candles for backtests: CSV `timestamp,open,high,low,close,volume` as numpy arrays.
+"""OHLCV candles for backtests, read from files into numpy arrays (float64 prices).
 
-`timestamp` is the bar's open time in milliseconds since the epoch (UTC). Any timeframe from
-one minute to one day; the timeframe is the smallest step between consecutive bars, so a gap
-(an exchange outage, weekends in a weekday-only file) does not change it. Prices are floats
-here: the arrays only serve the vectorised search and the analytics; the order path converts
-the prices it hands to the paper engine to Decimal.
+Formats, told by the file name: the canonical CSV `timestamp,open,high,low,close,volume`
+(`.csv` or `.csv.gz`; timestamp = the bar's open time in milliseconds since the epoch, UTC),
+and freqtrade's data files as they are: `.feather` (Arrow IPC, `date` a UTC timestamp) and
+`.json`/`.json.gz` (`[[ms, open, high, low, close, volume], ...]`). Any timeframe from one
+minute to one day; the timeframe is the smallest step between consecutive bars, so a gap (an
+exchange outage, weekends in a weekday-only file) does not change it.
 
-What is refused (`CandleFileError`, naming the file and the line; nothing is repaired):
+How a file is read (`bot.backtest.candle_formats`): column-wise by numpy's C parser, every bar
+checked; anything that parser cannot take goes to the row parser (`candle_text`), which names
+the line. A file of 4 MB or more is then kept as a binary copy (`candle_cache`) that later runs
+memory-map. `load_candles(arg, start, end, history)` keeps only the bars opening in
+[start - history, end): from a mapped copy only those pages are ever read, so memory follows
+the asked range, not the file.
+
+What is refused (`CandleFileError`, naming the file and the line, or for feather and JSON the
+candle number; nothing is repaired):
 
 - a price or volume that is not a finite number (NaN, inf), a price <= 0, a negative volume,
   high below max(open, close) or low above min(open, close);
@@ -16,130 +25,71 @@ What is refused (`CandleFileError`, naming the file and the line; nothing is rep
   to apply, when its first timestamp is 10^9..10^11 (seconds of 2001-5138, which read as
   milliseconds would be 1970-01-12..1973-03-03), or when any timestamp is beyond 2100 in
   milliseconds and reads as microseconds or nanoseconds of 1973-2100. Fractional timestamps
-  are refused too;
-- a file that is binary or not UTF-8.
+  are refused too. A feather `date` column carries its unit and is converted exactly;
+- a file that is binary or not UTF-8;
+- a range (`start`/`end`) in which the file has no bar: one line giving the file's own span.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
+import gzip
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
+from bot.backtest import candle_cache
+from bot.backtest.candle_columns import Window
+from bot.backtest.candle_formats import (
+    INSTALL_ARROW,
+    Block,
+    Unreadable,
+    read_csv,
+    read_feather,
+    read_json,
+)
+from bot.backtest.candle_text import parse_candles
+from bot.backtest.candle_types import (
+    DAY_MS,
+    EPOCH_ORDINAL,
+    HEADER,
+    CandleFileError,
+    CandleSeries,
+    FloatArray,
+    IntArray,
+    ms_to_datetime,
+    timeframe_of,
+    to_ms,
+)
 from bot.signals.text_file import UnreadableText, read_utf8
 
-HEADER = ("timestamp", "open", "high", "low", "close", "volume")
-DAY_MS = 86_400_000
+__all__ = [
+    "DAY_MS",
+    "EPOCH_ORDINAL",
+    "HEADER",
+    "INSTALL_ARROW",
+    "CandleFileError",
+    "CandleSeries",
+    "FloatArray",
+    "IntArray",
+    "load_candles",
+    "ms_to_datetime",
+    "parse_candle_arg",
+    "parse_candles",
+    "symbol_from_name",
+    "to_ms",
+]
+
 _NAME = re.compile(r"^([A-Z0-9]+)[_-]([A-Z0-9]+)(?:[_-]|$)")
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-
-class CandleFileError(ValueError):
-    """A malformed candle file or argument; the message names the file and line."""
-
-
-@dataclass(frozen=True, eq=False)
-class CandleSeries:
-    """One symbol's bars, oldest first. `ts` = open times (ms UTC); `timeframe_ms` = bar length."""
-
-    symbol: str
-    ts: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-    timeframe_ms: int
-    source: str = ""
-
-    def __len__(self) -> int:
-        return int(self.ts.shape[0])
-
-    @property
-    def base(self) -> str:
-        return self.symbol.partition("/")[0]
-
-    @property
-    def quote(self) -> str:
-        return self.symbol.partition("/")[2]
-
-    @cached_property
-    def end_ts(self) -> IntArray:
-        """Close times (ms): when each bar's close becomes known (computed once: the replay
-        searches it on every step)."""
-        return self.ts + self.timeframe_ms
-
-    def time_of(self, index: int) -> datetime:
-        return ms_to_datetime(int(self.ts[index]))
-
-    def between(self, start: datetime | None, end: datetime | None) -> CandleSeries:
-        """Bars opening at or after `start` and closing at or before `end` (None = open)."""
-        lo = 0 if start is None else int(np.searchsorted(self.ts, to_ms(start), "left"))
-        if end is None:
-            hi = len(self)
-        else:
-            hi = int(np.searchsorted(self.ts + self.timeframe_ms, to_ms(end), "right"))
-        return self.slice(lo, max(lo, hi))
-
-    def slice(self, lo: int, hi: int) -> CandleSeries:
-        return CandleSeries(
-            self.symbol,
-            self.ts[lo:hi],
-            self.open[lo:hi],
-            self.high[lo:hi],
-            self.low[lo:hi],
-            self.close[lo:hi],
-            self.volume[lo:hi],
-            self.timeframe_ms,
-            self.source,
-        )
-
-    def daily_closes(self) -> list[tuple[date, float]]:
-        """The close of each UTC day's last bar, for days whose last bar closes the day.
-
-        A day is included only when its last bar ends at or after midnight, so a partial last
-        day of intraday data is not passed off as a daily close.
-        """
-        if len(self) == 0:
-            return []
-        day = self.ts // DAY_MS
-        last = np.flatnonzero(np.diff(day, append=day[-1] + 1))
-        ends = self.end_ts[last]
-        complete = ends >= (day[last] + 1) * DAY_MS
-        return [
-            (date.fromordinal(EPOCH_ORDINAL + int(day[i])), float(self.close[i]))
-            for i, ok in zip(last, complete, strict=True)
-            if ok
-        ]
-
-
-EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def ms_to_datetime(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
-
-
-def to_ms(when: datetime) -> int:
-    if when.tzinfo is None:
-        raise ValueError("datetimes must be timezone-aware (UTC)")
-    delta = when - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+CSV_SUFFIXES = (".csv", ".csv.gz")
+FEATHER_SUFFIXES = (".feather",)
+JSON_SUFFIXES = (".json", ".json.gz")
 
 
 def symbol_from_name(name: str) -> str | None:
-    """`BTC_USDT-1d.csv` -> `BTC/USDT`; None when the name does not start with BASE_QUOTE."""
+    """`BTC_USDT-1d.csv` -> `BTC/USDT`; None when the name does not start with BASE_QUOTE.
+    freqtrade's futures names (`BTC_USDT_USDT-1h-futures.feather`) give the same."""
     match = _NAME.match(Path(name).name.upper())
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
@@ -152,138 +102,103 @@ def parse_candle_arg(arg: str) -> tuple[str | None, Path]:
     return None, Path(arg)
 
 
-def parse_candles(text: str, symbol: str, source: str = "<text>") -> CandleSeries:
-    """Parse the CSV (header required); rows must be strictly ascending in time. What is
-    refused, and why timestamps are never converted: the module docstring."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
-    rows: list[tuple[int, float, float, float, float, float]] = []
-    header_seen = False
-    previous_line = 0
-    try:
-        for line_no, row in enumerate(reader, start=1):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if not header_seen:
-                if tuple(cell.strip().lower() for cell in row[:6]) != HEADER:
-                    raise CandleFileError(
-                        f"{source} line {line_no}: header must be {','.join(HEADER)}"
-                    )
-                header_seen = True
-                continue
-            rows.append(_parse_row(row, source, line_no))
-            if len(rows) == 1:
-                _refuse_seconds(rows[0][0], row[0], source, line_no)
-            elif rows[-1][0] <= rows[-2][0]:
-                raise CandleFileError(
-                    f"{source} line {line_no}: timestamp {rows[-1][0]} not after the previous "
-                    f"row's {rows[-2][0]} (line {previous_line}); sort the rows by time and "
-                    "drop duplicates"
-                )
-            previous_line = line_no
-    except csv.Error as exc:  # e.g. a field over the csv module's size limit: not a candle CSV
-        raise CandleFileError(f"{source} line {reader.line_num}: not CSV: {exc}") from None
-    if not rows:
-        raise CandleFileError(f"{source}: no candles")
-    data = np.array(rows, dtype=np.float64)
-    ts = data[:, 0].astype(np.int64)
-    steps = np.diff(ts)
-    timeframe = int(steps.min()) if steps.size else DAY_MS
-    return CandleSeries(
-        symbol,
-        ts,
-        data[:, 1].copy(),
-        data[:, 2].copy(),
-        data[:, 3].copy(),
-        data[:, 4].copy(),
-        data[:, 5].copy(),
-        timeframe,
-        source,
-    )
+def file_format(path: Path) -> str:
+    """ "csv", "feather" or "json" from the name; anything else is read as CSV."""
+    name = path.name.lower()
+    if name.endswith(FEATHER_SUFFIXES):
+        return "feather"
+    if name.endswith(JSON_SUFFIXES):
+        return "json"
+    return "csv"
 
 
-# 2100-01-01 in ms: later stamps are unit mistakes or garbage, not candles.
-LAST_MS = 4_102_444_800_000
-# A first timestamp in this range is seconds since 1970 (2001..5138); as milliseconds it would
-# be 1970-01-12..1973-03-03, long before any crypto market.
-SECONDS_RANGE = (10**9, 10**11)
-# Beyond LAST_MS: (unit, factor to milliseconds) for stamps that read as 1973..2100 in it.
-_FINER_UNITS = (("microseconds", 1_000), ("nanoseconds", 1_000_000))
-_PRICES = ("open", "high", "low", "close")
-
-
-def _refuse_seconds(ts: int, raw: str, source: str, line_no: int) -> None:
-    if SECONDS_RANGE[0] <= ts < SECONDS_RANGE[1]:
-        raise CandleFileError(
-            f"{source} line {line_no}: timestamp {raw.strip()} looks like seconds since 1970 "
-            f"(as milliseconds it is {ms_to_datetime(ts):%Y-%m-%d}); candle timestamps are "
-            "milliseconds: multiply the column by 1000"
-        )
-
-
-def _timestamp(raw: str, source: str, line_no: int) -> int:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise CandleFileError(
-            f"{source} line {line_no}: timestamp {raw!r} is not a number"
-        ) from None
-    if not value.is_integer():  # NaN and inf included
-        raise CandleFileError(
-            f"{source} line {line_no}: timestamp {raw!r} is not a whole number of milliseconds"
-        )
-    ts = int(value)
-    if 0 <= ts <= LAST_MS:
-        return ts
-    for unit, factor in _FINER_UNITS:
-        if SECONDS_RANGE[1] * factor <= ts <= LAST_MS * factor:
-            raise CandleFileError(
-                f"{source} line {line_no}: timestamp {raw.strip()} looks like {unit} since "
-                f"1970; candle timestamps are milliseconds: divide the column by {factor}"
-            )
-    raise CandleFileError(
-        f"{source} line {line_no}: timestamp {raw!r} is not milliseconds since 1970 (UTC)"
-    )
-
-
-def _parse_row(
-    row: list[str], source: str, line_no: int
-) -> tuple[int, float, float, float, float, float]:
-    if len(row) < 5:
-        raise CandleFileError(f"{source} line {line_no}: expected 6 columns, found {len(row)}")
-    ts = _timestamp(row[0], source, line_no)
-    cells = [*row[1:5], row[5] if len(row) > 5 and row[5].strip() else "0"]
-    values: list[float] = []
-    for name, cell in zip((*_PRICES, "volume"), cells, strict=True):
-        try:
-            value = float(cell)
-        except ValueError:
-            raise CandleFileError(f"{source} line {line_no}: not a number in {row!r}") from None
-        if not math.isfinite(value):
-            raise CandleFileError(f"{source} line {line_no}: {name} {cell.strip()!r} is not finite")
-        values.append(value)
-    o, h, low, c, volume = values
-    if volume < 0:
-        raise CandleFileError(f"{source} line {line_no}: volume {cells[4].strip()} is negative")
-    if not (low <= min(o, c) and h >= max(o, c) and low > 0):
-        raise CandleFileError(
-            f"{source} line {line_no}: inconsistent OHLC {row[1:5]!r}: prices must be positive "
-            "with low <= open, close <= high"
-        )
-    return ts, o, h, low, c, volume
-
-
-def load_candles(arg: str | Path) -> CandleSeries:
-    """Load `path` or `SYMBOL=path`; the symbol defaults to the file name (BTC_USDT-1d.csv)."""
+def load_candles(
+    arg: str | Path,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    history: timedelta = timedelta(0),
+) -> CandleSeries:
+    """Load `path` or `SYMBOL=path` (the symbol defaults to the file name, BTC_USDT-1d.csv),
+    keeping the bars opening in [start - history, end) (None = that end of the file).
+    `history` is look-back the strategy reads before `start` (the anti-chase closes)."""
     symbol, path = parse_candle_arg(str(arg))
     symbol = symbol or symbol_from_name(path.name)
     if symbol is None:
         raise CandleFileError(
             f"{path}: cannot tell the symbol from the file name; pass it as BTC/USDT={path}"
         )
+    window = Window(
+        to_ms(start - history) if start is not None else None,
+        to_ms(end) if end is not None else None,
+    )
     try:
-        text = read_utf8(path)
-    except UnreadableText as exc:
-        raise CandleFileError(str(exc)) from None
+        block = _block(path, symbol)
     except OSError as exc:
         raise CandleFileError(f"{path}: {exc.strerror or exc}") from None
-    return parse_candles(text, symbol, str(path))
+    if block.shape[1] == 0:
+        raise CandleFileError(f"{path}: no candles")
+    lo, hi = window.bounds(block[0])
+    ts = block[0, lo:hi].astype(np.int64)
+    o, h, low, c, v = (block[i, lo:hi] for i in range(1, 6))
+    if not isinstance(block, np.memmap) and hi - lo < block.shape[1]:
+        o, h, low, c, v = (a.copy() for a in (o, h, low, c, v))  # free the rest of the file
+    series = CandleSeries(symbol, ts, o, h, low, c, v, timeframe_of(ts), str(path))
+    if (start is not None or end is not None) and len(series.between(start, end)) == 0:
+        raise CandleFileError(_no_bars_message(path, block, start, end))
+    return series
+
+
+def _block(path: Path, symbol: str) -> Block:
+    """The whole file as a (6, n) block: the cached copy when there is one, else parsed (and
+    cached when large)."""
+    stat = path.stat()
+    cached = candle_cache.load(path, stat)
+    if cached is not None:
+        return cached
+    kind = file_format(path)
+    if kind == "feather":
+        block = read_feather(path)
+    elif kind == "json":
+        block = read_json(path, symbol)
+    else:
+        try:
+            block = read_csv(path)
+        except Unreadable:
+            block = _read_rows(path, symbol)
+    return candle_cache.store(path, stat, block)
+
+
+def _read_rows(path: Path, symbol: str) -> Block:
+    """The row parser: names the line of whatever the columnar reader could not take."""
+    try:
+        text = _gunzip_text(path) if path.name.lower().endswith(".gz") else read_utf8(path)
+    except UnreadableText as exc:
+        raise CandleFileError(str(exc)) from None
+    s = parse_candles(text, symbol, str(path))
+    return np.stack([s.ts.astype(np.float64), s.open, s.high, s.low, s.close, s.volume])
+
+
+def _gunzip_text(path: Path) -> str:
+    try:
+        data = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError) as exc:
+        raise CandleFileError(f"{path}: not a gzip file ({exc})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CandleFileError(f"{path} line {line}: not UTF-8 text; save it as UTF-8") from None
+
+
+def _day(ms: int) -> str:
+    return f"{ms_to_datetime(ms):%Y-%m-%d}"
+
+
+def _no_bars_message(path: Path, block: Block, start: datetime | None, end: datetime | None) -> str:
+    asked = f"from {start:%Y-%m-%d}" if start else ""
+    asked += f"{' ' if asked else ''}to {end:%Y-%m-%d}" if end else ""
+    span = f"{_day(int(block[0, 0]))} to {_day(int(block[0, -1]))}"
+    return (
+        f"{path}: no candles {asked} (its candles run {span}); choose --from/--to inside "
+        "that range or load more data (qtbot download-data)"
+    )

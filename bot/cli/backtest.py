@@ -16,9 +16,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bot.backtest.candle_datadir import SHIPPED_SYMBOLS, find_candle_files, shipped_candles
 from bot.backtest.candles import CandleFileError, CandleSeries, load_candles
 from bot.backtest.config import BacktestConfig
 from bot.backtest.export import write_outputs
+from bot.backtest.html_report import check_html_target, write_html
 from bot.backtest.recorded_inputs import build_signals, fomc_calendar
 from bot.backtest.report import print_summary, summary_json
 from bot.backtest.runner import BacktestResult, run_backtest
@@ -31,6 +33,7 @@ from bot.signals.fed_announcements import load_announcements
 from bot.signals.fred import FredParseError
 from bot.signals.liquidation_history import LiquidationFileError
 from bot.signals.regime import pivots, regime_history
+from bot.signals.shipped_data import SHIPPED_DATA_DIR
 
 
 def _fail(message: str, status: int = 2) -> int:
@@ -38,19 +41,52 @@ def _fail(message: str, status: int = 2) -> int:
     return status
 
 
-def _load_all(candles: Sequence[str | Path]) -> list[CandleSeries]:
-    if not candles:
-        raise CandleFileError("give at least one --candles FILE")
-    return [load_candles(arg) for arg in candles]
+def candle_args(
+    candles: Sequence[str | Path],
+    datadir: Path | None = None,
+    timeframe: str | None = None,
+    symbols: str | None = None,
+) -> list[str | Path]:
+    """What to load: the `--candles` files, else the `--datadir` files of `--symbols` (default
+    BTC/USDT,ETH/USDT) at `--timeframe` (default 1d), else the shipped daily history."""
+    wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
+    if candles and (datadir is not None or wanted):
+        raise CandleFileError("give --candles, or --datadir with --symbols, not both")
+    if candles:
+        return list(candles)
+    if datadir is not None:
+        return list(find_candle_files(datadir, wanted or list(SHIPPED_SYMBOLS), timeframe or "1d"))
+    if timeframe is not None and timeframe != "1d":
+        raise CandleFileError(
+            f"the shipped candles are daily; for --timeframe {timeframe} give --datadir DIR "
+            "(qtbot download-data fetches them)"
+        )
+    return list(shipped_candles(wanted))
+
+
+def load_series(
+    candles: Sequence[str | Path],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    history: timedelta = timedelta(0),
+) -> list[CandleSeries]:
+    return [load_candles(arg, start, end, history) for arg in candles]
+
+
+def _fed_dir(fed_data: Path | None, settings: Settings | None) -> Path:
+    configured = settings.signals.fed_data_dir if settings else None
+    return Path(fed_data or configured or SHIPPED_DATA_DIR)
 
 
 def thesis_from_files(
-    candles: Sequence[str | Path], fed_data: Path, settings: Settings | None = None
+    candles: Sequence[str | Path], fed_data: Path | None, settings: Settings | None = None
 ) -> ThesisReport:
-    """Pivots of the Fed data in `fed_data` (FRED CSVs; announcements and classifier settings
-    as configured, by default the shipped announcements and default rule) vs the candles."""
+    """Pivots of the Fed data in `fed_data` (FRED CSVs, default the configured or shipped
+    copy; announcements and classifier settings as configured, by default the shipped
+    announcements and default rule) vs the candles (default the shipped BTC and ETH)."""
 
-    series = _load_all(candles)
+    series = load_series(candles or shipped_candles())
+    fed_data = _fed_dir(fed_data, settings)
     announcements = load_announcements(
         settings.signals.fed_announcements_path if settings else None
     )
@@ -66,16 +102,21 @@ def thesis_from_files(
 
 def thesis_command(
     candles: Sequence[str | Path],
-    fed_data: Path,
+    fed_data: Path | None,
     json_output: bool = False,
     console: Console | None = None,
     settings: Settings | None = None,
+    *,
+    datadir: Path | None = None,
+    timeframe: str | None = None,
+    symbols: str | None = None,
 ) -> int:
     """Print the pivot table (or its JSON); 2 on unreadable input. `settings` (optional)
     supplies the announcements file and the classifier's rule and thresholds."""
 
     try:
-        report = thesis_from_files(candles, fed_data, settings)
+        files = candle_args(candles, datadir, timeframe, symbols)
+        report = thesis_from_files(files, fed_data, settings)
     except (CandleFileError, FredParseError, CalendarFileError) as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -107,32 +148,43 @@ def backtest_command(
     candles: Sequence[str | Path],
     fed_data: Path | None,
     *,
+    datadir: Path | None = None,
+    timeframe: str | None = None,
+    symbols: str | None = None,
     start: datetime | date | None = None,
     end: datetime | date | None = None,
     liquidations: Sequence[Path] = (),
     json_output: bool = False,
     plot: Path | None = None,
+    html: Path | None = None,
     out: Path | None = None,
     job_every: timedelta | None = None,
     cash: Decimal | None = None,
     progress: bool | None = None,
     console: Console | None = None,
 ) -> int:
-    """Replay the bot over `candles`; print the summary (or `--json`), write plot and CSVs.
+    """Replay the bot over `candles`; print the summary (or `--json`), write plot, HTML, CSVs.
 
     `progress` None = a progress bar on stderr when it is a terminal (and not with JSON).
     """
 
     console = console or _console()
     try:
-        series = _load_all(candles)
+        check_html_target(html)
+        first, last = _as_datetime(start), _as_datetime(end)
+        if first is not None and last is not None and last <= first:
+            raise CandleFileError(f"--to {last:%Y-%m-%d} must be after --from {first:%Y-%m-%d}")
+        # The strategy looks back this far before the first replayed day (anti-chase closes).
+        history = timedelta(days=settings.strategy.anti_chase_days + 2)
+        files = candle_args(candles, datadir, timeframe, symbols)
+        series = load_series(files, first, last, history)
         signals = build_signals(settings, fed_data, liquidations)
         config = BacktestConfig(
             series=series,
             settings=settings,
             signals=signals,
-            start=_as_datetime(start),
-            end=_as_datetime(end),
+            start=first,
+            end=last,
             cash=cash,
             job_every=job_every,
         )
@@ -158,6 +210,9 @@ def backtest_command(
         spans = regime_spans(signals.regimes.view, result.start, result.end)
         write_plot(result, plot, spans)
         _note(f"wrote {plot}", json_output, console)
+    if html is not None:
+        write_html(result, html, signals.regimes.view)
+        _note(f"wrote {html}", json_output, console)
     return 0
 
 

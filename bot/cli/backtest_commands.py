@@ -13,12 +13,37 @@ import typer
 
 from bot.cli.common import EnvFile, JsonFlag, settings_or_exit
 
+Candles = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--candles",
+        help="candle file: CSV (ms UTC, .csv/.csv.gz) or freqtrade .feather/.json; "
+        "SYMBOL=path or a BTC_USDT-1d.csv name (default: the shipped daily BTC and ETH)",
+    ),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--datadir",
+        help="directory of PAIR-TIMEFRAME files (qtbot download-data's, or freqtrade's)",
+    ),
+]
+Timeframe = Annotated[
+    str | None, typer.Option("--timeframe", help="with --datadir: 1m, 5m, 1h, 4h, 1d (default 1d)")
+]
+Symbols = Annotated[
+    str | None,
+    typer.Option(
+        "--symbols", help="with --datadir or the shipped data: BTC/USDT,ETH/USDT (default: both)"
+    ),
+]
+
 
 def backtest(
-    candles: Annotated[
-        list[str],
-        typer.Option("--candles", help="OHLCV CSV (ms UTC); SYMBOL=path or a BTC_USDT-1d.csv name"),
-    ],
+    candles: Candles = None,
+    datadir: DataDir = None,
+    timeframe: Timeframe = None,
+    symbols: Symbols = None,
     fed_data: Annotated[
         Path | None, typer.Option("--fed-data", help="directory of FRED CSVs (default: shipped)")
     ] = None,
@@ -34,6 +59,9 @@ def backtest(
     ] = None,
     json_output: JsonFlag = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="write a PNG report here")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="write a self-contained HTML report here")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="write trades/orders/equity CSVs")
     ] = None,
@@ -49,13 +77,17 @@ def backtest(
     raise typer.Exit(
         backtest_command(
             settings_or_exit(env_file),
-            candles,
+            candles or [],
             fed_data,
+            datadir=datadir,
+            timeframe=timeframe,
+            symbols=symbols,
             start=start,
             end=end,
             liquidations=liquidations or [],
             json_output=json_output,
             plot=plot,
+            html=html,
             out=out,
             job_every=timedelta(hours=every_hours) if every_hours else None,
         )
@@ -63,8 +95,13 @@ def backtest(
 
 
 def thesis(
-    candles: Annotated[list[str], typer.Option("--candles", help="BTC and ETH candle CSVs")],
-    fed_data: Annotated[Path, typer.Option("--fed-data", help="directory of FRED CSVs")],
+    candles: Candles = None,
+    fed_data: Annotated[
+        Path | None, typer.Option("--fed-data", help="directory of FRED CSVs (default: shipped)")
+    ] = None,
+    datadir: DataDir = None,
+    timeframe: Timeframe = None,
+    symbols: Symbols = None,
     json_output: JsonFlag = False,
     env_file: EnvFile = None,
 ) -> None:
@@ -72,5 +109,13 @@ def thesis(
     from bot.cli.backtest import thesis_command  # noqa: PLC0415 - numpy: ~0.8 s
 
     raise typer.Exit(
-        thesis_command(candles, fed_data, json_output, settings=settings_or_exit(env_file))
+        thesis_command(
+            candles or [],
+            fed_data,
+            json_output,
+            settings=settings_or_exit(env_file),
+            datadir=datadir,
+            timeframe=timeframe,
+            symbols=symbols,
+        )
     )

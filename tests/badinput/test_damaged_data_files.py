@@ -98,6 +98,43 @@ def _candles_not_utf8(tmp: Path) -> Damage:
     return Damage(("backtest", "--candles", str(path)), {}, (str(path), "line 4"))
 
 
+def _range_misses_data(tmp: Path) -> Damage:
+    damage = _candles(tmp, _rows(), ("no candles from 2030-01-01", "its candles run 2024-10-01"))
+    return Damage((*damage.args, "--from", "2030-01-01"), {}, damage.says)
+
+
+def _json_null_close(tmp: Path) -> Damage:
+    path = tmp / "BTC_USDT-1d.json"
+    rows = [[int(c) if i == 0 else float(c) for i, c in enumerate(r.split(","))] for r in _rows()]
+    rows[1][4] = None  # type: ignore[call-overload]
+    path.write_text(json.dumps(rows))
+    return Damage(("backtest", "--candles", str(path)), {}, (str(path), "candle 2"))
+
+
+def _feather_unsorted(tmp: Path) -> Damage:
+    pa = pytest.importorskip("pyarrow")
+    feather = pytest.importorskip("pyarrow.feather")
+    path = tmp / "BTC_USDT-1d.feather"
+    days = [_day_ms(i) for i in (0, 2, 1, 3)]
+    table = pa.table(
+        {
+            "date": pa.array(days, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+            **{c: pa.array([60000.0] * 4) for c in ("open", "high", "low", "close", "volume")},
+        }
+    )
+    feather.write_feather(table, str(path))
+    return Damage(("backtest", "--candles", str(path)), {}, (str(path), "candle 3", "not after"))
+
+
+def _datadir_without_the_timeframe(tmp: Path) -> Damage:
+    _candles(tmp, _rows())
+    return Damage(
+        ("backtest", "--datadir", str(tmp), "--timeframe", "1m"),
+        {},
+        ("no 1m candles for BTC/USDT", "it has 1d", "qtbot download-data"),
+    )
+
+
 def _fed_dir(tmp: Path, name: str, data: bytes) -> Damage:
     fred = tmp / "fred"
     fred.mkdir()
@@ -153,6 +190,10 @@ CASES = [
     _param(_unsorted, "candle_rows_out_of_order"),
     _param(_duplicate, "candle_duplicate_timestamp"),
     _param(_candles_not_utf8, "candle_file_not_utf8"),
+    _param(_range_misses_data, "candle_range_misses_the_data"),
+    _param(_json_null_close, "candle_json_null_close"),
+    _param(_feather_unsorted, "candle_feather_out_of_order"),
+    _param(_datadir_without_the_timeframe, "candle_datadir_without_the_timeframe"),
     _param(_fred_not_utf8, "fred_file_not_utf8"),
     _param(_fred_binary, "fred_file_binary"),
     _param(_fred_utf16, "fred_file_utf16"),

@@ -3,8 +3,11 @@ it reads exactly (timestamps are not silently wrapped)."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from bot.backtest import candles
@@ -51,3 +54,33 @@ def test_accepted_candle_timestamps_are_read_exactly(stamps: list[int]) -> None:
     except candles.CandleFileError:
         return
     assert [int(t) for t in series.ts] == stamps
+
+
+@FUZZ
+@given(text=_csv(HEADER))
+def test_the_columnar_reader_agrees_with_the_row_parser(text: str) -> None:
+    """Whatever a file holds, loading it (numpy's parser first) accepts exactly what the row
+    parser accepts, with the same bars, and refuses the rest with the same message. (A NUL
+    byte is refused before either parser sees the text: `test_damaged_data_files`.)"""
+    assume("\x00" not in text)
+    try:
+        expected = candles.parse_candles(text, "BTC/USDT", "f")
+    except candles.CandleFileError as exc:
+        expected_error: str | None = str(exc)
+    else:
+        expected_error = None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "BTC_USDT-1d.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        try:
+            series = candles.load_candles(path)
+        except candles.CandleFileError as exc:
+            assert expected_error is not None, exc
+            assert str(exc) == expected_error.replace("f line", f"{path} line", 1).replace(
+                "f:", f"{path}:", 1
+            )
+            return
+    assert expected_error is None, expected_error
+    assert series.ts.tolist() == expected.ts.tolist()
+    for name in ("open", "high", "low", "close", "volume"):
+        assert getattr(series, name).tolist() == getattr(expected, name).tolist(), name

@@ -8,6 +8,7 @@ A fault is posted to /_emu/faults as JSON:
      "skip": 0,                                    # matching requests let through first
      "delay": 0.5,                                 # seconds (latency, timeout)
      "status": 429, "retry_after": "1",            # for kind "status"
+     "code": -1121, "msg": "Invalid symbol.",      # status: this Binance error body instead
      "accept": true}                               # run the request before misbehaving?
 
 - latency: wait `delay`, then answer normally.
@@ -57,6 +58,8 @@ class Fault:
     accept: bool = False
     params: dict[str, str] | None = None
     skip: int = 0
+    code: int | None = None
+    msg: str | None = None
     hits: int = 0
     passed: int = 0
 
@@ -81,6 +84,8 @@ class Fault:
             "accept": self.accept,
             "params": self.params,
             "skip": self.skip,
+            "code": self.code,
+            "msg": self.msg,
             "hits": self.hits,
         }
 
@@ -102,6 +107,8 @@ def fault_from_json(payload: dict[str, Any]) -> Fault:
         if payload.get("params")
         else None,
         skip=int(payload.get("skip", 0)),
+        code=None if payload.get("code") is None else int(payload["code"]),
+        msg=None if payload.get("msg") is None else str(payload["msg"]),
     )
 
 

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from tests.emulator.catalog import SYMBOLS, exchange_info, fmt, symbol_id
 from tests.emulator.engine import Engine
+from tests.emulator.klines import klines
 from tests.emulator.records import BinanceError
 from tests.emulator.replace import cancel_replace
 
@@ -23,9 +24,6 @@ Params = Mapping[str, str]
 Reply = tuple[int, Any]
 MAX_RECV_WINDOW_MS = 60_000
 DEFAULT_RECV_WINDOW_MS = 5_000
-
-
-_INTERVAL_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
 
 
 def split_signature(raw: str) -> tuple[str, str | None]:
@@ -89,6 +87,7 @@ class Routes:
     def __init__(self, engine: Engine, now_ms: Callable[[], int]) -> None:
         self.engine = engine
         self.now_ms = now_ms
+        self.candles = "flat"  # or "synthetic": see klines.py
         self.public: dict[tuple[str, str], Callable[[Params], Reply]] = {
             ("GET", "/api/v3/ping"): lambda p: (200, {}),
             ("GET", "/api/v3/time"): lambda p: (200, {"serverTime": self.now_ms()}),
@@ -208,27 +207,16 @@ class Routes:
             }
 
     def klines(self, p: Params) -> Reply:
-        """Flat candles at the current reference price: the emulator keeps no history, so an
-        anti-chase check against it always sees the price at its own average."""
+        """See klines.py: flat candles at the reference price, or the synthetic history."""
         spec = self.engine.spec(p.get("symbol", ""))
-        seconds = _INTERVAL_SECONDS.get(p.get("interval", ""))
-        if seconds is None:
-            return 400, {"code": -1120, "msg": "Invalid interval."}
-        step = seconds * 1000
-        limit = min(int(p.get("limit", 500)), 1000)
-        end = int(p.get("endTime", self.now_ms()))
-        start = int(p.get("startTime", end - step * limit)) // step * step
-        with self.engine.lock:
-            price = self.engine.books[spec.symbol].reference_price()
-        if price is None:
-            return 200, []
-        px = fmt(price)
-        rows = []
-        for open_ms in range(start, min(end, self.now_ms()) + 1, step):
-            rows.append([open_ms, px, px, px, px, "0", open_ms + step - 1, "0", 0, "0", "0", "0"])
-            if len(rows) >= limit:
-                break
-        return 200, rows
+
+        def reference() -> Decimal | None:
+            if self.candles == "synthetic":
+                return spec.default_bid
+            with self.engine.lock:
+                return self.engine.books[spec.symbol].reference_price()
+
+        return klines(p, self.now_ms(), self.candles, spec.symbol, reference)
 
     # ---- signed ----------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ Control endpoints (JSON in, JSON out; never faulted, never signed):
     POST   /_emu/cancel    {symbol, clientOrderId, status?: "CANCELED" | "EXPIRED"}: the venue
                            ends an open order itself (an account event, maintenance, a person)
     POST   /_emu/faults    one fault or a list (see faults.py);  DELETE /_emu/faults clears
-    POST   /_emu/config    {time_offset_ms?, fee_rate?, unique_client_ids?: "open" | "all"}
+    POST   /_emu/config    {time_offset_ms?, fee_rate?, unique_client_ids?: "open" | "all",
+                           candles?: "flat" | "synthetic" (klines.py)}
     POST   /_emu/reset     back to the initial state
 """
 
@@ -26,6 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.emulator.engine import Engine
 from tests.emulator.faults import Fault, FaultBook, FaultKind, fault_from_json, status_body
+from tests.emulator.klines import CANDLE_MODES, KLINES_WEIGHT
 from tests.emulator.records import BinanceError
 from tests.emulator.routes import Routes, check_auth
 
@@ -33,6 +35,8 @@ DEFAULT_API_KEY = "emu-key"
 DEFAULT_API_SECRET = "emu-secret"
 ORDER_PATH = "/api/v3/order"
 REPLACE_PATH = "/api/v3/order/cancelReplace"
+# Binance's request weights for the endpoints that cost more than 1 (exchangeInfo, depth <= 100)
+REQUEST_WEIGHTS = {"/api/v3/klines": KLINES_WEIGHT, "/api/v3/exchangeInfo": 20, "/api/v3/depth": 5}
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -67,6 +71,7 @@ class EmulatorServer:
         self._log_lock = threading.Lock()
         self.requests: deque[dict[str, Any]] = deque(maxlen=10_000)
         self.order_creates: Counter[str] = Counter()
+        self._weight_minute, self._weight_used = 0, 0
         self.routes = Routes(self.engine, self.now_ms)
         self.httpd = _HTTPServer((host, port), _Handler)
         self.httpd.emulator = self
@@ -103,6 +108,7 @@ class EmulatorServer:
         self.engine.fee_rate = Decimal("0.001")
         self.faults.clear()
         self.time_offset_ms = 0
+        self.routes.candles = "flat"
         with self._log_lock:
             self.requests.clear()
             self.order_creates.clear()
@@ -114,8 +120,9 @@ class EmulatorServer:
     ) -> dict[str, Any]:
         """Log one venue request; `fault` names what it suffered, if anything."""
         entry: dict[str, Any] = {"method": method, "path": path, "time": self.now_ms()}
-        if "symbol" in params:
-            entry["symbol"] = params["symbol"]
+        for key in ("symbol", "interval", "startTime", "endTime", "limit"):
+            if key in params:
+                entry[key] = params[key]
         if fault is not None:
             entry["fault"] = str(fault.kind)
         if method == "POST" and path in (ORDER_PATH, REPLACE_PATH):
@@ -171,6 +178,16 @@ class EmulatorServer:
                 entry["new_code"], entry["new_msg"] = new.get("code"), new.get("msg")
         return status, body
 
+    def weight_headers(self, path: str) -> dict[str, str]:
+        """Binance's X-MBX-USED-WEIGHT-1M: request weight used in the current minute."""
+        minute = self.now_ms() // 60_000
+        with self._log_lock:
+            if self._weight_minute != minute:
+                self._weight_minute, self._weight_used = minute, 0
+            self._weight_used += REQUEST_WEIGHTS.get(path, 1)
+            used = self._weight_used
+        return {"X-MBX-USED-WEIGHT-1M": str(used)}
+
     # ---- control ---------------------------------------------------------------------------
 
     def control(self, method: str, path: str, raw_body: str) -> tuple[int, Any]:
@@ -207,6 +224,10 @@ class EmulatorServer:
                 if payload["unique_client_ids"] not in ("open", "all"):
                     return 400, {"error": "unique_client_ids must be 'open' or 'all'"}
                 self.engine.unique_client_ids = payload["unique_client_ids"]
+            if "candles" in payload:
+                if payload["candles"] not in CANDLE_MODES:
+                    return 400, {"error": f"candles must be one of {CANDLE_MODES}"}
+                self.routes.candles = payload["candles"]
             return 200, {"ok": True}
         if (method, path) == ("POST", "/_emu/reset"):
             self.reset()
@@ -223,6 +244,7 @@ class EmulatorServer:
             "time_offset_ms": self.time_offset_ms,
             "fee_rate": f"{self.engine.fee_rate:f}",
             "unique_client_ids": self.engine.unique_client_ids,
+            "candles": self.routes.candles,
         }
         return snapshot
 
@@ -271,7 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
             emu.record(method, split.path, request_params, fault)["status"] = fault.status
         if fault is None or fault.kind is FaultKind.LATENCY:
             assert reply is not None
-            self._send(reply[0], json.dumps(reply[1]))
+            self._send(reply[0], json.dumps(reply[1]), emu.weight_headers(split.path))
             return
         self._misbehave(fault, reply)
 
@@ -285,7 +307,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # no status line at all: the client sees EOF
         elif fault.kind is FaultKind.STATUS:
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            self._send(fault.status, json.dumps(status_body(fault.status)), extra)
+            body = status_body(fault.status)
+            if fault.code is not None:
+                body = {"code": fault.code, "msg": fault.msg or ""}
+            self._send(fault.status, json.dumps(body), extra)
         else:  # MALFORMED
             text = json.dumps(reply[1]) if reply is not None else '{"code": 0, "msg": "ok"}'
             self._send(200, text[: max(1, len(text) // 2)])

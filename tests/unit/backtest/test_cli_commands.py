@@ -80,3 +80,57 @@ def test_thesis_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert pivot["verdict"] == "open"
     assert pivot["date"] in text and "Conclusion:" in text
     assert thesis_command([tmp_path / "missing_BTC_USDT.csv"], fed) == 2
+
+
+def test_without_candles_the_shipped_daily_btc_and_eth_are_replayed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = backtest_command(
+        Settings(),
+        [],
+        None,
+        start=datetime(2024, 9, 1, tzinfo=UTC),
+        end=datetime(2024, 12, 1, tzinfo=UTC),
+        json_output=True,
+        progress=False,
+    )
+    assert status == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["bars"] == {"BTC/USDT": 91, "ETH/USDT": 91}
+
+
+def test_a_backtest_range_outside_the_data_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    candles = _csv(tmp_path / "BTC_USDT-1d.csv", [60000.0 + i for i in range(30)])
+    status = backtest_command(
+        Settings(), [candles], None, start=datetime(2030, 1, 1, tzinfo=UTC), progress=False
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert err.startswith(f"qtbot: {candles}: no candles from 2030-01-01")
+    assert "its candles run 2024-10-01 to 2024-10-30" in err
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        pytest.param({"symbols": "SOL/USDT"}, "cover BTC/USDT and ETH/USDT only", id="shipped"),
+        pytest.param({"timeframe": "1h"}, "the shipped candles are daily", id="timeframe"),
+        pytest.param({"datadir": Path("/nonexistent")}, "not a directory", id="datadir"),
+    ],
+)
+def test_candle_choices_that_cannot_work_are_one_line(
+    kwargs: dict[str, object], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert backtest_command(Settings(), [], None, progress=False, **kwargs) == 2  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err
+
+
+def test_thesis_defaults_to_the_shipped_candles_and_fed_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert thesis_command([], None, json_output=True) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert any(p["toward_easing"] and p["date"].startswith("2019-0") for p in report["pivots"])
