@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from operator import is_
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -212,6 +213,43 @@ def position_from_fills(
 ) -> Position:
     """Replay `fills` (any order; sorted by timestamp, ties keep their given order)."""
     position = Position(symbol=symbol)
-    for fill in sorted(fills, key=lambda f: f.timestamp):
+    for fill in sorted(fills, key=_fill_time):
         position = apply_fill(position, fill, dust)
     return position
+
+
+def _fill_time(fill: PositionFill) -> datetime:
+    return fill.timestamp
+
+
+class PositionReplay:
+    """`position_from_fills(symbol, fills, dust)` for a growing fill list, without replaying
+    what it already replayed.
+
+    A backtest asks for a symbol's position after every new fill, and a full replay of
+    hundreds of fills each time was a fifth of its run time. When the sorted fills start with
+    the very objects (identity, not equality: equal Decimals can differ in exponent) of the
+    previous call's, only the rest is applied to the kept position: the same fold over the same
+    sequence, so the same `Position`. Anything else (a fill inserted earlier, other objects,
+    a rejected fill) replays from scratch, exactly as `position_from_fills` does.
+    """
+
+    __slots__ = ("_applied", "_position", "dust", "symbol")
+
+    def __init__(self, symbol: str, dust: Decimal = _ZERO) -> None:
+        self.symbol = symbol
+        self.dust = dust
+        self._applied: list[PositionFill] = []
+        self._position = Position(symbol=symbol)
+
+    def position(self, fills: Iterable[PositionFill]) -> Position:
+        ordered = sorted(fills, key=_fill_time)
+        done = len(self._applied)
+        if done <= len(ordered) and all(map(is_, ordered, self._applied)):
+            position, rest = self._position, ordered[done:]
+        else:
+            position, rest = Position(symbol=self.symbol), ordered
+        for fill in rest:
+            position = apply_fill(position, fill, self.dust)
+        self._applied, self._position = ordered, position
+        return position

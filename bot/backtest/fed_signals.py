@@ -35,6 +35,9 @@ from bot.strategy.inputs import FlushView, RegimeView
 # Longer than any lag of the known-at view behind hindsight (1 day of publication lag, two
 # DFF business-day observations around a weekend, a weekly WALCL print).
 SETTLE_DAYS = 14
+# How far ahead `next_change` looks for a change of the regime view before answering "not
+# before then" (the replay wakes the entry job then at the latest).
+CHANGE_HORIZON_DAYS = 120
 
 
 def _midnight(day: date) -> datetime:
@@ -68,6 +71,7 @@ class PointInTimeRegime:
         self._pivots = pivots(self.hindsight)
         self._starts = [p.start for p in self.hindsight]
         self._cache: dict[date, RegimeView | None] = {}
+        self._next_change: dict[date, date] = {}
         self.exact_days = 0
 
     def exact(self, day: date) -> RegimeView | None:
@@ -92,6 +96,23 @@ class PointInTimeRegime:
         self._cache[day] = result
         return result
 
+    def next_change(self, day: date, horizon: int = CHANGE_HORIZON_DAYS) -> date:
+        """The first day after `day` whose view differs from `day`'s, or at most `horizon`
+        days on (then a bound: no change before it). Days found on the way share the answer
+        (for them too it is a change or an early bound, never late)."""
+        found = self._next_change.get(day)
+        if found is not None:
+            return found
+        current = self.view(day)
+        same = [day]
+        later = day + timedelta(days=1)
+        while later < day + timedelta(days=horizon) and self.view(later) == current:
+            same.append(later)
+            later += timedelta(days=1)
+        for seen in same:
+            self._next_change[seen] = later
+        return later
+
 
 @dataclass
 class RecordedSignals:
@@ -113,11 +134,26 @@ class RecordedSignals:
             return view
         return RegimeView(self.override, view.since, view.last_pivot, "override")
 
+    def __post_init__(self) -> None:
+        self._flush_times = [f.time for f in self.flushes]
+
     def hours_to_next_fomc(self, now: datetime) -> float | None:
         return None if self.calendar is None else self.calendar.hours_until_next_decision(now)
 
+    def next_change(self, now: datetime) -> datetime:
+        """The earliest time after `now` at which `regime` or `flush` may answer differently
+        than at `now` (the FOMC countdown is the entry job's own: it wakes for it)."""
+        day = now.astimezone(UTC).date()
+        change = _midnight(self.regimes.next_change(day))
+        i = bisect.bisect_right(self._flush_times, now)
+        if i < len(self._flush_times):
+            change = min(change, self._flush_times[i])
+        if i > 0 and self._flush_times[i - 1] + self.flush_params.cooldown > now:
+            change = min(change, self._flush_times[i - 1] + self.flush_params.cooldown)
+        return change
+
     def flush(self, symbol: str, now: datetime) -> FlushView | None:
-        i = bisect.bisect_right([f.time for f in self.flushes], now) - 1
+        i = bisect.bisect_right(self._flush_times, now) - 1
         if i < 0:
             return None
         latest = self.flushes[i]

@@ -30,7 +30,7 @@ from risk.trailing import trailing_should_activate
 
 _ONE = Decimal(1)
 # Float copies of Decimal levels may differ in the last bit: widen the test a little.
-_SLACK = 1e-9
+SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,9 @@ def first_flagged(high: FloatArray, low: FloatArray, lo: int, hi: int, watch: Wa
     highs, lows = high[lo:hi], low[lo:hi]
     flagged = np.zeros(hi - lo, dtype=bool)
     if watch.below:
-        flagged |= lows <= float(max(watch.below)) * (1 + _SLACK)
+        flagged |= lows <= float(max(watch.below)) * (1 + SLACK)
     if watch.above:
-        flagged |= highs >= float(min(watch.above)) * (1 - _SLACK)
+        flagged |= highs >= float(min(watch.above)) * (1 - SLACK)
     if watch.trail_factor is not None:
         running = np.maximum.accumulate(highs)
         if watch.high_water is not None:
@@ -122,7 +122,7 @@ def first_flagged(high: FloatArray, low: FloatArray, lo: int, hi: int, watch: Wa
         stop = running * float(watch.trail_factor)
         if watch.trail_stop is not None:
             stop = np.maximum(stop, float(watch.trail_stop))
-        flagged |= lows <= stop * (1 + _SLACK)
+        flagged |= lows <= stop * (1 + SLACK)
     first = int(np.argmax(flagged))
     return lo + first if flagged[first] else None
 

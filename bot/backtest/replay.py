@@ -7,6 +7,11 @@ order, tier, trailing stop, trailing activation or stop-loss could trigger; only
 handed to the real code. The daemon's `paper_match` and `reconcile` jobs are replaced by the
 candle matching below (in-memory venue: nothing to reconcile).
 
+Quiet runs. After a scheduled run whose entry pass changed nothing, the runs before the next
+one that may act are skipped (`bot.backtest.quiet_runs`): the entry job's own wake-up, the
+next change of the signals, the day of the next handed bar or new high, and the first run at
+whose prices the risk rules would change anything. `skip_quiet_runs=False` runs them all.
+
 Intra-candle order of events (rule B1, pinned by tests/unit/backtest/test_intrabar.py).
 A long-only book is hurt most when a bar falls before it rises, so every handed bar is walked
 OPEN -> LOW -> HIGH -> CLOSE:
@@ -43,17 +48,21 @@ from decimal import Decimal
 import numpy as np
 
 from bot.backtest.candles import CandleSeries, ms_to_datetime, to_ms
-from bot.backtest.levels import Watch, exit_watch, first_flagged, next_crossing
+from bot.backtest.fed_signals import RecordedSignals
+from bot.backtest.levels import SLACK, Watch, exit_watch, first_flagged, next_crossing
+from bot.backtest.quiet_runs import fingerprint, risk_probe
 from bot.backtest.world import World
 from bot.config.risk_params import risk_params
-from bot.jobs.entry.job import entry_job
+from bot.jobs.entry.job import entry_pass
 from bot.jobs.risk_check import risk_check
 from exchanges.base import Side
 from risk.marks import PositionMarks
-from risk.position import FillSide, Position, PositionFill, position_from_fills
+from risk.position import FillSide, Position, PositionFill, PositionReplay
 
 _STEP = timedelta(milliseconds=1)
 _MAX_STEPS_PER_LEG = 50
+# Quiet runs skipped in one stretch at most: bounds the look-ahead searches.
+_MAX_QUIET_RUNS = 64
 
 
 def _dec(value: float) -> Decimal:
@@ -65,6 +74,7 @@ class ReplayStats:
     bars: int = 0
     handed_bars: int = 0
     scheduled_runs: int = 0
+    skipped_runs: int = 0  # scheduled runs on which nothing could happen (`quiet_runs`)
     risk_ticks: int = 0
     catch_up_ticks: int = 0
     # Wall time inside the real jobs (for the benchmark's breakdown; never in reports).
@@ -92,6 +102,7 @@ class Replay:
     every: timedelta
     on_progress: Callable[[int], None] | None = None
     hand_every_bar: bool = False
+    skip_quiet_runs: bool = True
     stats: ReplayStats = field(default_factory=ReplayStats)
 
     def __post_init__(self) -> None:
@@ -118,6 +129,11 @@ class Replay:
         self._marks: dict[str, PositionMarks] | None = None
         self._fills_seen = -1
         self._position_cache: dict[str, Position] = {}
+        self._venue_fills: dict[str, list[PositionFill]] = {}
+        self._replays = {
+            symbol: PositionReplay(symbol, dust) for symbol, dust in self._dust.items()
+        }
+        self._quiet_until = -1  # scheduled runs before this time (ms) are skipped
 
     # --- time and prices ---------------------------------------------------------------------
 
@@ -136,9 +152,13 @@ class Replay:
         include everything its walked bars did, and a stop ratcheted by a bar's high must not
         be tested against the close before that bar. Inside the first bar, its open; before
         the symbol's first bar, None (not listed yet: no ticker, so no order)."""
+        return self._price_at(cursor, when_ms, cursor.next_bar)
+
+    def _price_at(self, cursor: _Cursor, when_ms: int, next_bar: int) -> Decimal | None:
+        """`_known_price` with the bars before `next_bar` walked."""
         s = cursor.series
         i = int(np.searchsorted(s.end_ts, when_ms, "right")) - 1
-        walked = min(cursor.next_bar, cursor.hi) - 1
+        walked = min(next_bar, cursor.hi) - 1
         if walked > i and int(s.ts[walked]) <= when_ms:
             i = walked
         if i >= 0:
@@ -165,13 +185,15 @@ class Replay:
         return exit_watch(position, self._marks.get(symbol), self._params[symbol], resting)
 
     def _positions(self) -> dict[str, Position]:
+        """Positions from the venue's fills; only symbols with new fills are rebuilt (a fill's
+        tier and kind come from its order record, written before the order went out)."""
         ledger = self.world.ledger
         if ledger.fill_count() != self._fills_seen:
-            records = {r.client_order_id: r for r in self.world.orders.repo.all()}
-            by_symbol: dict[str, list[PositionFill]] = {}
-            for fill in ledger.fills():
-                record = records.get(fill.client_order_id or "")
-                by_symbol.setdefault(fill.symbol, []).append(
+            repo = self.world.orders.repo
+            changed = set()
+            for fill in ledger.fills()[max(self._fills_seen, 0) :]:
+                record = repo.get(fill.client_order_id) if fill.client_order_id else None
+                self._venue_fills.setdefault(fill.symbol, []).append(
                     PositionFill(
                         fill_id=fill.trade_id,
                         side=FillSide(fill.side.value),
@@ -183,10 +205,11 @@ class Replay:
                         reason=record.kind if record else None,
                     )
                 )
-            self._position_cache = {
-                symbol: position_from_fills(symbol, fills, self._dust[symbol])
-                for symbol, fills in by_symbol.items()
-            }
+                changed.add(fill.symbol)
+            for symbol in sorted(changed):
+                self._position_cache[symbol] = self._replays[symbol].position(
+                    self._venue_fills[symbol]
+                )
             self._fills_seen = ledger.fill_count()
         return self._position_cache
 
@@ -222,7 +245,10 @@ class Replay:
         if t_ms > start_ms:  # bars before the first scheduled run: nothing to act on yet
             await self._segment(t_ms)
         while t_ms < end_ms:
-            await self._scheduled(ms_to_datetime(t_ms))
+            if t_ms < self._quiet_until:
+                self.stats.skipped_runs += 1
+            else:
+                await self._scheduled(ms_to_datetime(t_ms))
             t_ms += every_ms
             await self._segment(min(t_ms, end_ms))
         return self.stats
@@ -245,12 +271,73 @@ class Replay:
         now = self._at(when)
         self._set_known_prices(now)
         await self._risk_check(now)
+        # The risk side of later runs is probed from the state as it is now (`_quiet_end`);
+        # the entry job's wake-up holds only if its own pass changed nothing.
+        skipping = self.skip_quiet_runs and not self.hand_every_bar
+        before = fingerprint(self.world) if skipping else None
         began = time.perf_counter()
-        await entry_job(self.world.ctx, now)
+        wake = await entry_pass(self.world.ctx, now)
         self.stats.job_seconds += time.perf_counter() - began
         self.stats.scheduled_runs += 1
         self._mark_synced()
         self._refresh_watches()
+        if skipping and before == fingerprint(self.world):
+            self._quiet_until = self._quiet_end(now, wake)
+
+    # --- quiet runs (see bot.backtest.quiet_runs) --------------------------------------------
+
+    def _quiet_end(self, now: datetime, wake: datetime | None) -> int:
+        """After a run at `now` that changed nothing: the time (ms) of the next run that may
+        do something; the runs before it are skipped."""
+        signals = self.world.ctx.services.signals
+        if not isinstance(signals, RecordedSignals):
+            return -1
+        every_ms = int(self.every / _STEP)
+        now_ms = to_ms(now)
+        end = now_ms + every_ms * _MAX_QUIET_RUNS
+        if wake is not None:
+            end = min(end, to_ms(wake))
+        end = min(end, to_ms(signals.next_change(now)))
+        for cursor in self.cursors.values():
+            end = min(end, self._next_event(cursor, end, every_ms))
+        if end <= now_ms + every_ms:
+            return -1
+        probe = risk_probe(self.world, self._future_price)
+        if probe is None:
+            return -1
+        t_ms = now_ms + every_ms
+        while t_ms < end and probe(ms_to_datetime(t_ms)):
+            t_ms += every_ms
+        return t_ms
+
+    def _next_event(self, cursor: _Cursor, end_ms: int, every_ms: int) -> int:
+        """The run before the first bar (opening before `end_ms`) handed to the jobs, or the
+        run after the first new high the risk job must be shown; else `end_ms`."""
+        s = cursor.series
+        lo = cursor.next_bar
+        hi = min(cursor.hi, int(np.searchsorted(s.ts, end_ms, "left")))
+        if hi <= lo:
+            return end_ms
+        result = end_ms
+        index = first_flagged(s.high, s.low, lo, hi, self._search_watch(cursor))
+        if index is not None:
+            result = min(result, int(s.ts[index]) // every_ms * every_ms)
+        watch = cursor.watch
+        if self._trailing and watch is not None and watch.high_water is not None:
+            top = float(watch.high_water) * (1 - SLACK)
+            above = np.flatnonzero(s.high[lo:hi] >= top)
+            if above.size:
+                opens = int(s.ts[lo + int(above[0])])
+                result = min(result, opens // every_ms * every_ms + every_ms)
+        return result
+
+    def _future_price(self, symbol: str, when_ms: int) -> Decimal | None:
+        """The price a run at `when_ms` would see (`_known_price` once the bars opening before
+        then are walked)."""
+        cursor = self.cursors[symbol]
+        s = cursor.series
+        walked = max(cursor.next_bar, min(cursor.hi, int(np.searchsorted(s.ts, when_ms))))
+        return self._price_at(cursor, when_ms, walked)
 
     async def _segment(self, until_ms: int) -> None:
         """Bars opening before `until_ms`: hand over the flagged ones, skip the rest."""

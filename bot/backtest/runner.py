@@ -101,7 +101,7 @@ def _buy_hold(
 
 
 async def _replay(
-    config: BacktestConfig, on_progress: Callable[[int], None] | None
+    config: BacktestConfig, on_progress: Callable[[int], None] | None, skip_quiet_runs: bool
 ) -> tuple[World, ReplayStats, datetime, datetime, Settings, Decimal]:
     series = list(config.series)
     settings = backtest_settings(config.settings, [s.symbol for s in series])
@@ -116,17 +116,33 @@ async def _replay(
         config.strategy_params,
         database=config.database,
     )
-    replay = Replay(world, series, start, end, config.schedule, on_progress, config.hand_every_bar)
+    replay = Replay(
+        world,
+        series,
+        start,
+        end,
+        config.schedule,
+        on_progress,
+        config.hand_every_bar,
+        skip_quiet_runs,
+    )
     stats = await replay.run()
     return world, stats, start, end, settings, cash
 
 
 def run_backtest(
-    config: BacktestConfig, on_progress: Callable[[int], None] | None = None
+    config: BacktestConfig,
+    on_progress: Callable[[int], None] | None = None,
+    *,
+    skip_quiet_runs: bool = True,
 ) -> BacktestResult:
-    """Replay `config` and measure it; `on_progress(bars)` is called as bars are done."""
+    """Replay `config` and measure it; `on_progress(bars)` is called as bars are done.
+    `skip_quiet_runs=False` runs the jobs on every scheduled run, for checking that skipping
+    the quiet ones changes no decision."""
     with quiet_logs():
-        world, stats, start, end, settings, cash = asyncio.run(_replay(config, on_progress))
+        world, stats, start, end, settings, cash = asyncio.run(
+            _replay(config, on_progress, skip_quiet_runs)
+        )
     try:
         return _collect(config, world, stats, start, end, settings, cash)
     finally:

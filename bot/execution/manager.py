@@ -68,7 +68,7 @@ from exchanges.errors import (
     StopReplaceFailed,
     StopTriggered,
 )
-from risk.position import Position, position_from_fills
+from risk.position import Position, PositionReplay
 
 log = structlog.get_logger("bot.orders")
 
@@ -123,6 +123,8 @@ class OrderManager:
         self.protect_positions: PositionsHook | None = None
         # Positions only change when this process records a fill (it holds the instance lock).
         self._positions: dict[tuple[str, Decimal], Position] = {}
+        # A new fill replays only itself onto the kept position (same result as a full replay).
+        self._replays: dict[tuple[str, Decimal], PositionReplay] = {}
 
     def client_id(self, cause: str, attempt: int = 0) -> str:
         parts = (cause,) if attempt == 0 else (cause, f"retry{attempt}")
@@ -530,7 +532,10 @@ class OrderManager:
         key = (symbol, dust)
         cached = self._positions.get(key)
         if cached is None:
-            cached = position_from_fills(symbol, self.repo.position_fills(symbol), dust)
+            replay = self._replays.get(key)
+            if replay is None:
+                replay = self._replays[key] = PositionReplay(symbol, dust)
+            cached = replay.position(self.repo.position_fills(symbol))
             self._positions[key] = cached
         return cached
 

@@ -3,16 +3,20 @@
 A backtest runs the daemon's jobs hundreds of times a simulated year; through SQLite every run
 costs dozens of ORM round trips, most of the replay's time. `MemoryStore` and
 `MemoryOrderRepo` answer exactly as `Store` and `OrderRepo` do (the same row objects, changed
-by the same functions: `apply_update`, `fill_row`, `journal_entry`, ...), so the decision code
-cannot tell them apart. tests/unit/test_store_contract.py runs one suite and a differential
-property test on both; tests/unit/backtest/test_store_equivalence.py replays two real years
-through both and compares the results byte for byte.
+by the same functions: `apply_update`, `fill_row`, ...; journal lines are kept as the fields
+`journal_entry` would write, without the ORM row), so the decision code cannot tell them apart.
+tests/unit/test_store_contract.py runs one suite and a differential property test on both;
+tests/unit/backtest/test_store_equivalence.py replays two real years through both and compares
+the results byte for byte.
 Nothing here survives the process: the daemon never uses it.
 """
 
 from __future__ import annotations
 
+import bisect
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -52,8 +56,6 @@ from bot.state.store import (
     Store,
     heartbeat_row,
     heartbeat_view,
-    journal_entry,
-    journal_view,
     risk_switch_entry,
 )
 from exchanges.base import Fill, Order
@@ -67,12 +69,45 @@ def _intent_order(row: OrderIntentRow) -> tuple[datetime, str]:
     return (row.created_at, row.client_order_id)
 
 
+@dataclass(frozen=True, slots=True)
+class _JournalLine:
+    """A journal line as `JournalEntry` holds it, without the ORM row: a replay writes
+    thousands, and building each `JournalEntry` (every attribute set through SQLAlchemy's
+    instrumentation) cost more than the rest of journaling. Read back through `view`, it gives
+    what `journal_view` gives for the row (tests/unit/backtest/test_memory_journal.py)."""
+
+    id: int
+    at: datetime
+    kind: str
+    level: str
+    symbol: str | None
+    message: str
+    data: str
+
+    @classmethod
+    def of(cls, entry: JournalEntry, line_id: int) -> _JournalLine:
+        return cls(
+            line_id, entry.at, entry.kind, entry.level, entry.symbol, entry.message, entry.data
+        )
+
+    def view(self) -> JournalView:
+        return JournalView(
+            self.id,
+            self.at,
+            self.kind,
+            self.level,
+            self.symbol,
+            self.message,
+            json.loads(self.data),
+        )
+
+
 class MemoryStore(Store):
     """`Store` without a database: key/value state, the journal and heartbeats in dicts."""
 
     def __init__(self) -> None:
         self._kv: dict[str, str] = {}
-        self._journal: list[JournalEntry] = []
+        self._journal: list[_JournalLine] = []
         self._beats: dict[str, Heartbeat] = {}
         self._orders = MemoryOrderRepo(self)
         self._equity: list[EquityPoint] = []
@@ -135,7 +170,7 @@ class MemoryStore(Store):
     def add_journal(self, entry: JournalEntry) -> int:
         entry.at = stored_utc(entry.at)
         entry.id = len(self._journal) + 1
-        self._journal.append(entry)
+        self._journal.append(_JournalLine.of(entry, entry.id))
         return entry.id
 
     def journal(
@@ -148,7 +183,14 @@ class MemoryStore(Store):
         symbol: str | None = None,
         **data: Any,
     ) -> int:
-        return self.add_journal(journal_entry(at, kind, message, level, symbol, data))
+        # What `journal_entry` would build, in the same order: the data serialized, then the
+        # time checked and kept in UTC.
+        text = json.dumps(data, default=str, sort_keys=True)
+        line = _JournalLine(
+            len(self._journal) + 1, stored_utc(at), kind, level, symbol, message, text
+        )
+        self._journal.append(line)
+        return line.id
 
     def recent_journal(self, limit: int = 20, kind: str | None = None) -> list[JournalView]:
         if limit < 0:
@@ -158,11 +200,17 @@ class MemoryStore(Store):
             if len(found) >= limit:
                 break
             if kind is None or entry.kind == kind:
-                found.append(journal_view(entry))
+                found.append(entry.view())
         return found
 
     def get_value(self, key: str) -> str | None:
         return self._kv.get(key)
+
+    def writes(self) -> tuple[int, int, dict[str, str]]:
+        """What has been written so far: journal lines, order repository writes, and the
+        key/value state (a copy). Equal before and after a job run = the run changed none of
+        it (the backtest's replay skips quiet runs on that evidence)."""
+        return len(self._journal), self._orders.writes, dict(self._kv)
 
     def set_value(self, key: str, value: str, at: datetime) -> None:
         stored_utc(at)
@@ -179,15 +227,43 @@ class MemoryStore(Store):
 
 
 class MemoryOrderRepo:
-    """`OrderRepo` over rows held in dicts; the journal lines go to the owning `MemoryStore`."""
+    """`OrderRepo` over rows held in dicts; the journal lines go to the owning `MemoryStore`.
+
+    The jobs ask the same questions thousands of times a replay (orders of a cause, active
+    orders, a symbol's fills), so the answers are kept as built records, indexed, and rebuilt
+    only for the rows a write changed: the same records, in the same order, as a scan would
+    give (tests/unit/test_store_contract.py)."""
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._intents: dict[str, OrderIntentRow] = {}
         self._fills: dict[tuple[str, str], FillRow] = {}
         self._marks: dict[str, PositionMarksRow] = {}
+        # Records by client id, in (created_at, client id) order; indexes of client ids.
+        self._records: dict[str, OrderRecord] = {}
+        self._order: list[tuple[datetime, str]] = []
+        self._by_cause: dict[str, list[tuple[datetime, str]]] = {}
+        self._by_symbol: dict[str, set[str]] = {}
+        self._active: set[str] = set()
+        self._fills_by_symbol: dict[str, list[FillRow]] = {}
+        self._position_fills: dict[str, list[PositionFill]] = {}
+        self._position_keys: dict[str, list[tuple[datetime, int, str]]] = {}
+        self._filled_by_id: dict[str, list[FillRow]] = {}
+        self._marks_view: dict[str, PositionMarks] | None = None
+        self.writes = 0  # intents inserted or changed, fills recorded, marks saved
 
     # --- intents ---------------------------------------------------------------------------
+
+    def _keep(self, row: OrderIntentRow) -> OrderRecord:
+        """Build the row's record once per write and keep the status index current."""
+        self.writes += 1
+        record = order_record(row)
+        self._records[row.client_order_id] = record
+        if row.status in _ACTIVE:
+            self._active.add(row.client_order_id)
+        else:
+            self._active.discard(row.client_order_id)
+        return record
 
     def insert_intent(
         self, client_order_id: str, intent: OrderIntent, now: datetime
@@ -197,29 +273,33 @@ class MemoryOrderRepo:
         row = intent_row(client_order_id, intent, stored_utc(now))
         self._store.add_journal(intent_journal_entry(client_order_id, intent, now))
         self._intents[client_order_id] = row
-        return order_record(row)
+        key = _intent_order(row)
+        bisect.insort(self._order, key)
+        bisect.insort(self._by_cause.setdefault(row.cause, []), key)
+        self._by_symbol.setdefault(row.symbol, set()).add(client_order_id)
+        return self._keep(row)
 
     def get(self, client_order_id: str) -> OrderRecord | None:
-        row = self._intents.get(client_order_id)
-        return order_record(row) if row else None
-
-    def _sorted(self, rows: Iterable[OrderIntentRow]) -> list[OrderRecord]:
-        return [order_record(r) for r in sorted(rows, key=_intent_order)]
+        return self._records.get(client_order_id)
 
     def by_cause(self, cause: str) -> list[OrderRecord]:
-        return self._sorted(r for r in self._intents.values() if r.cause == cause)
+        return [self._records[cid] for _, cid in self._by_cause.get(cause, ())]
 
     def active(self) -> list[OrderRecord]:
-        return self._sorted(r for r in self._intents.values() if r.status in _ACTIVE)
+        if not self._active:
+            return []
+        rows = [self._intents[cid] for cid in self._active]
+        return [self._records[r.client_order_id] for r in sorted(rows, key=_intent_order)]
 
     def all(self, symbol: str | None = None) -> list[OrderRecord]:
-        return self._sorted(r for r in self._intents.values() if not symbol or r.symbol == symbol)
+        records = (self._records[cid] for _, cid in self._order)
+        return [r for r in records if not symbol or r.symbol == symbol]
 
     def client_ids(self, symbol: str) -> set[str]:
-        return {r.client_order_id for r in self._intents.values() if r.symbol == symbol}
+        return set(self._by_symbol.get(symbol, ()))
 
     def symbols(self) -> list[str]:
-        return sorted({r.symbol for r in self._intents.values()})
+        return sorted(s for s, ids in self._by_symbol.items() if ids)
 
     def _row(self, client_order_id: str) -> OrderIntentRow:
         row = self._intents.get(client_order_id)
@@ -242,12 +322,12 @@ class MemoryOrderRepo:
         apply_update(
             row, stored_utc(now), status, order=order, error=error, sent=sent, refusal=refusal
         )
-        return order_record(row)
+        return self._keep(row)
 
     def amend(self, client_order_id: str, now: datetime, intent: OrderIntent) -> OrderRecord:
         row = self._row(client_order_id)
         apply_amend(row, stored_utc(now), intent)
-        return order_record(row)
+        return self._keep(row)
 
     # --- fills -----------------------------------------------------------------------------
 
@@ -266,6 +346,17 @@ class MemoryOrderRepo:
             rows[key] = row
             new.append(fill)
         self._fills.update(rows)
+        self.writes += len(rows)
+        for row in rows.values():
+            self._fills_by_symbol.setdefault(row.symbol, []).append(row)
+            built = self._position_fills.get(row.symbol)
+            if built is not None:  # keep the built list in venue order: insert, not rebuild
+                keys = self._position_keys[row.symbol]
+                at = bisect.bisect_right(keys, venue_order(row))
+                keys.insert(at, venue_order(row))
+                built.insert(at, position_fill(row))
+            if row.client_order_id:
+                self._filled_by_id.setdefault(row.client_order_id, []).append(row)
         return new
 
     def fills_recorded(self, records: list[OrderRecord]) -> bool:
@@ -273,9 +364,9 @@ class MemoryOrderRepo:
         if not reported:
             return True
         rows = [
-            (r.client_order_id, row_decimal(r, "amount"))
-            for r in self._fills.values()
-            if r.client_order_id in reported
+            (cid, row_decimal(r, "amount"))
+            for cid in reported
+            for r in self._filled_by_id.get(cid, ())
         ]
         return covers(reported, rows)
 
@@ -283,16 +374,24 @@ class MemoryOrderRepo:
         return len(self._fills)
 
     def position_fills(self, symbol: str) -> list[PositionFill]:
-        rows = [r for r in self._fills.values() if r.symbol == symbol]
-        return [position_fill(r) for r in sorted(rows, key=venue_order)]
+        built = self._position_fills.get(symbol)
+        if built is None:
+            rows = sorted(self._fills_by_symbol.get(symbol, ()), key=venue_order)
+            self._position_keys[symbol] = [venue_order(r) for r in rows]
+            built = self._position_fills[symbol] = [position_fill(r) for r in rows]
+        return list(built)
 
     def fill_symbols(self) -> list[str]:
-        return sorted({r.symbol for r in self._fills.values()})
+        return sorted(self._fills_by_symbol)
 
     # --- position marks ----------------------------------------------------------------------
 
     def marks(self) -> dict[str, PositionMarks]:
-        return {symbol: position_marks(self._marks[symbol]) for symbol in sorted(self._marks)}
+        if self._marks_view is None:
+            self._marks_view = {
+                symbol: position_marks(self._marks[symbol]) for symbol in sorted(self._marks)
+            }
+        return dict(self._marks_view)
 
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
         changed = {
@@ -303,6 +402,8 @@ class MemoryOrderRepo:
         if not changed:
             return  # nothing written, so (as in SQL) nothing to check `now` against
         now = stored_utc(now)
+        self._marks_view = None
+        self.writes += 1
         for symbol, mark in changed.items():
             row = self._marks.get(symbol) or new_marks_row(symbol, mark, now)
             apply_marks(row, mark, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.jobs.entry.run import EntryRun
@@ -35,6 +36,7 @@ async def follow_order(
     if latest.status in ACTIVE:
         if current != tranche:
             run.repo.save(tranches=[current])
+        run.look_again(_times_out(current, run))
         return with_tranche(tranches, current)
     if latest.status is IntentStatus.NOT_FOUND:
         await run.orders.submit(_intent_of(latest), run.now)  # same client id, sent again
@@ -44,6 +46,13 @@ async def follow_order(
     if latest.status is IntentStatus.REJECTED:
         return _rejected(run, plan, tranches, current, latest)
     return _next_attempt(run, plan, tranches, current, latest)
+
+
+def _times_out(tranche: Tranche, run: EntryRun) -> datetime | None:
+    """When a resting limit attempt is due for a reprice; None (the next run) otherwise."""
+    if tranche.order_type is not OrderType.LIMIT or tranche.order_at is None:
+        return None
+    return tranche.order_at + timedelta(hours=run.params.reprice_after_hours)
 
 
 def _intent_of(record: OrderRecord) -> OrderIntent:

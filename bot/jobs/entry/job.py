@@ -31,6 +31,12 @@ _CENT = Decimal("0.01")
 
 async def entry_job(ctx: JobContext, now: datetime) -> None:
     """One pass of the entry planner at `now` (injected: live, paper and backtest alike)."""
+    await entry_pass(ctx, now)
+
+
+async def entry_pass(ctx: JobContext, now: datetime) -> datetime | None:
+    """`entry_job`, returning when its decisions may next differ if nothing else changes
+    (`EntryRun.wake`): the backtest skips the quiet runs before it."""
     run = EntryRun(
         ctx=ctx,
         params=ctx.services.strategy_params,
@@ -58,12 +64,14 @@ async def entry_job(ctx: JobContext, now: datetime) -> None:
         try:
             await _symbol(run, symbol, allocation.of(symbol))
         except ExchangeError as exc:
+            run.look_again()  # retried every run
             _symbol_failed(run, symbol, str(exc))
         else:
             state = RuntimeState(ctx.store)
             if state.entry_error(symbol):
                 state.set_entry_error(symbol, "", now)
                 run.note("entry_recovered", f"{symbol}: entries work again", symbol=symbol)
+    return run.wake
 
 
 def _symbol_failed(run: EntryRun, symbol: str, error: str) -> None:
@@ -256,6 +264,7 @@ async def _maybe_start(run: EntryRun, budget: SymbolBudget) -> None:
         gate, reason = "budget", f"budget for {symbol} is {amount} after earlier cycles' losses"
     count, sizing = 0, ""
     if gate is None:
+        run.look_again()  # the venue minimum per tranche moves with the price
         count, sizing = await tranche_plan(run, symbol, amount)
         if count == 0:
             gate, reason = "minimum", sizing

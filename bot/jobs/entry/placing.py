@@ -55,7 +55,10 @@ async def place_due(
     """Place due tranches in order until one is held or the next is not due yet."""
     for _ in range(len(tranches) * (run.params.max_reprices + 3)):
         tranche = next_pending(tranches)
-        if tranche is None or not is_due(tranche, run.now):
+        if tranche is None:
+            break
+        if not is_due(tranche, run.now):
+            run.look_again(tranche.scheduled_at)
             break
         tranches, progressed = await try_place(run, plan, tranches, tranche)
         if not progressed:
@@ -79,10 +82,13 @@ async def try_place(
     ):
         return give_up(run, plan, tranches, tranche, f"anti-chase: {reason}"), True
     if gate is not None:
+        if gate not in (gates.REGIME, gates.RISK):  # those change with the signals, the store
+            run.look_again()
         return _hold(run, plan, tranches, tranche, gate, reason or gate), False
     sizing = await _size(run, plan, tranche)
     if sizing.amount is None:
         if sizing.hold:
+            run.look_again()  # the room the risk limits leave moves with the prices
             return _hold(run, plan, tranches, tranche, gates.RISK, sizing.note), False
         return give_up(run, plan, tranches, tranche, sizing.note), True
     placed = replace(

@@ -35,7 +35,17 @@ class EntryRun:
     markets: dict[str, Market] = field(default_factory=dict)
     regime: RegimeView | None = None
     hours_to_fomc: float | None = None
+    # The earliest time this run's decisions may come out differently with the store, the
+    # prices and the signals unchanged (None: never; `now`: with the prices, so at the next
+    # run). The backtest skips the runs before it; the daemon ignores it.
+    wake: datetime | None = None
     _tickers: dict[str, Ticker] = field(default_factory=dict)
+
+    def look_again(self, at: datetime | None = None) -> None:
+        """A decision of this run may change at `at` (None: with the price, at the next run)."""
+        at = self.now if at is None else max(at, self.now)
+        if self.wake is None or at < self.wake:
+            self.wake = at
 
     def market(self, symbol: str) -> Market:
         market = self.markets.get(symbol)

@@ -8,7 +8,7 @@ count to the venue's minimum order.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.jobs.entry.run import EntryRun
@@ -31,6 +31,8 @@ async def start_hold(
         flush = run.signals.flush(symbol, run.now) if run.signals is not None else None
         waiver = gates.cooldown_waiver(last, _exited_at(run, last), flush, params)
         if waiver is None:
+            if last is not None and last.closed_at is not None:
+                run.look_again(last.closed_at + timedelta(days=params.cycle_cooldown_days))
             return gates.COOLDOWN, reason, notes
         notes.append(waiver)
     dust = run.dust(symbol)
@@ -41,7 +43,11 @@ async def start_hold(
     reason = gates.regime_start_gate(run.regime, run.now, params)
     if reason:
         return gates.REGIME, reason, notes
+    pivot, window = run.regime.last_pivot if run.regime else None, params.pivot_window_days
+    if pivot is not None and window is not None:
+        run.look_again(pivot + timedelta(days=window))  # the easing pivot grows too old
     if not budget.core and params.reference_symbol in params.symbols:
+        run.look_again()  # the reference's gain and age move with the price and the clock
         reference = run.repo.latest_plan(params.reference_symbol)
         tranches = run.repo.tranches(reference.plan_id) if reference else ()
         ref_price = await run.price(params.reference_symbol) if reference else None

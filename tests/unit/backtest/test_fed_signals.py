@@ -60,3 +60,24 @@ def test_flush_is_active_for_its_cool_down_after_the_window_that_fired_it() -> N
     assert view is not None and view.at == first.time and view.symbol == "SOL/USDT"
     later = signals.flush("BTC/USDT", first.time + cooldown)
     assert later is None or later.at > first.time
+
+
+def test_next_change_is_never_after_a_change_of_the_regime_or_the_flush() -> None:
+    """The replay skips job runs before `next_change`: every answer up to it must be the
+    one given at the asking time (checked day by day over 2019-2024 with shipped data)."""
+    bars = load_shipped_liquidation_bars("BTC", "1d")
+    signals = recorded_signals(fed_inputs(), bars, load_fomc_calendar())
+    now = datetime(2019, 1, 1, tzinfo=UTC)
+    changes = 0
+    while now < datetime(2025, 1, 1, tzinfo=UTC):
+        change = signals.next_change(now)
+        assert change > now
+        regime, flush = signals.regime(now), signals.flush("BTC/USDT", now)
+        probe = now + timedelta(hours=6)
+        while probe < change:
+            assert signals.regime(probe) == regime, (now, probe)
+            assert signals.flush("BTC/USDT", probe) == flush, (now, probe)
+            probe += timedelta(hours=6)
+        changes += signals.regime(change) != regime or signals.flush("BTC/USDT", change) != flush
+        now = change
+    assert changes >= 10
