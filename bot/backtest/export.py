@@ -1,4 +1,5 @@
-"""`--out DIR`: the run as CSV files (and the JSON summary) a spreadsheet can open."""
+"""`--out DIR`: the run as CSV files (and the JSON summary) a spreadsheet can open; the trader's
+tables (returns by month, per pair) as well."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.backtest.candles import EPOCH_ORDINAL
 from bot.backtest.metrics import daily_points, drawdown
 from bot.backtest.report import fill_dict, order_dict, summary_json, trip_dict
 from bot.backtest.runner import BacktestResult
+from bot.backtest.trader_report import TraderReport, report_dict, trader_report
 
 FILES = (
     "trades.csv",
@@ -23,6 +25,8 @@ FILES = (
     "equity_daily.csv",
     "journal.csv",
     "summary.json",
+    "monthly_returns.csv",
+    "pairs.csv",
 )
 JOURNAL_COLUMNS = ("at", "kind", "level", "symbol", "message", "data")
 
@@ -88,4 +92,21 @@ def write_outputs(result: BacktestResult, directory: Path) -> list[Path]:
     _write(paths[3], equity, list(equity[0]) if equity else ["date", "strategy"])
     _write(paths[4], journal_rows(result), JOURNAL_COLUMNS)
     paths[5].write_text(summary_json(result, details=False) + "\n", encoding="utf-8")
+    report = trader_report(result)
+    _write(paths[6], monthly_rows(report), ("month", "strategy", "buy_and_hold"))
+    pairs = report_dict(report)["pairs"]
+    trades = ("best_trade", "worst_trade")  # nested: in summary.json, not in a flat table
+    rows = [
+        {"pair": k, **{c: v for c, v in p.items() if c not in trades}} for k, p in pairs.items()
+    ]
+    _write(paths[7], rows, list(rows[0]) if rows else ["pair"])
     return paths
+
+
+def monthly_rows(report: TraderReport) -> list[dict[str, Any]]:
+    """Strategy and buy-and-hold return of each UTC calendar month (fractions)."""
+    mine, hold = report.monthly["strategy"], report.monthly["buy_and_hold"]
+    return [
+        {"month": m, "strategy": round(mine[m], 8), "buy_and_hold": round(hold.get(m, 0.0), 8)}
+        for m in mine
+    ]

@@ -114,6 +114,16 @@ def annualised(initial: float, final: float, days: float) -> float | None:
     return cagr if math.isfinite(cagr) else None
 
 
+def time_share(start_ms: int, times: IntArray, flags: FloatArray) -> float:
+    """Share of the time from `start_ms` to the last of `times` (bar close times, ms) spent in
+    intervals flagged 1.0; each flag covers the interval ending at its time."""
+    if times.size == 0:
+        return 0.0
+    spans = np.diff(np.concatenate(([start_ms], times))).astype(np.float64)
+    total_span = float(spans.sum())
+    return float((spans * flags).sum()) / total_span if total_span > 0 else 0.0
+
+
 def performance(
     start_ms: int,
     times: IntArray,
@@ -137,9 +147,7 @@ def performance(
     if exposed is None or times.size == 0:
         exposure = 1.0 if times.size else 0.0
     else:
-        spans = np.diff(np.concatenate(([start_ms], times))).astype(np.float64)
-        total_span = float(spans.sum())
-        exposure = float((spans * exposed).sum()) / total_span if total_span > 0 else 0.0
+        exposure = time_share(start_ms, times, exposed)
     return Performance(
         initial=initial,
         final=final,

@@ -11,12 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.backtest.metrics import MIN_CAGR_DAYS, Performance
+from bot.backtest.report_tables import monthly_table, pairs_table, trades_table
 from bot.backtest.results import RoundTrip, TradeFill
 from bot.backtest.runner import BacktestResult
+from bot.backtest.trader_report import report_dict, trader_report
 from bot.orders.intents import OrderRecord
 from exchanges.base import format_decimal
 
-_METRICS = (
+METRICS = (
     ("total_return", "total return", "pct"),
     ("cagr", "CAGR", "pct"),
     ("max_drawdown", "max drawdown", "pct"),
@@ -112,6 +114,7 @@ def summary_dict(result: BacktestResult, details: bool = True) -> dict[str, Any]
             "catch_up_ticks": result.stats.catch_up_ticks,
         },
     }
+    data.update(report_dict(trader_report(result)))
     if details:
         data["trades"] = [fill_dict(f) for f in result.fills]
         data["round_trip_list"] = [trip_dict(t) for t in result.trips]
@@ -123,7 +126,7 @@ def summary_json(result: BacktestResult, details: bool = True) -> str:
     return json.dumps(summary_dict(result, details), indent=2, sort_keys=True)
 
 
-def _cell(value: float | None, kind: str) -> str:
+def cell(value: float | None, kind: str) -> str:
     if value is None:
         return "n/a"
     if kind == "pct":
@@ -145,19 +148,19 @@ def performance_table(result: BacktestResult) -> Table:
     table.add_column("strategy", justify="right")
     table.add_column("buy & hold", justify="right")
     mine, hold = result.strategy.as_dict(), result.buy_hold.as_dict()
-    for key, label, kind in _METRICS:
-        cells = (_cell(mine[key], kind), _cell(hold[key], kind))
+    for key, label, kind in METRICS:
+        cells = (cell(mine[key], kind), cell(hold[key], kind))
         if key == "cagr":
             cells = (_cagr_cell(result.strategy, cells[0]), _cagr_cell(result.buy_hold, cells[1]))
         table.add_row(label, *cells)
     return table
 
 
-def _cagr_cell(perf: Performance, cell: str) -> str:
+def _cagr_cell(perf: Performance, text: str) -> str:
     """Say why a CAGR is missing when the replay was too short to annualise."""
     if perf.cagr is None and perf.days < MIN_CAGR_DAYS:
         return f"n/a (< {MIN_CAGR_DAYS:g} days)"
-    return cell
+    return text
 
 
 _SHORT = {
@@ -192,9 +195,14 @@ def trips_table(trips: tuple[RoundTrip, ...]) -> Table:
 
 
 def print_summary(result: BacktestResult, console: Console) -> None:
-    console.print(performance_table(result))
+    """Round trips first (a long list), then the figures, so they end on screen."""
     if result.trips:
         console.print(trips_table(result.trips))
+    report = trader_report(result)
+    console.print(performance_table(result))
+    console.print(trades_table(report))
+    console.print(pairs_table(report))
+    console.print(monthly_table(report))
     exits = ", ".join(f"{k} {v}" for k, v in result.tiers.items()) or "none"
     console.print(f"Exits: {exits}. Orders sent: {len(result.orders)}, fills: {len(result.fills)}.")
     stats = result.stats

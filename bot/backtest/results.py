@@ -175,18 +175,30 @@ def equity_curve(
         mine = [f for f in fills if f.symbol == s.symbol]
         if not mine:
             continue
-        at = np.array([to_ms(f.time) for f in mine], dtype=np.int64)
-        delta = np.array(
-            [float(f.amount if f.side is Side.BUY else -f.amount) for f in mine], dtype=np.float64
-        )
-        index = np.searchsorted(at, grid, "left") - 1
-        size = np.where(index >= 0, np.cumsum(delta)[np.maximum(index, 0)], 0.0)
+        size = holding_at(grid, mine)
         strategy += size * price
-        # Held at any time in the interval: at its start (the previous close) or at its end.
-        before = np.concatenate(([0.0], size[:-1]))
-        held = (size > 1e-12) | (before > 1e-12)
-        exposed = np.maximum(exposed, held.astype(np.float64))
+        exposed = np.maximum(exposed, held_in_interval(size))
     return EquityCurve(grid, strategy, buy_hold, exposed)
+
+
+def holding_at(grid: IntArray, fills: Sequence[TradeFill]) -> FloatArray:
+    """Base held at each grid time (ms) from one symbol's `fills` (a fill counts from the
+    first grid time after it)."""
+    if not fills:
+        return np.zeros(grid.shape, dtype=np.float64)
+    at = np.array([to_ms(f.time) for f in fills], dtype=np.int64)
+    delta = np.array(
+        [float(f.amount if f.side is Side.BUY else -f.amount) for f in fills], dtype=np.float64
+    )
+    index = np.searchsorted(at, grid, "left") - 1
+    return np.where(index >= 0, np.cumsum(delta)[np.maximum(index, 0)], 0.0)
+
+
+def held_in_interval(size: FloatArray) -> FloatArray:
+    """1.0 where a position was held at some time in the interval ending at each grid time:
+    at its start (the previous close) or at its end; else 0.0."""
+    before = np.concatenate(([0.0], size[:-1]))
+    return ((size > 1e-12) | (before > 1e-12)).astype(np.float64)
 
 
 def tier_counts(fills: Sequence[TradeFill]) -> dict[str, int]:

@@ -26,7 +26,7 @@ class RiskSettings(SettingsSection):
         "20:25,50:25", description="GAIN%:SELL% of the original position, comma separated"
     )
     trailing_stop_pct: float | None = Field(
-        15.0, gt=0, lt=100, description="trailing stop % below the high-water mark; off = none"
+        20.0, gt=0, lt=100, description="trailing stop % below the high-water mark; off = none"
     )
     trailing_activation_pct: float | None = Field(
         None,

@@ -128,12 +128,12 @@ def _problems(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> list[str]
         ),
         pytest.param(
             {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "5"},
-            "TRAILING_ACTIVATION_PCT=5 arms the 15% trailing stop 10.75% below the entry price, "
-            "locking in a loss: set the activation to at least 17.65",
+            "TRAILING_ACTIVATION_PCT=5 arms the 20% trailing stop 16.00% below the entry price, "
+            "locking in a loss: set the activation to at least 25.00",
             id="trailing_armed_below_entry",
         ),
         pytest.param(
-            {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "17.64"},
+            {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "17.64", "QTBOT_RISK__TRAILING_STOP_PCT": "15"},
             "at least 17.65",
             id="trailing_armed_just_below_entry",
         ),
@@ -290,7 +290,11 @@ def test_alts_over_the_alt_cap_are_a_config_error(monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize(
     "env",
     [
-        pytest.param({"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "17.65"}, id="armed_above_entry"),
+        pytest.param(
+            {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "17.65", "QTBOT_RISK__TRAILING_STOP_PCT": "15"},
+            id="armed_above_entry",
+        ),
+        pytest.param({"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "25"}, id="armed_above_entry_default"),
         pytest.param(
             {"QTBOT_RISK__TRAILING_ACTIVATION_PCT": "5", "QTBOT_RISK__TRAILING_STOP_PCT": "4"},
             id="tight_trail_early_activation",
