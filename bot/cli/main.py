@@ -2,6 +2,10 @@
 
 Exit status: 0 ok, 1 runtime failure, 2 bad configuration or bad input (one line per problem,
 no traceback).
+
+Imported whenever `qtbot` starts, `--help` included: only typer, the standard library and the
+light command modules at module level. Settings (pydantic), the store (SQLAlchemy), ccxt and
+numpy are imported inside the commands that use them (`benchmarks/bench_startup.py`).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -19,6 +23,7 @@ from bot.cli import data as cli_data
 from bot.cli import research as cli_research
 from bot.cli import trades as cli_trades
 from bot.cli.common import (
+    CONTEXT_SETTINGS,
     EnvFile,
     JsonFlag,
     fail,
@@ -27,20 +32,46 @@ from bot.cli.common import (
     settings_or_exit,
 )
 from bot.cli.signals import liquidations, regime_app
-from bot.config.settings import Settings, public_view
-from bot.ops.status import status_view
-from bot.runtime.lock import AlreadyRunning, LockUnavailable
-from bot.runtime.store_watch import StoreUnwritable
-from bot.signals.calendar import CalendarFileError
-from bot.state.db import StoreError
-from exchanges.errors import ExchangeConfigError
+from bot.cli.status_text import print_status
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="qtbot: Fed-pivot crypto trading daemon (paper trading by default).",
+    # Plain help: typer's rich panels print every flag as `--json <bool>` (they show the
+    # option's type whether or not it takes a value), and importing rich costs ~70 ms.
+    rich_markup_mode=None,
+    context_settings=CONTEXT_SETTINGS,
 )
+
+
+def _version() -> str:
+    # importlib.metadata costs ~25 ms of the ~70 ms `qtbot --help` imports: only for --version.
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("qtbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed: pip install -e .)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"qtbot {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="print the version and exit", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """qtbot: Fed-pivot crypto trading daemon (paper trading by default)."""
 
 
 @app.command()
@@ -52,6 +83,11 @@ def run(
     settings = settings_or_exit(env_file)
     # ccxt, APScheduler and aiohttp take ~1 s to import: only the commands that trade pay it.
     from bot.runtime.app import StartupError, run_daemon, setup_logging  # noqa: PLC0415
+    from bot.runtime.lock import AlreadyRunning, LockUnavailable  # noqa: PLC0415 - as above
+    from bot.runtime.store_watch import StoreUnwritable  # noqa: PLC0415 - as above
+    from bot.signals.calendar import CalendarFileError  # noqa: PLC0415 - as above
+    from bot.state.db import StoreError  # noqa: PLC0415 - as above
+    from exchanges.errors import ExchangeConfigError  # noqa: PLC0415 - as above
 
     setup_logging(settings)
 
@@ -67,57 +103,35 @@ def run(
 
 
 @app.command()
-def config(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
+def config(
+    json_output: JsonFlag = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="only the settings that differ from the defaults")
+    ] = False,
+    env_file: EnvFile = None,
+) -> None:
     """Print the effective configuration, secrets masked."""
-    view = public_view(settings_or_exit(env_file))
+    settings = settings_or_exit(env_file)
+    from bot.cli.config_text import config_lines, config_view  # noqa: PLC0415 - pydantic
+
+    view = config_view(settings, diff)
     if json_output:
         typer.echo(json.dumps(view, indent=2, sort_keys=True))
         return
-    for section, values in view.items():
-        if isinstance(values, dict):
-            fields = _section_fields(section)
-            for key, value in values.items():
-                field = fields.get(key)
-                default_set = field is not None and field.default is not None
-                text = _plain(value, off=default_set)
-                if value is None and key in _NONE_SPELLED:
-                    text = _NONE_SPELLED[key]
-                typer.echo(f"QTBOT_{section.upper()}__{key.upper()}={text}")
-        else:
-            typer.echo(f"QTBOT_{section.upper()}={_plain(values)}")
-
-
-# Settings whose "none" has a name of its own (read back by their validators).
-_NONE_SPELLED = {"trailing_arm_after_tiers": "last"}
-
-
-def _section_fields(section: str) -> dict[str, Any]:
-    field = Settings.model_fields.get(section)
-    model = field.annotation if field is not None else None
-    return dict(getattr(model, "model_fields", {}))
-
-
-def _plain(value: Any, off: bool = False) -> str:
-    """`off` for a rule turned off whose default is on: an empty value would mean the
-    default again, so the printed configuration must not be read back as something else."""
-    if value is None:
-        return "off" if off else ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
-def _age(at: datetime | None, now: datetime) -> str:
-    if at is None:
-        return "never"
-    seconds = int((now - at).total_seconds())
-    return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"
+    for line in config_lines(view):
+        typer.echo(line)
+    if diff and not view:
+        typer.echo("qtbot: every setting is at its default", err=True)
 
 
 @app.command()
 def status(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
-    """Show mode, exchange, heartbeat and recent events from the store (no daemon needed)."""
+    """Health first (what is failing, since when), then mode, equity and balances, plans,
+    positions, orders and recent events, from the store (no daemon needed)."""
     settings = settings_or_exit(env_file)
+    from bot.ops.status import status_view  # noqa: PLC0415 - SQLAlchemy: ~0.3 s
+    from bot.state.db import StoreError  # noqa: PLC0415 - SQLAlchemy: ~0.3 s
+
     # A reader: never creates or migrates the database under a daemon that is starting.
     store = open_existing_store_or_exit(settings)
     now = datetime.now(UTC)
@@ -131,86 +145,16 @@ def status(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
     if json_output:
         typer.echo(json.dumps(view, indent=2, default=str))
         return
-    typer.echo(f"mode:      {view['mode']} on {view['exchange']}")
-    typer.echo(f"database:  {view['database']}")
-    typer.echo(f"entries:   {'PAUSED (risk-off)' if view['risk_off'] else 'allowed'}")
-    beat = view["heartbeat"]
-    if beat is None:
-        typer.echo("heartbeat: never" + (f" ({view['note']})" if "note" in view else ""))
-    else:
-        state = "running" if beat["running"] else "stopped"
-        typer.echo(
-            f"heartbeat: {_age(datetime.fromisoformat(beat['at']), now)} "
-            f"(pid {beat['pid']} on {beat['host']}, {state})"
-        )
-    regime = view["regime"]
-    if regime is not None:
-        how = "MANUAL OVERRIDE" if regime["source"] == "override" else "from data"
-        typer.echo(
-            f"regime:    {regime['regime']} ({how}, since {regime['since']}; "
-            f"last easing pivot {regime['last_easing_pivot']})"
-        )
-    if view["entries_blocked_by"]:
-        typer.echo(f"blocked:   {'; '.join(view['entries_blocked_by'])}")
-    _print_plans(view["plans"])
-    _print_positions(view["positions"])
-    _print_orders(view["open_orders"])
-    if view["recent_events"]:
-        typer.echo("recent events:")
-        for event in view["recent_events"]:
-            typer.echo(f"  {event['at'][:19]}  {event['kind']:<16} {event['message']}")
+    print_status(view, now)
 
 
-def _print_positions(positions: list[dict[str, Any]]) -> None:
-    if not positions:
-        typer.echo("positions: none")
-        return
-    typer.echo("positions:")
-    for p in positions:
-        pnl = f"{p['unrealized_pnl']} ({p['gain_pct']}%)" if p["last_price"] else "no price yet"
-        nxt = p["next_tier"]
-        tier = f"tier {nxt['tier']} at {nxt['price']} (+{nxt['gain_pct']}%)" if nxt else "all taken"
-        typer.echo(
-            f"  {p['symbol']:<10} size {p['size']} avg {p['avg_entry']} last {p['last_price']} "
-            f"pnl {pnl}; next {tier}; trailing {p['trailing_stop'] or 'not armed'}; "
-            f"hard stop {p['hard_stop'] or 'off'}"
-        )
-        stop = p["exchange_stop"]
-        resting = (
-            f"sell {stop['amount']} at {stop['trigger_price']} (limit {stop['limit_price']}, "
-            f"{stop['client_order_id']}, last moved {stop['last_moved'][:19]})"
-            if stop
-            else "none"
-        )
-        flag = f"  MISMATCH: {p['stop_mismatch']}" if p["stop_mismatch"] else ""
-        typer.echo(
-            f"             daemon stop {p['daemon_stop'] or 'none'}; exchange stop {resting}{flag}"
-        )
-        typer.echo(f"             exchange stop view: {p['stop_source']['note']}")
-        if p["stop_notice"]:
-            typer.echo(f"             NOTICE: {p['stop_notice']}")
+@app.command()
+def doctor(json_output: JsonFlag = False, env_file: EnvFile = None) -> None:
+    """Check the setup: config, database, clock, credentials and their permissions, market
+    data, FRED and liquidation feeds. One line per check; exit 1 if one fails."""
+    from bot.cli.doctor import run_doctor  # noqa: PLC0415 - ccxt, settings, store: ~1 s
 
-
-def _print_plans(plans: list[dict[str, Any]]) -> None:
-    if not plans:
-        typer.echo("plans:     none")
-        return
-    typer.echo("plans:")
-    for plan in plans:
-        typer.echo(f"  {plan['summary']}")
-
-
-def _print_orders(orders: list[dict[str, Any]]) -> None:
-    if not orders:
-        typer.echo("open orders: none")
-        return
-    typer.echo("open orders:")
-    for o in orders:
-        price = f" @ {o['price']}" if o["price"] else ""
-        typer.echo(
-            f"  {o['symbol']:<10} {o['side']} {o['amount']}{price} {o['type']} "
-            f"[{o['status']}, filled {o['filled']}] {o['kind']} {o['client_order_id']}"
-        )
+    raise typer.Exit(run_doctor(env_file, json_output))
 
 
 @app.command()
@@ -223,6 +167,9 @@ def panic(
     if not yes:
         fail("panic sells every position at market; confirm with `qtbot panic --yes`")
     from bot.runtime.app import run_panic, setup_logging  # noqa: PLC0415 - ccxt: ~1 s
+    from bot.runtime.lock import LockUnavailable  # noqa: PLC0415 - as above
+    from bot.state.db import StoreError  # noqa: PLC0415 - as above
+    from exchanges.errors import ExchangeConfigError  # noqa: PLC0415 - as above
 
     setup_logging(settings)
     try:
@@ -231,7 +178,11 @@ def panic(
         fail(f"database error: {exc}")
     except (ExchangeConfigError, LockUnavailable) as exc:
         fail(f"config error: {exc}")
-    for line in lines or ["nothing to do: no open orders, no positions"]:
+    nothing = (
+        "nothing to do: no open orders, no positions; new entries are now paused "
+        "(`qtbot resume` allows them again)"
+    )
+    for line in lines or [nothing]:
         typer.echo(f"qtbot: {line}")
 
 

@@ -32,6 +32,7 @@ from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config.control import ControlSettings, TelegramSettings, control_needs_http
 from bot.config.notify import NotifySettings
 from bot.config.section import SettingsSection
 from bot.config.signals import SignalsSettings
@@ -218,6 +219,8 @@ class Settings(BaseSettings):
     strategy: StrategySettings = Field(default_factory=StrategySettings)
     signals: SignalsSettings = Field(default_factory=SignalsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    control: ControlSettings = Field(default_factory=ControlSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -272,6 +275,7 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"{ex.mode} mode needs exchange keys: set {' and '.join(missing)}")
+        control_needs_http(self.control.enabled, self.http.enabled)
         return self
 
     @property
@@ -317,7 +321,7 @@ def _secret_paths() -> frozenset[tuple]:
     return frozenset(
         path
         for path in env_names().values()
-        if path[-1] in ("api_key", "secret", "password", "fred_api_key", "urls")
+        if path[-1] in ("api_key", "secret", "password", "fred_api_key", "urls", "token")
     )
 
 

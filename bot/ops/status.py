@@ -16,6 +16,7 @@ from typing import Any
 from bot.config.risk_params import fraction, risk_params
 from bot.config.settings import Settings, public_view
 from bot.ops.plan_progress import plan_status
+from bot.ops.status_health import account_view, health_view
 from bot.orders.intents import OrderRecord
 from bot.orders.protective_stop import KIND, daemon_stop_level
 from bot.state.plans_repo import StrategyRepo
@@ -224,10 +225,12 @@ def orders_view(store: Store) -> list[dict[str, Any]]:
 
 def status_view(settings: Settings, store: Store | None, now: datetime) -> dict[str, Any]:
     view: dict[str, Any] = {
+        "health": health_view(settings, store, now),
         "mode": settings.exchange.mode,
         "exchange": settings.exchange.id,
         "database": public_view(settings)["database_url"],
         "risk_off": settings.risk.risk_off or (store.risk_off() if store else False),
+        "account": account_view(settings, store),
         "entries_blocked_by": [],
         "heartbeat": None,
         "regime": None,

@@ -2,19 +2,28 @@
 
 The redactor runs last in every chain (structlog's own events and stdlib records from ccxt,
 apscheduler or sqlalchemy alike), so a secret cannot reach a log line whatever logged it.
+
+On a console, a venue or data outage (an exception whose chain holds a retryable venue error,
+a failed FRED download, a DNS or connection failure) is one warning line naming what could
+not be reached: the daemon rides it out and retries, a 70-line traceback would bury it. The
+JSON log keeps the caller's level and the structured exception.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import socket
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
+from bot.config.settings import Settings, secret_values
 from bot.config.url_secrets import mask_url_secrets
+from bot.feeds.fred_sources import FredFetchError
+from exchanges.errors import RetryableError
 
 REDACTED = "***"
 _SENSITIVE_KEY = re.compile(r"(api[_-]?key|secret|password|passphrase|token|signature)", re.I)
@@ -58,6 +67,67 @@ class SecretRedactor:
         return event
 
 
+# An exception anywhere in the chain of one of these means "could not reach it", not a bug.
+OUTAGE_TYPES: tuple[type[BaseException], ...] = (
+    RetryableError,
+    FredFetchError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+)
+MAX_OUTAGE_TEXT = 300
+
+
+def _exception_of(exc_info: Any) -> BaseException | None:
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple) and len(exc_info) == 3:
+        value = exc_info[1]
+        return value if isinstance(value, BaseException) else None
+    return None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def outage_text(exc: BaseException) -> str | None:
+    """One line for an outage (what failed, and the root cause), or None for any other error."""
+    chain = _chain(exc)
+    if not any(isinstance(e, OUTAGE_TYPES) for e in chain):
+        return None
+    top, root = chain[0], chain[-1]
+    text = f"{type(top).__name__}: {top}"
+    if root is not top:
+        text += f" <- {type(root).__name__}: {root}"
+    return " ".join(text.split())[:MAX_OUTAGE_TEXT]
+
+
+def outage_as_one_line(logger: Any, method: str, event: MutableMapping[str, Any]) -> Any:
+    """structlog processor (console only): an outage's traceback becomes an `outage` field."""
+    exc = _exception_of(event.get("exc_info"))
+    text = None if exc is None else outage_text(exc)
+    if text is None:
+        return event
+    del event["exc_info"]
+    event["outage"] = text
+    event["level"] = "warning"  # the daemon carries on and retries: nothing to fix in qtbot
+    return event
+
+
+def configure_cli_logging(settings: Settings) -> None:
+    """Logging for a command that prints a report: only errors, on stderr (stdout is the
+    report, or its JSON); the warnings the report carries itself are not printed twice."""
+    configure_logging("ERROR", settings.log.format, secret_values(settings), stream=sys.stderr)
+
+
 def configure_logging(
     level: str = "INFO",
     fmt: str = "auto",
@@ -86,7 +156,7 @@ def configure_logging(
         ]
         renderer = structlog.processors.JSONRenderer(default=str)
     else:
-        tail = [structlog.processors.format_exc_info]
+        tail = [outage_as_one_line, structlog.processors.format_exc_info]
         renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
 
     structlog.configure(

@@ -98,6 +98,10 @@ CURATED: dict[str, list[Curated]] = {
     "QTBOT_SIGNALS__LIQUIDATION_SYMBOLS": [Curated("???", "not_symbols")],
     "QTBOT_NOTIFY__URLS": [Curated("notaurl-chaos-token", "not_apprise")],
     "QTBOT_NOTIFY__KINDS": [Curated("bogus", "unknown_kind")],
+    "QTBOT_CONTROL__TOKEN": [Curated("short-token-chaos", "under_32_chars")],
+    "QTBOT_TELEGRAM__TOKEN": [Curated("not-a-bot-token-chaos", "not_a_bot_token")],
+    "QTBOT_TELEGRAM__CHAT_IDS": [Curated("@mychannel", "not_chat_ids")],
+    "QTBOT_TELEGRAM__API_URL": [Curated("api.telegram.org", "no_scheme")],
 }
 
 EXEMPT: dict[str, str] = {
@@ -158,6 +162,21 @@ CROSS: list[BadCase] = [
             "QTBOT_STRATEGY__ALT_CAP_PCT": "30",
         },
         ("QTBOT_STRATEGY__ALLOCATION", "QTBOT_STRATEGY__ALT_CAP_PCT"),
+    ),
+    BadCase(
+        "control_enabled_without_token",
+        {"QTBOT_CONTROL__ENABLED": "true", "QTBOT_HTTP__ENABLED": "true"},
+        ("QTBOT_CONTROL__ENABLED", "QTBOT_CONTROL__TOKEN"),
+    ),
+    BadCase(
+        "control_enabled_without_http",
+        {"QTBOT_CONTROL__ENABLED": "true", "QTBOT_CONTROL__TOKEN": "c" * 40},
+        ("QTBOT_CONTROL__ENABLED", "QTBOT_HTTP__ENABLED"),
+    ),
+    BadCase(
+        "telegram_enabled_without_token_and_chats",
+        {"QTBOT_TELEGRAM__ENABLED": "true"},
+        ("QTBOT_TELEGRAM__TOKEN", "QTBOT_TELEGRAM__CHAT_IDS"),
     ),
 ]
 

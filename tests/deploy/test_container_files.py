@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.config.settings import Settings, load_settings
 from tests.deploy.tools import DEPLOY, tool
+
+ROOT = DEPLOY.parent
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 
@@ -79,3 +84,57 @@ def test_compose_rotates_container_logs(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         options = service["logging"]["options"]
         assert options["max-size"] and int(options["max-file"]) >= 1, name
+
+
+def _image_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for word, rest in final_stage():
+        if word == "ENV":
+            for pair in rest.split():
+                name, _, value = pair.partition("=")
+                env[name] = value
+    return env
+
+
+def _env_file_lines(path: Path) -> dict[str, str]:
+    """What `docker run --env-file` passes: NAME=value lines; `#` lines are comments."""
+    values = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            values[name.strip()] = value
+    return values
+
+
+def test_docker_run_with_the_example_env_file_keeps_the_healthcheck_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The documented `docker run --env-file .env` after `cp .env.example .env`: the file's values
+    # override the image's ENV, then qtbot reads the result (an empty value means the default).
+    environment = _image_env() | _env_file_lines(ROOT / ".env.example")
+    for name in [n for n in os.environ if n.startswith("QTBOT_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(env_file=None)
+    assert settings.http.enabled is True
+    assert settings.http.host == "0.0.0.0"  # published with -p 127.0.0.1:8321:8321
+    healthcheck = dict(final_stage())["HEALTHCHECK"]
+    assert f"'{settings.http.port}'" in healthcheck and "/healthz" in healthcheck
+
+
+def test_make_run_with_the_example_env_file_still_serves_nothing(tmp_path: Path) -> None:
+    # Outside Docker the commented lines mean the defaults: no server, loopback if enabled.
+    settings = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
+    assert settings.http.enabled is False and settings.http.host == "127.0.0.1"
+
+
+def test_compose_forces_the_server_on_whatever_env_file_says(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["qtbot"]["environment"]
+    assert environment["QTBOT_HTTP__ENABLED"] == "true"
+    assert environment["QTBOT_HTTP__HOST"] == "0.0.0.0"
+
+
+def test_image_includes_the_telegram_extra() -> None:
+    build = [rest for word, rest in instructions() if word == "RUN" and "pip wheel" in rest]
+    assert build and '".[telegram]"' in build[0]

@@ -43,8 +43,10 @@ def secret_names() -> list[str]:
 
 
 def fake_secret(name: str) -> str:
-    # Plain [a-z0-9-]: a secret percent-encoded in a URL still reads the same.
-    return "fake-" + name.lower().replace("_", "")[5:] + "-7f3a9c41e2"
+    # Plain [a-z0-9-]: a secret percent-encoded in a URL still reads the same. At least 32
+    # characters (the control token's minimum); a Telegram token has @BotFather's form.
+    plain = ("fake-" + name.lower().replace("_", "")[5:] + "-7f3a9c41e2").ljust(32, "0")
+    return f"123456789:{plain}" if name == "QTBOT_TELEGRAM__TOKEN" else plain
 
 
 def secret_env(emulator: EmulatorHandle) -> dict[str, str]:

@@ -17,8 +17,8 @@ def _example_entries() -> dict[str, tuple[str, str]]:
     for line in EXAMPLE.read_text().splitlines():
         if line.startswith("# ") and not line.startswith("# ---"):
             comment = line[2:]
-        elif line.startswith("QTBOT_"):
-            name, _, value = line.partition("=")
+        elif line.startswith(("QTBOT_", "#QTBOT_")):  # `#QTBOT_`: default left unset on purpose
+            name, _, value = line.removeprefix("#").partition("=")
             entries[name] = (value, comment)
             comment = ""
     return entries

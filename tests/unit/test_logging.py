@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 
 import pytest
 import structlog
 
 from bot.runtime.logs import configure_logging
+from exchanges.errors import RetryableError
 
 SECRET = "s3cr3t-VALUE-42abc"
 
@@ -71,3 +73,54 @@ def test_console_format_renders_without_json() -> None:
     structlog.get_logger("t").info("heartbeat", mode="paper")
     configure_logging("INFO", "json")
     assert "heartbeat" in stream.getvalue() and not stream.getvalue().startswith("{")
+
+
+def _venue_outage() -> RetryableError:
+    """The chain a DNS failure produces: gaierror -> the HTTP client's error -> the adapter's."""
+    try:
+        try:
+            raise socket.gaierror(-2, "Name or service not known")
+        except socket.gaierror as dns:
+            raise ConnectionError("Cannot connect to host api.binance.com:443") from dns
+    except ConnectionError as http:
+        error = RetryableError("binance: binance GET https://api.binance.com/api/v3/exchangeInfo")
+        error.__cause__ = http
+        return error
+
+
+def _log_job_failure(error: Exception) -> None:
+    try:
+        raise error
+    except Exception:
+        structlog.get_logger("bot.runtime.daemon").error("job_failed", job="entry", exc_info=True)
+
+
+def test_an_outage_is_one_warning_line_on_a_console() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", "console", stream=stream)
+    try:
+        _log_job_failure(_venue_outage())
+    finally:
+        configure_logging("INFO", "json")
+    (line,) = stream.getvalue().splitlines()
+    assert "warning" in line and "job_failed" in line and "job=entry" in line
+    assert "exchangeInfo" in line and "Name or service not known" in line
+    assert "Traceback" not in line
+
+
+def test_the_json_log_keeps_the_outage_structured(json_log: io.StringIO) -> None:
+    _log_job_failure(_venue_outage())
+    (line,) = _lines(json_log)
+    assert line["level"] == "error" and line["event"] == "job_failed"
+    frames = line["exception"]
+    assert [f["exc_type"] for f in frames] == ["RetryableError", "ConnectionError", "gaierror"]
+
+
+def test_a_bug_keeps_its_traceback_on_a_console() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", "console", stream=stream)
+    try:
+        _log_job_failure(KeyError("plan"))
+    finally:
+        configure_logging("INFO", "json")
+    assert "Traceback" in stream.getvalue() and "KeyError" in stream.getvalue()

@@ -2,7 +2,7 @@
 
 ops = Operations.for_context(ctx)
 jobs = ops.wrap_jobs(registered_jobs(ctx))      # + notify / venue_probe jobs, tracked
-await ops.start(serve_http=not once)            # notifier thread, status server
+await ops.start(serve_http=not once)            # notifier thread, status server, Telegram bot
 ...
 await ops.stop()                                # in the daemon's `finally`
 """
@@ -18,6 +18,8 @@ from bot.config.notify import parse_kinds
 from bot.ops.notify.build import build_notifier
 from bot.ops.notify.notifier import Notifier, NullNotifier
 from bot.ops.notify.poller import JournalNotifier
+from bot.ops.telegram.launch import RunningBot, start_telegram
+from bot.ops.web.control_actions import Control, off_loop
 from bot.ops.web.server import start_http, stop_http
 from bot.ops.web.state import VENUE_PROBE_SECONDS, OpsState, VenueProbe, track_jobs
 from bot.services.context import JobContext, JobSpec
@@ -33,6 +35,7 @@ class Operations:
     notifier: Notifier
     state: OpsState = field(default_factory=OpsState)
     runner: web.AppRunner | None = None
+    telegram: RunningBot | None = None
 
     @classmethod
     def for_context(cls, ctx: JobContext) -> Operations:
@@ -64,11 +67,39 @@ class Operations:
     async def start(self, serve_http: bool = True) -> None:
         """Start the notifier; serve HTTP when enabled (OSError if the port is taken)."""
         self.notifier.start()
-        if serve_http and self.ctx.settings.http.enabled:
-            self.runner = await start_http(self.ctx, state=self.state, notifier=self.notifier)
+        settings = self.ctx.settings
+        # One Control for the HTTP API and the Telegram bot.
+        control = Control(self.ctx, settings.control.panic_code_seconds)
+        if serve_http and settings.http.enabled:
+            self.runner = await start_http(
+                self.ctx, state=self.state, notifier=self.notifier, control=control
+            )
+        if serve_http and settings.telegram.enabled:
+            await self._start_telegram(control)
+
+    async def _start_telegram(self, control: Control) -> None:
+        """A Bot API that cannot be reached (or a revoked token) must not keep the daemon, and
+        so the exits, from running: say so loudly and go on without the bot."""
+        try:
+            self.telegram = await start_telegram(control, self.ctx.settings.telegram, off_loop)
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"[:300]
+            log.error("telegram_not_started", error=problem)
+            self.ctx.store.journal(
+                self.ctx.clock.now(),
+                "telegram_not_started",
+                f"Telegram bot not started ({problem}); commands will not be answered",
+                level="error",
+            )
 
     async def stop(self) -> None:
-        """Stop serving, then give queued notifications a few seconds to go out."""
+        """Stop the bot and the server, then give queued notifications a few seconds to go out."""
+        if self.telegram is not None:
+            try:
+                await self.telegram.stop()
+            except Exception:
+                log.error("telegram_stop_failed", exc_info=True)
+            self.telegram = None
         if self.runner is not None:
             try:
                 await stop_http(self.runner)

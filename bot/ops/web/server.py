@@ -2,11 +2,12 @@
 
 It runs inside the daemon's asyncio loop (aiohttp.web); every store read happens in a worker
 thread with a deadline, so a slow database answers 503 instead of stalling the jobs.
-Off by default; bound to 127.0.0.1 unless QTBOT_HTTP__HOST says otherwise. It only reads
-(plus one kv write that proves the store is writable) and has no authentication: keep it on
-loopback or behind a proxy that adds some. It answers only the Host names it is reached by
-(`host_guard`, against DNS rebinding), drops clients that have not sent a whole request within
-QTBOT_HTTP__CLIENT_TIMEOUT_SECONDS, and refuses oversized headers.
+Off by default; bound to 127.0.0.1 unless QTBOT_HTTP__HOST says otherwise. Its pages only read
+(plus one kv write that proves the store is writable) and have no authentication: keep it on
+loopback or behind a proxy that adds some. The control API (`/api/...`, `control.py`) is there
+only with QTBOT_CONTROL__ENABLED, behind a bearer token. It answers only the Host names it is
+reached by (`host_guard`, against DNS rebinding), drops clients that have not sent a whole
+request within QTBOT_HTTP__CLIENT_TIMEOUT_SECONDS, and refuses oversized headers and bodies.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import structlog
 from aiohttp import web
 
 from bot.ops.notify.notifier import Notifier
+from bot.ops.web.control import ControlApi
+from bot.ops.web.control_actions import Control
+from bot.ops.web.control_limits import ClientLimiter
 from bot.ops.web.health import HealthPolicy, HealthReport, evaluate_health, health_policy
 from bot.ops.web.host_guard import host_guard
 from bot.ops.web.metrics import CONTENT_TYPE, metric_families, render
@@ -37,6 +41,8 @@ STORE_DEADLINE_SECONDS = 5.0
 # Our pages need a request line and a dozen short headers; anything longer is refused (400).
 MAX_HEADER_LINE_BYTES = 8190
 MAX_HEADERS = 32
+# The only bodies accepted are the control API's small JSON ones.
+MAX_BODY_BYTES = 16 * 1024
 
 
 @dataclass
@@ -127,15 +133,34 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     response.headers["Referrer-Policy"] = "no-referrer"
 
 
-def build_app(server: StatusServer, bound_host: str | None = None) -> web.Application:
-    http = server.ctx.settings.http
-    app = web.Application(
-        middlewares=[host_guard(bound_host or http.host, http.allowed_host_list())]
+def control_api(server: StatusServer, control: Control | None = None) -> ControlApi | None:
+    """The control API when QTBOT_CONTROL__ENABLED (on `control`, shared with the Telegram bot,
+    or a new one)."""
+    settings = server.ctx.settings.control
+    if not settings.enabled or settings.token is None:
+        return None
+    return ControlApi(
+        control or Control(server.ctx, settings.panic_code_seconds),
+        settings.token,
+        ClientLimiter(settings.requests_per_minute, settings.failed_auth_per_hour),
+        server._in_thread,
     )
+
+
+def build_app(
+    server: StatusServer, bound_host: str | None = None, api: ControlApi | None = None
+) -> web.Application:
+    http = server.ctx.settings.http
+    middlewares = [host_guard(bound_host or http.host, http.allowed_host_list())]
+    if api is not None:
+        middlewares.append(api.guard)
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app.router.add_get("/", server.page)
     app.router.add_get("/healthz", server.healthz)
     app.router.add_get("/metrics", server.metrics)
     app.router.add_get("/status.json", server.status_json)
+    if api is not None:
+        api.add_routes(app)
     app.on_response_prepare.append(_security_headers)
     return app
 
@@ -147,10 +172,11 @@ async def start_http(
     notifier: Notifier | None = None,
     host: str | None = None,
     port: int | None = None,
+    control: Control | None = None,
 ) -> web.AppRunner:
     """Serve in the running loop; returns the runner for `stop_http`. Raises OSError if the
     address is taken. Without `state` and `notifier` (a server beside no daemon) the page
-    shows no job or notification figures."""
+    shows no job or notification figures. `control` is the Telegram bot's, to share."""
     settings = ctx.settings
     server = StatusServer(
         ctx,
@@ -160,7 +186,7 @@ async def start_http(
     )
     bound_host = host or settings.http.host
     runner = web.AppRunner(
-        build_app(server, bound_host),
+        build_app(server, bound_host, control_api(server, control)),
         access_log=None,
         handle_signals=False,
         shutdown_timeout=2.0,

@@ -181,7 +181,7 @@ def test_status_page_shows_positions_orders_chart_and_escapes_journal_text(ctx: 
     (status, html, headers), (json_status, json_text, _) = serve(ctx, scenario)
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in headers["Content-Security-Policy"]
-    assert "BTC/USDT" in html and "ETH/USDT" in html and "58000" in html
+    assert "BTC/USDT" in html and "ETH/USDT" in html and "58,000.00" in html
     assert "<polyline" in html and "10,094.50" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert json_status == 200 and '"positions"' in json_text

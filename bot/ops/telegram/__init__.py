@@ -1,0 +1,1 @@
+"""The Telegram command bot (QTBOT_TELEGRAM__ENABLED), on the control API's actions."""
