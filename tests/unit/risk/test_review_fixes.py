@@ -39,6 +39,4 @@ def test_break_even_turned_off_ignores_a_stored_level() -> None:
 def test_a_lot_step_alone_makes_the_smallest_sale_one_lot() -> None:
     assert SaleMinimum(step=Decimal("0.001")).at(Decimal(50000)) == Decimal("0.001")
     assert SaleMinimum().at(Decimal(50000)) == 0
-    assert SaleMinimum(Decimal("0.0015"), step=Decimal("0.001")).at(Decimal(1)) == Decimal(
-        "0.002"
-    )
+    assert SaleMinimum(Decimal("0.0015"), step=Decimal("0.001")).at(Decimal(1)) == Decimal("0.002")
