@@ -7,6 +7,7 @@ numpy and the backtest are imported inside the command, so `qtbot --help` stays 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -132,6 +133,10 @@ def sweep(
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
     total = plan.trials * len(plan.windows)
+    # `kill`, `docker stop` and systemd send SIGTERM to this process only: leave through the
+    # worker pool's shutdown (its running trials finish and are stored) instead of orphaning
+    # the worker processes.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _progress(total, show=sys.stderr.isatty() and not json_output) as tick:
         try:
             report = run(plan, tick)
@@ -149,6 +154,10 @@ def sweep(
         _print(report)
     if plot is not None:
         typer.echo(f"qtbot: wrote {plot}", err=json_output)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(143)
 
 
 class _progress:

@@ -237,8 +237,14 @@ class CandleDownloader:
         )
 
     def _resume(self, part: Path, ranges: list[tuple[int, int]]) -> PartRows:
-        """Stamps already in a part that belongs to this plan; otherwise a fresh part."""
-        mark = PART_MARK + str(ranges[0][0] if ranges else 0).encode() + b"\n"
+        """Stamps already in a part that belongs to this plan; otherwise a fresh part.
+
+        The plan is the venue and every range to fetch (which the file's span and --from/--to
+        decide): a part from another venue, another --to or a file changed since is started
+        again, never merged (it would leave a gap or rows beyond --to)."""
+        plan = ";".join(f"{start}-{end}" for start, end in ranges) or "0"
+        venue = str(getattr(self.client, "id", "") or "")
+        mark = PART_MARK + f"{plan} {venue}".encode() + b"\n"
         if part.exists():
             with part.open("rb") as handle:
                 same_plan = handle.readline() == mark

@@ -26,6 +26,7 @@ class FakeBotApi:
     _sent_event: asyncio.Event = field(default_factory=asyncio.Event)
     runner: web.AppRunner | None = None
     url: str = ""
+    dropped_through: int = 0
 
     async def start(self) -> str:
         app = web.Application()
@@ -42,8 +43,9 @@ class FakeBotApi:
         if self.runner is not None:
             await self.runner.cleanup()
 
-    def push(self, chat_id: int, text: str) -> None:
-        """A message typed in chat `chat_id` (a command when it starts with /)."""
+    def push(self, chat_id: int, text: str, edited: bool = False) -> None:
+        """A message typed in chat `chat_id` (a command when it starts with /); `edited`: an
+        old message edited to this text (Telegram sends it as `edited_message`)."""
         update_id = len(self.updates) + 1
         command = text.split()[0]
         message: dict[str, Any] = {
@@ -55,7 +57,10 @@ class FakeBotApi:
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        self.updates.append({"update_id": update_id, "message": message})
+        if edited:
+            message["edit_date"] = int(time.time())
+        key = "edited_message" if edited else "message"
+        self.updates.append({"update_id": update_id, key: message})
         self._arrived.set()
 
     async def reply_to(self, chat_id: int, count: int = 1, deadline: float = 60.0) -> list[str]:
@@ -110,12 +115,16 @@ class FakeBotApi:
                 "text": params.get("text", ""),
             }
         else:
+            if method == "deleteWebhook" and params.get("drop_pending_updates"):
+                # As Telegram does: updates queued so far are never delivered.
+                self.dropped_through = len(self.updates)
             result = True
         return web.json_response({"ok": True, "result": result})
 
     async def _updates(self, offset: int, timeout: Any) -> list[dict[str, Any]]:
         def pending() -> list[dict[str, Any]]:
-            return [u for u in self.updates if u["update_id"] >= offset]
+            first = max(offset, self.dropped_through + 1)
+            return [u for u in self.updates if u["update_id"] >= first]
 
         if not pending() and timeout:
             self._arrived.clear()

@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, filters
 
 from bot.config.control import TelegramSettings
 from bot.ops.telegram.replies import HELP, profit_text, status_text, trades_text
@@ -60,12 +60,19 @@ class CommandBot:
             .base_file_url(f"{api}/file/bot")
             .build()
         )
-        app.add_handler(CommandHandler(list(COMMANDS), self.on_command))
+        # New messages only: an edited old "/resume" must not run again.
+        app.add_handler(
+            CommandHandler(list(COMMANDS), self.on_command, filters=filters.UpdateType.MESSAGE)
+        )
         await app.initialize()
         await app.start()
         assert app.updater is not None
+        # Commands queued while the daemon was down (Telegram keeps them 24 h) are dropped: a
+        # "/resume" typed hours ago must not undo what the operator did since.
         await app.updater.start_polling(
-            timeout=POLL_TIMEOUT_SECONDS, error_callback=self._polling_error
+            timeout=POLL_TIMEOUT_SECONDS,
+            error_callback=self._polling_error,
+            drop_pending_updates=True,
         )
         self.app = app
         log.info("telegram_started", bot=app.bot.username, chats=len(self.settings.allowed_chats()))

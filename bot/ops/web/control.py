@@ -79,11 +79,14 @@ class ControlApi:
             return await handler(request)
         client = request.remote or "unknown"
         now = self.monotonic()
-        locked = self.limiter.locked_out_for(client, now)
-        if locked is not None:
-            retry = {"Retry-After": _retry_after(locked)}
-            return _error(429, "too many failed tokens: wait", **retry)
+        # The right token always passes: behind a proxy or a NAT every client shares one
+        # address, and junk tokens from a scanner must not lock the operator out of pause and
+        # panic. A locked-out address only stops having its further failures checked.
         if not token_matches(request.headers.get("Authorization"), self.token):
+            locked = self.limiter.locked_out_for(client, now)
+            if locked is not None:
+                retry = {"Retry-After": _retry_after(locked)}
+                return _error(429, "too many failed tokens: wait", **retry)
             self.limiter.record_failure(client, now)
             log.warning("control_refused", origin=self.origin(request), path=request.path)
             await self.in_thread(

@@ -83,7 +83,13 @@ class Operations:
         try:
             self.telegram = await start_telegram(control, self.ctx.settings.telegram, off_loop)
         except Exception as exc:
-            problem = f"{type(exc).__name__}: {exc}"[:300]
+            # python-telegram-bot puts the whole token in InvalidToken's text; the journal is
+            # shown on the status page and sent by notifiers, so the token never enters it.
+            token = self.ctx.settings.telegram.token
+            text = str(exc)
+            if token is not None and token.get_secret_value():
+                text = text.replace(token.get_secret_value(), "***")
+            problem = f"{type(exc).__name__}: {text}"[:300]
             log.error("telegram_not_started", error=problem)
             self.ctx.store.journal(
                 self.ctx.clock.now(),
