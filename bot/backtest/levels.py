@@ -109,6 +109,8 @@ def first_flagged(high: FloatArray, low: FloatArray, lo: int, hi: int, watch: Wa
     """Index of the first bar in [lo, hi) where `watch` may trigger, or None."""
     if hi <= lo or watch.empty:
         return None
+    if hi - lo == 1:
+        return lo if _bar_flagged(float(high[lo]), float(low[lo]), watch) else None
     highs, lows = high[lo:hi], low[lo:hi]
     flagged = np.zeros(hi - lo, dtype=bool)
     if watch.below:
@@ -125,6 +127,24 @@ def first_flagged(high: FloatArray, low: FloatArray, lo: int, hi: int, watch: Wa
         flagged |= lows <= stop * (1 + SLACK)
     first = int(np.argmax(flagged))
     return lo + first if flagged[first] else None
+
+
+def _bar_flagged(high: float, low: float, watch: Watch) -> bool:
+    """`first_flagged` of a single bar, in plain floats: most searches cover one bar, where
+    numpy's per-call cost dominates. The same float64 operations in the same order."""
+    if watch.below and low <= float(max(watch.below)) * (1 + SLACK):
+        return True
+    if watch.above and high >= float(min(watch.above)) * (1 - SLACK):
+        return True
+    if watch.trail_factor is not None:
+        running = high
+        if watch.high_water is not None:
+            running = max(running, float(watch.high_water))
+        stop = running * float(watch.trail_factor)
+        if watch.trail_stop is not None:
+            stop = max(stop, float(watch.trail_stop))
+        return low <= stop * (1 + SLACK)
+    return False
 
 
 def next_crossing(watch: Watch, start: Decimal, end: Decimal) -> Decimal | None:

@@ -26,6 +26,14 @@ def _fraction(percent: float | None) -> Decimal | None:
     return None if percent is None else fraction(percent)
 
 
+# Every job run asks for its parameters (thousands of times per backtest) and parsing the
+# tiers dominates; the result is a frozen value of frozen inputs, so it is reused while the
+# very same settings and market objects are asked about with the same dust.
+_CacheKey = tuple[int, bool, tuple[tuple[str, object], ...], tuple[tuple[str, int], ...]]
+_cache: dict[_CacheKey, tuple[RiskSettings, tuple[Market, ...], RiskParams]] = {}
+_CACHE_SIZE = 256
+
+
 def risk_params(
     settings: RiskSettings,
     *,
@@ -35,6 +43,37 @@ def risk_params(
 ) -> RiskParams:
     """`risk_off` adds the store's manual pause to the setting; dust and the smallest sale
     come from the markets' minimums."""
+    dust = dust_by_symbol or {}
+    venue = markets or {}
+    # Identity, not equality, for the settings and markets (both frozen): equal Decimals such
+    # as 0.1 and 0.10 print differently, so only the same objects may share parameters. The
+    # dust's digits and exponent are in the key for the same reason; dict order is kept.
+    key: _CacheKey = (
+        id(settings),
+        risk_off,
+        tuple((symbol, amount.as_tuple()) for symbol, amount in dust.items()),
+        tuple((symbol, id(market)) for symbol, market in venue.items()),
+    )
+    hit = _cache.get(key)
+    if (
+        hit is not None
+        and hit[0] is settings
+        and all(a is b for a, b in zip(hit[1], venue.values(), strict=True))
+    ):
+        return hit[2]
+    params = _build(settings, risk_off, dust, venue)
+    if len(_cache) >= _CACHE_SIZE:
+        _cache.clear()
+    _cache[key] = (settings, tuple(venue.values()), params)
+    return params
+
+
+def _build(
+    settings: RiskSettings,
+    risk_off: bool,
+    dust_by_symbol: Mapping[str, Decimal],
+    markets: Mapping[str, Market],
+) -> RiskParams:
     return RiskParams(
         take_profit_tiers=parse_take_profit_tiers(settings.take_profit_tiers),
         trailing_stop_pct=_fraction(settings.trailing_stop_pct),
@@ -49,8 +88,8 @@ def risk_params(
         max_drawdown=_fraction(settings.max_drawdown_pct),
         flatten_on_kill=settings.flatten_on_kill,
         risk_off=settings.risk_off or risk_off,
-        dust_by_symbol=dict(dust_by_symbol or {}),
-        sale_minimums=sale_minimums(markets or {}),
+        dust_by_symbol=dict(dust_by_symbol),
+        sale_minimums=sale_minimums(markets),
     )
 
 

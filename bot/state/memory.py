@@ -34,13 +34,14 @@ from bot.state.models import (
     stored_utc,
 )
 from bot.state.orders_repo import (
+    INTENT_JOURNAL_KIND,
     apply_amend,
     apply_marks,
     apply_update,
     covers,
     fill_row,
     garbled,
-    intent_journal_entry,
+    intent_journal_text,
     intent_row,
     marks_differ,
     new_marks_row,
@@ -173,6 +174,13 @@ class MemoryStore(Store):
         self._journal.append(_JournalLine.of(entry, entry.id))
         return entry.id
 
+    def add_line(self, at: datetime, kind: str, symbol: str | None, message: str, data: str) -> int:
+        """`add_journal` of an "info" `JournalEntry` with these fields, without building it."""
+        at = stored_utc(at)
+        line = _JournalLine(len(self._journal) + 1, at, kind, "info", symbol, message, data)
+        self._journal.append(line)
+        return line.id
+
     def journal(
         self,
         at: datetime,
@@ -271,7 +279,8 @@ class MemoryOrderRepo:
         if client_order_id in self._intents:
             raise StoreError(f"order intent {client_order_id} is already recorded")
         row = intent_row(client_order_id, intent, stored_utc(now))
-        self._store.add_journal(intent_journal_entry(client_order_id, intent, now))
+        message, data = intent_journal_text(client_order_id, intent)
+        self._store.add_line(now, INTENT_JOURNAL_KIND, intent.symbol, message, data)
         self._intents[client_order_id] = row
         key = _intent_order(row)
         bisect.insort(self._order, key)

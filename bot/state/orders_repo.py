@@ -291,12 +291,20 @@ def intent_row(client_order_id: str, intent: OrderIntent, now: datetime) -> Orde
 
 
 def intent_journal_entry(client_order_id: str, intent: OrderIntent, now: datetime) -> JournalEntry:
+    message, data = intent_journal_text(client_order_id, intent)
     return JournalEntry(
-        at=now,
-        kind="order_intent",
-        symbol=intent.symbol,
-        message=f"{intent.side} {intent.amount} {intent.symbol} ({intent.kind}): {intent.reason}",
-        data=f'{{"client_order_id": "{client_order_id}"}}',
+        at=now, kind=INTENT_JOURNAL_KIND, symbol=intent.symbol, message=message, data=data
+    )
+
+
+INTENT_JOURNAL_KIND = "order_intent"
+
+
+def intent_journal_text(client_order_id: str, intent: OrderIntent) -> tuple[str, str]:
+    """The message and data (JSON text) of the journal line recording an order intent."""
+    return (
+        f"{intent.side} {intent.amount} {intent.symbol} ({intent.kind}): {intent.reason}",
+        f'{{"client_order_id": "{client_order_id}"}}',
     )
 
 

@@ -264,8 +264,12 @@ def _as_stored(item: _Row) -> _Row:
     for f in fields(item):
         value = getattr(item, f.name)
         if isinstance(value, datetime):
-            changes[f.name] = stored_utc(value)
-    return replace(item, **changes)
+            stored = stored_utc(value)
+            if stored is not value:
+                changes[f.name] = stored
+    # Plans and tranches are frozen with immutable fields: when every time is already kept in
+    # UTC (the usual case), the item itself is what a copy would be.
+    return replace(item, **changes) if changes else item
 
 
 class MemoryStrategyRepo(_PlanQueries):
@@ -276,6 +280,11 @@ class MemoryStrategyRepo(_PlanQueries):
     def __init__(self) -> None:
         self._plans: dict[str, Plan] = {}
         self._tranches: dict[str, dict[int, Tranche]] = {}
+        # The plans oldest first (and where each sits), kept because the entry job lists plans
+        # thousands of times per backtest; None once a new plan or a changed creation time
+        # may have moved the order.
+        self._order: list[Plan] | None = None
+        self._position: dict[str, int] = {}
 
     def insert_plan(self, plan: Plan, tranches: Iterable[Tranche]) -> None:
         if plan.plan_id in self._plans:
@@ -290,6 +299,7 @@ class MemoryStrategyRepo(_PlanQueries):
                 raise KeyError(f"tranche {tranche.number} of unknown plan {tranche.plan_id}")
             rows[key] = _as_stored(tranche)
         self._plans[plan.plan_id] = plan
+        self._order = None
         self._tranches[plan.plan_id] = {}
         for (plan_id, number), tranche in rows.items():
             self._tranches[plan_id][number] = tranche
@@ -302,6 +312,11 @@ class MemoryStrategyRepo(_PlanQueries):
             if tranche.plan_id not in known:
                 raise KeyError(f"tranche {tranche.number} of unknown plan {tranche.plan_id}")
         if stored is not None:
+            before = self._plans.get(stored.plan_id)
+            if before is None or before.created_at != stored.created_at:
+                self._order = None
+            elif self._order is not None:
+                self._order[self._position[stored.plan_id]] = stored
             self._plans[stored.plan_id] = stored
         for tranche in rows:
             self._tranches.setdefault(tranche.plan_id, {})[tranche.number] = tranche
@@ -313,12 +328,14 @@ class MemoryStrategyRepo(_PlanQueries):
         self, symbol: str | None = None, statuses: Iterable[PlanStatus] | None = None
     ) -> list[Plan]:
         wanted = None if statuses is None else set(statuses)
-        found = [
+        if self._order is None:
+            self._order = sorted(self._plans.values(), key=lambda p: (p.created_at, p.plan_id))
+            self._position = {p.plan_id: at for at, p in enumerate(self._order)}
+        return [
             p
-            for p in self._plans.values()
+            for p in self._order
             if (symbol is None or p.symbol == symbol) and (wanted is None or p.status in wanted)
         ]
-        return sorted(found, key=lambda p: (p.created_at, p.plan_id))
 
     def tranches(self, plan_id: str) -> tuple[Tranche, ...]:
         return tuple(t for _, t in sorted(self._tranches.get(plan_id, {}).items()))
