@@ -54,3 +54,19 @@ def run_qtbot(
     return subprocess.run(
         qtbot_cmd(*args), cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """xdist groups, for `make test`'s `--dist loadgroup`. The `serial` campaigns share one
+    group: one after another on one worker, never two campaigns at once; moved to the front
+    (`--no-loadscope-reorder` keeps that order), they are handed out first, so the longest work
+    does not start last while the other worker idles. Every other test is grouped by module:
+    a module-scoped fixture (a daemon run, a real-data backtest) is built once, not once per
+    worker, and xdist hands out a module at a time (one test at a time, its round trips left
+    the cores idle). tryfirst: the marks must be on the items before xdist turns them into the
+    node ids' `@group` suffix."""
+    for item in items:
+        serial = item.get_closest_marker("serial") is not None
+        item.add_marker(pytest.mark.xdist_group("serial" if serial else item.nodeid.split("::")[0]))
+    items.sort(key=lambda item: item.get_closest_marker("serial") is None)  # stable
