@@ -128,11 +128,31 @@ class ControlApi:
 
     # --- actions ----------------------------------------------------------------------------
 
+    async def _act(self, action: str, function: Callable[..., Any], *args: Any) -> Any:
+        """Run a control action in a worker thread. A store that does not answer in time is
+        "outcome unknown", never "failed": the thread may still record the action."""
+        try:
+            return await self.in_thread(function, *args)
+        except TimeoutError:
+            log.error("control_outcome_unknown", action=action)
+            raise web.HTTPServiceUnavailable(
+                text=json.dumps(
+                    {
+                        "error": f"the database did not answer in time: the {action} may or may "
+                        "not be recorded; check GET /api/status (risk_off, panic_pending) before "
+                        "asking again"
+                    }
+                ),
+                content_type="application/json",
+            ) from None
+
     async def pause(self, request: web.Request) -> web.Response:
-        return _json({"message": await self.in_thread(self.control.pause, self.origin(request))})
+        message = await self._act("pause", self.control.pause, self.origin(request))
+        return _json({"message": message})
 
     async def resume(self, request: web.Request) -> web.Response:
-        return _json({"message": await self.in_thread(self.control.resume, self.origin(request))})
+        message = await self._act("resume", self.control.resume, self.origin(request))
+        return _json({"message": message})
 
     async def panic(self, request: web.Request) -> web.Response:
         code = await self.in_thread(self.control.request_panic, self.origin(request))
@@ -156,7 +176,7 @@ class ControlApi:
         code = body.get("code") if isinstance(body, dict) else None
         if not isinstance(code, str):
             return _error(400, 'send JSON: {"code": "123456"}')
-        outcome = await self.in_thread(self.control.confirm_panic, self.origin(request), code)
+        outcome = await self._act("panic", self.control.confirm_panic, self.origin(request), code)
         return _json({"message": outcome.message}, 200 if outcome.ok else 409)
 
     def add_routes(self, app: web.Application) -> None:
