@@ -303,8 +303,8 @@ def _download_fed(settings: Any, datadir: Path) -> None:
     from bot.feeds.fred_download import (  # noqa: PLC0415 - urllib only when asked
         FredDownloadFailed,
         download_series,
-        fred_source,
     )
+    from bot.feeds.fred_sources import fred_source  # noqa: PLC0415 - urllib only when asked
 
     _writable_datadir(datadir)
     source = fred_source(settings.signals)

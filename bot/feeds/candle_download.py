@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import ccxt  # type: ignore[import-untyped]  # ccxt ships no stubs
 from ccxt.base import errors as ccxt_errors  # type: ignore[import-untyped]
@@ -33,6 +32,7 @@ from bot.feeds.candle_files import (
     read_span,
     recover_part,
 )
+from exchanges.ccxt.urls import rewrite_api_urls
 
 DEFAULT_PAGE_LIMIT = 500
 PART_MARK = b"#since="
@@ -89,18 +89,8 @@ def public_client(exchange_id: str, rest_url: str | None, timeout_s: float) -> A
         }
     )
     if rest_url:
-        client.urls["api"] = _rewrite_api_urls(client.urls["api"], rest_url)
+        client.urls["api"] = rewrite_api_urls(client.urls["api"], rest_url)
     return client
-
-
-def _rewrite_api_urls(urls: Any, rest_url: str) -> Any:
-    """As `exchanges.ccxt.client.rewrite_api_urls`, whose module would also import ccxt's
-    async half (aiohttp), close to a second more for a synchronous command."""
-    if isinstance(urls, str):
-        return rest_url.rstrip("/") + urlsplit(urls).path
-    if isinstance(urls, dict):
-        return {key: _rewrite_api_urls(value, rest_url) for key, value in urls.items()}
-    return urls
 
 
 def page_limit(client: Any) -> int:

@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bot.config.signals import SignalsSettings
 from bot.feeds.candle_files import write_atomically
 from bot.feeds.fred_sources import (
-    FRED_API_URL,
-    FRED_CSV_URL,
     FredApi,
     FredCsvDownload,
     FredFetchError,
@@ -37,14 +34,6 @@ class SeriesResult:
     added: int
     rows: int
     last_date: date | None
-
-
-def fred_source(signals: SignalsSettings) -> FredApi | FredCsvDownload:
-    """The source the daemon's regime job uses for these settings (bot/feeds/live.py)."""
-    if signals.fred_api_key:
-        key = signals.fred_api_key.get_secret_value()
-        return FredApi(key, base_url=signals.fred_url or FRED_API_URL)
-    return FredCsvDownload(base_url=signals.fred_url or FRED_CSV_URL)
 
 
 def _value(value: float) -> str:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import structlog
 
+from bot.config.signals import SignalsSettings
 from bot.signals.fred import FredParseError, FredSeries, parse_fred_api_json, parse_fred_csv
 
 log = structlog.get_logger(__name__)
@@ -302,3 +303,12 @@ class CachedFredLoader:
             snapshot_fetched_at=cached[0].isoformat(),
         )
         return SeriesLoad(series_id, series, cached[0], True, tuple(warnings))
+
+
+def fred_source(signals: SignalsSettings) -> FredApi | FredCsvDownload:
+    """The FRED source the settings choose: the API with a key, else the public CSV download;
+    the daemon's regime job, `qtbot doctor` and `qtbot download-data --fed` all use this one."""
+    if signals.fred_api_key:
+        key = signals.fred_api_key.get_secret_value()
+        return FredApi(key, base_url=signals.fred_url or FRED_API_URL)
+    return FredCsvDownload(base_url=signals.fred_url or FRED_CSV_URL)

@@ -16,12 +16,9 @@ import structlog
 from bot.config.settings import Settings
 from bot.feeds.fed_inputs import inputs_from_directory, inputs_from_loads
 from bot.feeds.fred_sources import (
-    FRED_API_URL,
-    FRED_CSV_URL,
     REGIME_SERIES,
     CachedFredLoader,
-    FredApi,
-    FredCsvDownload,
+    fred_source,
 )
 from bot.feeds.liquidation_sources import FeedSpec, LiquidationWatcher, make_ccxt_pro_client
 from bot.signals.calendar import FomcCalendar, load_fomc_calendar
@@ -60,11 +57,7 @@ def load_regime_inputs(
         directory = s.fed_data_dir or SHIPPED_DATA_DIR
         inputs = inputs_from_directory(directory, announcements).with_decisions(decisions)
         return inputs, f"file:{directory}", []
-    source: FredApi | FredCsvDownload
-    if s.fred_api_key:
-        source = FredApi(s.fred_api_key.get_secret_value(), base_url=s.fred_url or FRED_API_URL)
-    else:
-        source = FredCsvDownload(base_url=s.fred_url or FRED_CSV_URL)
+    source = fred_source(s)
     loader = CachedFredLoader(source, KvSnapshotCache(store))
     loaded, warnings = inputs_from_loads(loader.load_many(REGIME_SERIES, now), announcements)
     if loaded is None:

@@ -17,12 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config.settings import Settings, public_view
 from bot.feeds.fred_sources import (
-    FRED_API_URL,
-    FRED_CSV_URL,
     REGIME_SERIES,
-    FredApi,
-    FredCsvDownload,
     FredFetchError,
+    fred_source,
 )
 from bot.signals.fred import FredParseError
 from bot.state.db import StoreError
@@ -129,11 +126,7 @@ def fred_result(settings: Settings) -> CheckResult:
             "QTBOT_SIGNALS__FED_SOURCE=file: the Fed series are read "
             f"from {s.fed_data_dir or 'the copy shipped with qtbot'}",
         )
-    source: FredApi | FredCsvDownload
-    if s.fred_api_key:
-        source = FredApi(s.fred_api_key.get_secret_value(), base_url=s.fred_url or FRED_API_URL)
-    else:
-        source = FredCsvDownload(base_url=s.fred_url or FRED_CSV_URL)
+    source = fred_source(s)
     series_id = REGIME_SERIES[0]
     try:
         series = source.parse(source.fetch_text(series_id), series_id)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]  # ccxt ships no stubs
 from ccxt.base import errors as ccxt_errors  # type: ignore[import-untyped]  # ccxt ships no stubs
 
+from exchanges.ccxt.urls import rewrite_api_urls
 from exchanges.errors import ExchangeConfigError
 from exchanges.venues import TestnetMethod, VenueSpec
 
@@ -29,15 +29,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
-
-
-def rewrite_api_urls(urls: Any, rest_url: str) -> Any:
-    """Every API URL becomes `rest_url` + its original path (recursively for nested maps)."""
-    if isinstance(urls, str):
-        return rest_url.rstrip("/") + urlsplit(urls).path
-    if isinstance(urls, dict):
-        return {key: rewrite_api_urls(value, rest_url) for key, value in urls.items()}
-    return urls
 
 
 def enable_testnet(client: ccxt_async.Exchange, venue: VenueSpec) -> None:

@@ -19,7 +19,7 @@ from ccxt.base.decimal_to_precision import (  # type: ignore[import-untyped]  # 
 )
 
 from exchanges.base import Level, Market, OrderBook, Ticker
-from exchanges.ccxt.client import rewrite_api_urls
+from exchanges.ccxt.urls import rewrite_api_urls
 from exchanges.errors import ExchangeConfigError, ExchangeError, RateLimited, RetryableError
 
 log = structlog.get_logger(__name__)

@@ -9,7 +9,7 @@ import pytest
 
 from exchanges.base import ExchangeAdapter, OrderStatus
 from exchanges.ccxt.adapter import CcxtExchange
-from exchanges.ccxt.client import rewrite_api_urls
+from exchanges.ccxt.urls import rewrite_api_urls
 from exchanges.errors import ExchangeConfigError
 
 PROXY = "http://127.0.0.1:9"

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 
 from exchanges.base import OrderBook, Ticker
-from exchanges.ccxt.client import rewrite_api_urls
 from exchanges.ccxt.public_data import CcxtPublicData, market_from_ccxt
+from exchanges.ccxt.urls import rewrite_api_urls
 from exchanges.errors import ExchangeError, RetryableError
 from exchanges.market_data import Candle, StaticMarketData, scripted_book
 from tests.unit.exchanges.paper_kit import BTC_USDT, SYMBOL, T0, D, run
