@@ -100,3 +100,10 @@ def backtest_settings(settings: Settings, symbols: Sequence[str]) -> Settings:
     strategy = settings.strategy.model_copy(update={"allocation": allocation})
     risk = settings.risk.model_copy(update={"exchange_stop": False})
     return settings.model_copy(update={"strategy": strategy, "risk": risk})
+
+
+def look_back(settings: Settings) -> timedelta:
+    """History loaded before the first replayed day: the strategy reads this far back (the
+    anti-chase closes), two days' margin. `qtbot backtest --from` loads it and studies cut
+    their candles the same way, since results depend (in the last digits) on it."""
+    return timedelta(days=settings.strategy.anti_chase_days + 2)

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.backtest.candle_datadir import SHIPPED_SYMBOLS, find_candle_files, shipped_candles
 from bot.backtest.candles import CandleFileError, CandleSeries, load_candles
-from bot.backtest.config import BacktestConfig
+from bot.backtest.config import BacktestConfig, look_back
 from bot.backtest.export import write_outputs
 from bot.backtest.html_report import check_html_target, write_html
 from bot.backtest.recorded_inputs import build_signals, fomc_calendar
@@ -174,8 +174,7 @@ def backtest_command(
         first, last = _as_datetime(start), _as_datetime(end)
         if first is not None and last is not None and last <= first:
             raise CandleFileError(f"--to {last:%Y-%m-%d} must be after --from {first:%Y-%m-%d}")
-        # The strategy looks back this far before the first replayed day (anti-chase closes).
-        history = timedelta(days=settings.strategy.anti_chase_days + 2)
+        history = look_back(settings)
         files = candle_args(candles, datadir, timeframe, symbols)
         series = load_series(files, first, last, history)
         signals = build_signals(settings, fed_data, liquidations)

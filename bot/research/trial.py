@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
+from bot.backtest.candle_columns import Window
 from bot.backtest.candles import to_ms
+from bot.backtest.config import look_back
 from bot.backtest.metrics import daily_points, daily_returns, performance
 from bot.backtest.runner import BacktestResult
 from bot.backtest.study import StudyData
@@ -102,17 +104,11 @@ def outcome_since(result: BacktestResult, since: datetime, objective: str) -> Ou
 
 def as_loaded(data: StudyData, settings: Settings, start: datetime, end: datetime) -> StudyData:
     """The study's candles cut as `qtbot backtest --from START --to END` loads them: bars
-    opening in [START - (anti-chase days + 2), END). The replay's results depend (in the last
-    digits) on how much history precedes the start, so a trial sees exactly what the command
-    will, and its best settings reproduce byte for byte."""
-    lo_ms = to_ms(start - timedelta(days=settings.strategy.anti_chase_days + 2))
-    hi_ms = to_ms(end)
-    series = tuple(
-        s.slice(
-            int(np.searchsorted(s.ts, lo_ms, "left")), int(np.searchsorted(s.ts, hi_ms, "left"))
-        )
-        for s in data.series
-    )
+    opening in [START - look_back, END). The replay's results depend (in the last digits) on
+    how much history precedes the start, so a trial sees exactly what the command will, and
+    its best settings reproduce byte for byte."""
+    window = Window(to_ms(start - look_back(settings)), to_ms(end))
+    series = tuple(s.slice(*window.bounds(s.ts)) for s in data.series)
     return StudyData(series, data.fed_data, data.liquidations, data.signals)
 
 
