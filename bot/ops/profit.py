@@ -19,7 +19,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.config.settings import Settings
@@ -28,7 +27,7 @@ from bot.ops.trades import ClosedTrade, closed_trades, cycles, fill_symbols, pla
 from bot.state.models import KeyValue
 from bot.state.runtime_state import LAST_PRICES_KEY, RuntimeState
 from bot.state.store import Store
-from exchanges.paper.store import PaperBalanceRow
+from exchanges.paper.store import stored_balances
 from risk.position import FillSide, Position
 
 _ZERO = Decimal(0)
@@ -155,15 +154,8 @@ def paper_cash(settings: Settings, store: Store) -> Decimal | None:
     None outside paper mode or before the paper engine first ran."""
     if settings.exchange.mode != "paper":
         return None
-    quote = settings.strategy.quote_currency
-    try:
-        with Session(store.engine) as session:
-            row = session.get(PaperBalanceRow, quote)
-    except SQLAlchemyError:
-        return None  # no ledger table yet: the daemon never ran in paper mode here
-    if row is None:
-        return None
-    return Decimal(row.free) + Decimal(row.used)
+    # None too when there is no ledger yet: the daemon never ran in paper mode here.
+    return stored_balances(store.engine).get(settings.strategy.quote_currency)
 
 
 def account_view(

@@ -12,16 +12,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
-
 from bot.config.settings import Settings
 from bot.config.values import parse_balances
 from bot.ops.web.health import Check, evaluate_health, health_policy
 from bot.ops.web.state import VENUE_PROBE_SECONDS
 from bot.state.signals_repo import ALL_SYMBOLS, StoreLiquidationSink
 from bot.state.store import HeartbeatView, JournalView, Store
-from exchanges.paper.store import PaperBalanceRow
+from exchanges.paper.store import stored_balances
 
 # Enough to reach back to the first failure of a streak: the daemon journals the first
 # failure of each job and then every tenth.
@@ -92,7 +89,7 @@ def account_view(settings: Settings, store: Store | None) -> dict[str, Any]:
     balances: dict[str, Decimal] = {}
     source = "the venue's balances are read by the daemon, not stored"
     if settings.exchange.mode == "paper":
-        balances = _paper_balances(store) if store else {}
+        balances = stored_balances(store.engine) if store else {}
         source = "paper ledger"
         if not balances:
             balances = parse_balances(settings.exchange.paper_starting_balance)
@@ -117,15 +114,6 @@ def account_view(settings: Settings, store: Store | None) -> dict[str, Any]:
     else:
         view["equity_note"] = "the daemon has not valued the book yet"
     return view
-
-
-def _paper_balances(store: Store) -> dict[str, Decimal]:
-    try:
-        with Session(store.engine) as session:
-            rows = session.exec(select(PaperBalanceRow)).all()
-    except SQLAlchemyError:  # no paper table in this database (a testnet/live one)
-        return {}
-    return {row.asset: Decimal(row.free) + Decimal(row.used) for row in rows}
 
 
 def _plain(value: Decimal) -> str:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from exchanges.base import Fill, Order, OrderStatus, OrderType, Side
@@ -219,6 +220,17 @@ def _fill(row: PaperFillRow) -> Fill:
         timestamp=_utc(row.timestamp),
         is_maker=row.is_maker,
     )
+
+
+def stored_balances(engine: Engine) -> dict[str, Decimal]:
+    """Each asset's paper balance (free + reserved) as the ledger last stored it, for readers
+    that need no orders or fills; {} when this database has no paper ledger (testnet, live)."""
+    try:
+        with Session(engine) as session:
+            rows = session.exec(select(PaperBalanceRow)).all()
+    except SQLAlchemyError:
+        return {}
+    return {row.asset: Decimal(row.free) + Decimal(row.used) for row in rows}
 
 
 class SqlPaperLedger:
