@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +22,7 @@ from bot.state.store import Store
 from tests.conftest import run_qtbot
 from tests.emulator.client import EmulatorHandle
 from tests.emulator.fixtures import emulator
+from tests.http_loopback import serving
 
 __all__ = ["emulator"]
 
@@ -42,12 +42,8 @@ class _Fred(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fred_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Fred)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/fredgraph.csv"
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Fred)) as server:
+        yield f"http://127.0.0.1:{server.server_port}/fredgraph.csv"
 
 
 def _env(emulator: EmulatorHandle, fred_url: str, mode: str = "testnet") -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
 from bot.feeds.fed_inputs import inputs_from_directory
+from tests.http_loopback import serving
 
 
 class FakeFred:
@@ -62,13 +62,8 @@ class FakeFred:
 @pytest.fixture
 def fred() -> Iterator[FakeFred]:
     fake = FakeFred()
-    thread = threading.Thread(target=fake.httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(fake.httpd):
         yield fake
-    finally:
-        fake.httpd.shutdown()
-        fake.httpd.server_close()
 
 
 def _fed(fred: FakeFred, tmp_path: Path, datadir: str = "data") -> Result:

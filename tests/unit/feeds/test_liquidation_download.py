@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +18,7 @@ from typer.testing import CliRunner, Result
 from bot.cli.main import app
 from bot.feeds.liquidation_download import coin_of
 from bot.signals.liquidation_history import parse_liquidation_bars
+from tests.http_loopback import serving
 
 DAY0 = 1_704_067_200_000  # 2024-01-01 UTC
 HOUR = 3_600_000
@@ -59,13 +59,8 @@ class FakeBitfinex:
 @pytest.fixture
 def bitfinex() -> Iterator[FakeBitfinex]:
     fake = FakeBitfinex()
-    thread = threading.Thread(target=fake.httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(fake.httpd):
         yield fake
-    finally:
-        fake.httpd.shutdown()
-        fake.httpd.server_close()
 
 
 def _run(fake: FakeBitfinex, tmp_path: Path, *args: str) -> Result:
