@@ -8,11 +8,16 @@ that run left:
   limit's reprice time, the end of a cool-down, the pivot window; anything that moves with
   the price makes it look again at the next run);
 - the signals answer as they did (`RecordedSignals.next_change`: regime view, flushes);
-- no bar is handed to the jobs that day and no new high is caught up (`levels`);
+- no bar is handed to the jobs that day (`levels`);
 - the risk job would change nothing at that run's prices: `risk_probe` runs the pure risk
   rules (`risk.engine.evaluate`, the equity watermarks) as `risk_check` would, and the run
   is skipped only if they send nothing, keep every mark, leave the block reasons as stored
   and do not raise the equity peak.
+
+A new high inside such a stretch is shown to the risk job at its bar's time, exactly where a
+replay running every scheduled run shows it; that run raises the high-water mark and the
+equity peak, so the probe takes the marks it left (`RiskProbe.with_marks`), and the stretch
+goes on only if the run changed nothing else the entry job reads (`fingerprint`).
 
 Anything else (a kill switch tripped, an exit waiting, a panic request, an unsellable
 holding) keeps every run. tests/unit/backtest/test_quiet_runs.py replays real data both ways
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -48,7 +54,10 @@ from bot.state.runtime_state import (
 )
 from bot.strategy.plans import PlanStatus
 from risk.engine import evaluate
-from risk.limits import roll_equity_marks
+from risk.limits import EquityMarks, roll_equity_marks
+from risk.marks import PositionMarks
+from risk.params import RiskParams
+from risk.position import Position
 
 # Keys every risk run rewrites with the time or the price; the probe checks what they feed.
 _VOLATILE = (LAST_PRICES_KEY, EQUITY_MARKS_KEY)
@@ -67,11 +76,17 @@ _SYMBOL_PREFIXES = (ENTRY_WAIT_PREFIX, ENTRY_ERROR_PREFIX, FILL_CURSOR_PREFIX)
 
 Fingerprint = tuple[object, ...]
 PriceAt = Callable[[str, int], Decimal | None]
+_ZERO = Decimal(0)
 
 
 def fingerprint(world: World) -> Fingerprint:
-    """Everything a job run may write that a later decision reads: equal before and after a
-    run = the run changed nothing."""
+    """Everything a job run may write that a later decision of the entry job reads: equal
+    before and after a run = the run changed nothing.
+
+    Of the position marks only what the entry job reads counts (the cycle and the tiers done,
+    `risk.marks.tiers_done`), so a risk run that only raised a high-water mark (a catch-up at
+    a new high) leaves the entry job's decisions as they were; the risk job's own reading of
+    the marks is the probe's (`RiskProbe`, given the new marks after such a run)."""
     store = world.ctx.store
     orders = world.orders.repo
     state: tuple[object, ...]
@@ -89,9 +104,11 @@ def fingerprint(world: World) -> Fingerprint:
         state = (
             latest[0].id if latest else 0,
             tuple(orders.all()),
-            orders.marks(),
             tuple(store.get_value(key) for key in keys),
         )
+    marks = tuple(
+        (symbol, m.cycle_id, m.break_even, m.tiers_skipped) for symbol, m in orders.marks().items()
+    )
     plans = world.ctx.services.plans
     running = tuple(
         (plan, plans.tranches(plan.plan_id))
@@ -100,6 +117,7 @@ def fingerprint(world: World) -> Fingerprint:
     ledger = world.ledger
     return (
         state,
+        marks,
         len(plans.plans()),
         running,
         ledger.fill_count(),
@@ -107,9 +125,64 @@ def fingerprint(world: World) -> Fingerprint:
     )
 
 
-def risk_probe(world: World, price_at: PriceAt) -> Callable[[datetime], bool] | None:
-    """`quiet(now)`: whether `risk_check` at `now` (prices from `price_at`) would change
-    nothing, the state being as it is; None when some state keeps every run."""
+@dataclass(frozen=True)
+class RiskProbe:
+    """`probe(now)`: whether `risk_check` at `now` (prices from `price_at`) would change
+    nothing, the state being as it is when the probe was built (`risk_probe`)."""
+
+    price_at: PriceAt
+    positions: dict[str, Position]
+    params: RiskParams
+    total: Decimal  # the quote balance, with what open orders hold
+    cash: Decimal
+    stored_reasons: list[str] | None  # the block reasons stored, as the list they encode
+    marks: EquityMarks | None = None
+    position_marks: dict[str, PositionMarks] = field(default_factory=dict)
+
+    def with_marks(self, world: World) -> RiskProbe | None:
+        """The probe after a run that changed only the marks (the equity watermarks and the
+        positions' high-water marks: a catch-up at a new high whose fingerprint is unchanged,
+        so no fill, order, block reason or other key moved)."""
+        marks = RuntimeState(world.ctx.store).equity_marks()
+        if marks is None:
+            return None
+        return replace(self, marks=marks, position_marks=world.orders.repo.marks())
+
+    def __call__(self, now: datetime) -> bool:
+        marks = self.marks
+        if marks is None:  # nothing held or ordered: only the stored reasons matter
+            return self.stored_reasons == []
+        positions = self.positions
+        prices: dict[str, Decimal] = {}
+        when_ms = to_ms(now)
+        for symbol in positions:
+            price = self.price_at(symbol, when_ms)
+            if price is not None:
+                prices[symbol] = price
+        held = sum((p.size * prices[s] for s, p in positions.items() if s in prices), Decimal(0))
+        equity = self.total + held
+        rolled = roll_equity_marks(marks, equity, now)
+        if rolled.equity_peak != marks.equity_peak:
+            return False
+        decision = evaluate(
+            positions,
+            self.position_marks,
+            prices,
+            rolled.account(equity, self.cash),
+            self.params,
+            now,
+        )
+        if decision.actions or decision.unsellable or decision.skipped_tiers:
+            return False
+        if decision.kill_switch:
+            return False
+        if any(self.position_marks.get(s) != m for s, m in decision.new_marks.items()):
+            return False
+        return sorted(decision.block_reasons) == self.stored_reasons
+
+
+def risk_probe(world: World, price_at: PriceAt) -> RiskProbe | None:
+    """The probe of the state as it is; None when some state keeps every run."""
     ctx = world.ctx
     state = RuntimeState(ctx.store)
     if (
@@ -123,16 +196,17 @@ def risk_probe(world: World, price_at: PriceAt) -> Callable[[datetime], bool] | 
     orders = ctx.services.orders
     symbols = sorted(set(orders.repo.fill_symbols()) | set(orders.repo.symbols()))
     blocked = state.entries_blocked_text()
+    # JSON keeps a list of strings exactly.
+    stored_reasons = json.loads(blocked) if blocked else None
     if not symbols:
-        return (lambda now: True) if blocked == "[]" else None
+        if blocked != "[]":
+            return None
+        return RiskProbe(price_at, {}, risk_params(ctx.settings.risk), _ZERO, _ZERO, [])
     if marks is None:
         return None
     markets = world.markets
-    dust = {s: (markets[s].min_amount or Decimal(0)) for s in symbols if s in markets}
-    positions = {
-        s: p for s, p in orders.positions(dust).items() if p.is_open(dust.get(s, Decimal(0)))
-    }
-    position_marks = orders.repo.marks()
+    dust = {s: (markets[s].min_amount or _ZERO) for s in symbols if s in markets}
+    positions = {s: p for s, p in orders.positions(dust).items() if p.is_open(dust.get(s, _ZERO))}
     params = risk_params(
         ctx.settings.risk,
         risk_off=ctx.store.risk_off(),
@@ -140,29 +214,13 @@ def risk_probe(world: World, price_at: PriceAt) -> Callable[[datetime], bool] | 
         markets={s: markets[s] for s in positions if s in markets},
     )
     quote = world.ledger.balances().get(ctx.settings.strategy.quote_currency)
-    total = quote.total if quote else Decimal(0)
-    cash = quote.free if quote else Decimal(0)
-
-    def quiet(now: datetime) -> bool:
-        prices: dict[str, Decimal] = {}
-        for symbol in positions:
-            price = price_at(symbol, to_ms(now))
-            if price is not None:
-                prices[symbol] = price
-        held = sum((p.size * prices[s] for s, p in positions.items() if s in prices), Decimal(0))
-        equity = total + held
-        rolled = roll_equity_marks(marks, equity, now)
-        if rolled.equity_peak != marks.equity_peak:
-            return False
-        decision = evaluate(
-            positions, position_marks, prices, rolled.account(equity, cash), params, now
-        )
-        if decision.actions or decision.unsellable or decision.skipped_tiers:
-            return False
-        if decision.kill_switch:
-            return False
-        if any(position_marks.get(s) != m for s, m in decision.new_marks.items()):
-            return False
-        return json.dumps(sorted(decision.block_reasons)) == blocked
-
-    return quiet
+    return RiskProbe(
+        price_at,
+        positions,
+        params,
+        quote.total if quote else _ZERO,
+        quote.free if quote else _ZERO,
+        stored_reasons,
+        marks,
+        orders.repo.marks(),
+    )

@@ -8,9 +8,10 @@ handed to the real code. The daemon's `paper_match` and `reconcile` jobs are rep
 candle matching below (in-memory venue: nothing to reconcile).
 
 Quiet runs. After a scheduled run whose entry pass changed nothing, the runs before the next
-one that may act are skipped (`bot.backtest.quiet_runs`): the entry job's own wake-up, the
-next change of the signals, the day of the next handed bar or new high, and the first run at
-whose prices the risk rules would change anything. `skip_quiet_runs=False` runs them all.
+one that may act are skipped (`bot.backtest.quiet_runs`): up to the entry job's own wake-up,
+the next change of the signals and the day of the next handed bar, each run is skipped while
+the risk rules would change nothing at its prices. New highs on the way are caught up at the
+same moments as when every run is made. `skip_quiet_runs=False` runs them all.
 
 Intra-candle order of events (rule B1, pinned by tests/unit/backtest/test_intrabar.py).
 A long-only book is hurt most when a bar falls before it rises, so every handed bar is walked
@@ -50,8 +51,8 @@ import numpy as np
 
 from bot.backtest.candles import CandleSeries, ms_to_datetime, to_ms
 from bot.backtest.fed_signals import RecordedSignals
-from bot.backtest.levels import SLACK, Watch, exit_watch, first_flagged, next_crossing
-from bot.backtest.quiet_runs import fingerprint, risk_probe
+from bot.backtest.levels import Watch, exit_watch, first_flagged, next_crossing
+from bot.backtest.quiet_runs import Fingerprint, RiskProbe, fingerprint, risk_probe
 from bot.backtest.world import World
 from bot.config.risk_params import risk_params
 from bot.jobs.entry.job import entry_pass
@@ -78,6 +79,7 @@ class ReplayStats:
     skipped_runs: int = 0  # scheduled runs on which nothing could happen (`quiet_runs`)
     risk_ticks: int = 0
     catch_up_ticks: int = 0
+    quiet_catch_ups: int = 0  # of those, made inside a stretch of skipped runs
     # Wall time inside the real jobs (for the benchmark's breakdown; never in reports).
     job_seconds: float = 0.0
 
@@ -144,7 +146,11 @@ class Replay:
         self._replays = {
             symbol: PositionReplay(symbol, dust) for symbol, dust in self._dust.items()
         }
-        self._quiet_until = -1  # scheduled runs before this time (ms) are skipped
+        # Scheduled runs before this time (ms) are skipped while `_still_quiet` finds them so,
+        # judged against the state the stretch began with and the risk probe of the latest.
+        self._quiet_until = -1
+        self._quiet_state: Fingerprint = ()
+        self._probe: RiskProbe | None = None
 
     # --- time and prices ---------------------------------------------------------------------
 
@@ -262,12 +268,20 @@ class Replay:
         if t_ms > start_ms:  # bars before the first scheduled run: nothing to act on yet
             await self._segment(t_ms)
         while t_ms < end_ms:
-            if t_ms < self._quiet_until:
+            quiet = t_ms < self._quiet_until and await self._still_quiet(t_ms)
+            if quiet:
                 self.stats.skipped_runs += 1
             else:
+                self._quiet_until = -1
                 await self._scheduled(ms_to_datetime(t_ms))
             t_ms += every_ms
-            await self._segment(min(t_ms, end_ms))
+            if quiet and t_ms <= self._quiet_until:
+                # The stretch ends before the first bar the jobs must see (`_quiet_end`,
+                # whose search already followed the trailing stop up every high): nothing
+                # to search for in these bars.
+                self._pass_quiet_bars(min(t_ms, end_ms))
+            else:
+                await self._segment(min(t_ms, end_ms))
         return self.stats
 
     def _advance(self, cursor: _Cursor, index: int) -> None:
@@ -299,14 +313,19 @@ class Replay:
         self.stats.scheduled_runs += 1
         self._mark_synced()
         self._refresh_watches()
-        if skipping and before == fingerprint(self.world):
-            self._quiet_until = self._quiet_end(now, wake)
+        if skipping:
+            after = fingerprint(self.world)
+            if before == after:
+                self._quiet_until = self._quiet_end(now, wake)
+                self._quiet_state = after
+                self._probe = risk_probe(self.world, self._future_price)
 
     # --- quiet runs (see bot.backtest.quiet_runs) --------------------------------------------
 
     def _quiet_end(self, now: datetime, wake: datetime | None) -> int:
-        """After a run at `now` that changed nothing: the time (ms) of the next run that may
-        do something; the runs before it are skipped."""
+        """After a run at `now` that changed nothing: the time (ms) before which the entry
+        job, the signals and the bars leave every run as quiet as the risk job finds it
+        (`_still_quiet`), or -1 when the next run may act."""
         signals = self.world.ctx.services.signals
         if not isinstance(signals, RecordedSignals):
             return -1
@@ -318,36 +337,36 @@ class Replay:
         end = min(end, to_ms(signals.next_change(now)))
         for cursor in self.cursors.values():
             end = min(end, self._next_event(cursor, end, every_ms))
-        if end <= now_ms + every_ms:
-            return -1
-        probe = risk_probe(self.world, self._future_price)
-        if probe is None:
-            return -1
-        t_ms = now_ms + every_ms
-        while t_ms < end and probe(ms_to_datetime(t_ms)):
-            t_ms += every_ms
-        return t_ms
+        return end if end > now_ms + every_ms else -1
+
+    async def _still_quiet(self, t_ms: int) -> bool:
+        """Whether the scheduled run at `t_ms`, inside a quiet stretch, would change nothing.
+
+        A new high since the last run is shown to the risk job first, at its bar's time, as
+        every run shows it (`_sync_highs`); that run raises the high-water mark and the equity
+        peak, so the risk probe takes the marks it left. Anything else it changed
+        (an order, a journal line, a block reason) ends the stretch."""
+        if await self._sync_highs(t_ms):
+            self.stats.quiet_catch_ups += 1
+            self._mark_synced()
+            self._refresh_watches()
+            if fingerprint(self.world) != self._quiet_state or self._probe is None:
+                return False
+            self._probe = self._probe.with_marks(self.world)
+        return self._probe is not None and self._probe(ms_to_datetime(t_ms))
 
     def _next_event(self, cursor: _Cursor, end_ms: int, every_ms: int) -> int:
-        """The run before the first bar (opening before `end_ms`) handed to the jobs, or the
-        run after the first new high the risk job must be shown; else `end_ms`."""
+        """The run before the first bar (opening before `end_ms`) handed to the jobs, else
+        `end_ms`. New highs do not end a stretch: `_still_quiet` catches them up."""
         s = cursor.series
         lo = cursor.next_bar
         hi = min(cursor.hi, bisect_left(cursor.opens, end_ms))
         if hi <= lo:
             return end_ms
-        result = end_ms
         index = first_flagged(s.high, s.low, lo, hi, self._search_watch(cursor))
-        if index is not None:
-            result = min(result, int(s.ts[index]) // every_ms * every_ms)
-        watch = cursor.watch
-        if self._trailing and watch is not None and watch.high_water is not None:
-            top = float(watch.high_water) * (1 - SLACK)
-            above = np.flatnonzero(s.high[lo:hi] >= top)
-            if above.size:
-                opens = int(s.ts[lo + int(above[0])])
-                result = min(result, opens // every_ms * every_ms + every_ms)
-        return result
+        if index is None:
+            return end_ms
+        return min(end_ms, int(s.ts[index]) // every_ms * every_ms)
 
     def _future_price(self, symbol: str, when_ms: int) -> Decimal | None:
         """The price a run at `when_ms` would see (`_known_price` once the bars opening before
@@ -355,6 +374,10 @@ class Replay:
         cursor = self.cursors[symbol]
         walked = max(cursor.next_bar, min(cursor.hi, bisect_left(cursor.opens, when_ms)))
         return self._price_at(cursor, when_ms, walked)
+
+    def _pass_quiet_bars(self, until_ms: int) -> None:
+        for cursor in self.cursors.values():
+            self._advance(cursor, min(cursor.hi, bisect_left(cursor.opens, until_ms)))
 
     async def _segment(self, until_ms: int) -> None:
         """Bars opening before `until_ms`: hand over the flagged ones, skip the rest."""
@@ -435,27 +458,35 @@ class Replay:
         await self._risk_check(now)
         self.stats.risk_ticks += 1
 
-    async def _sync_highs(self, until_ms: int) -> None:
+    async def _sync_highs(self, until_ms: int) -> bool:
         """Bring every open position's high-water mark up to the bars opening before
-        `until_ms` (all found quiet under the current state), then mark them done."""
+        `until_ms` (all found quiet under the current state), then mark them done. True if
+        the risk job ran for it."""
+        ran = False
         for cursor in self.cursors.values():
             index = max(cursor.next_bar, min(cursor.hi, bisect_left(cursor.opens, until_ms)))
             if self._trailing and cursor.synced < index:
-                await self._catch_up(cursor, index)
+                ran = await self._catch_up(cursor, index) or ran
             self._advance(cursor, index)
+        return ran
 
-    async def _catch_up(self, cursor: _Cursor, index: int) -> None:
-        """Show the risk job the highest price of bars [synced, index), at its bar's time."""
+    async def _catch_up(self, cursor: _Cursor, index: int) -> bool:
+        """Show the risk job the highest price of bars [synced, index), at its bar's time,
+        if it tops the high-water mark (then True)."""
         s = cursor.series
         watch = cursor.watch or self._watch(s.symbol)
         if watch.high_water is None:
-            return
-        j = cursor.synced + int(np.argmax(s.high[cursor.synced : index]))
+            return False
+        j = cursor.synced
+        if index - j > 1:  # most runs sync one bar: no numpy call for it
+            j += int(np.argmax(s.high[j:index]))
         top = _dec(s.high[j])
         if top <= watch.high_water:
-            return
+            cursor.synced = index  # nothing above the mark: these bars are synced as they are
+            return False
         now = self._at(s.time_of(j))
         self._set_known_prices(now, skip=s.symbol)
         self.world.set_price(s.symbol, top, now)
         await self._risk_check(now)
         self.stats.catch_up_ticks += 1
+        return True

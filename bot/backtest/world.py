@@ -74,6 +74,25 @@ class World:
         self.data.set_ticker(Ticker(symbol, bid=price, ask=price, last=price, timestamp=at))
 
 
+# The daily closes the anti-chase gate reads, built once for the very same series: a study
+# replays the same candles trial after trial, and nothing records into the history during a
+# replay (only `_price_history` does, before one).
+_histories: list[tuple[tuple[CandleSeries, ...], MemoryPriceHistory]] = []
+
+
+def _price_history(series: list[CandleSeries]) -> MemoryPriceHistory:
+    key = tuple(series)
+    for kept, history in _histories:
+        if len(kept) == len(key) and all(a is b for a, b in zip(kept, key, strict=True)):
+            return history
+    history = MemoryPriceHistory()
+    for s in series:
+        for day, close in s.daily_closes():
+            history.record(s.symbol, day, Decimal(repr(close)))
+    _histories[:] = [(key, history)]
+    return history
+
+
 def build_world(
     settings: Settings,
     series: list[CandleSeries],
@@ -110,10 +129,7 @@ def build_world(
         use_order_book=False,
     )
     venue = PaperExchange(data, ledger, clock.now, config)
-    history = MemoryPriceHistory()
-    for s in series:
-        for day, close in s.daily_closes():
-            history.record(s.symbol, day, Decimal(repr(close)))
+    history = _price_history(series)
     ctx = compose(
         settings,
         store=store,
