@@ -36,11 +36,24 @@ def append_point(
     max_points: int = DEFAULT_MAX_POINTS,
 ) -> list[EquityPoint]:
     """The series with `point` added; a point older than the newest one is ignored."""
-    if not points:
-        return [point]
-    last = points[-1].at
-    if point.at < last:
-        return list(points)
-    if same_bucket(last, point.at, spacing):
-        return [*points[:-1], point]
-    return [*points, point][-max_points:]
+    result = list(points)
+    add_point(result, point, spacing, max_points)
+    return result
+
+
+def add_point(
+    points: list[EquityPoint],
+    point: EquityPoint,
+    spacing: timedelta = DEFAULT_SPACING,
+    max_points: int = DEFAULT_MAX_POINTS,
+) -> None:
+    """`append_point` on `points` itself: the in-memory store adds a point every risk run, and
+    copying its week of points each time cost more than the rest of the write."""
+    if points and point.at < points[-1].at:
+        return
+    if points and same_bucket(points[-1].at, point.at, spacing):
+        points[-1] = point
+        return
+    points.append(point)
+    if len(points) > max_points:
+        del points[: len(points) - max_points]

@@ -2,9 +2,10 @@
 
 A backtest runs the daemon's jobs hundreds of times a simulated year; through SQLite every run
 costs dozens of ORM round trips, most of the replay's time. `MemoryStore` and
-`MemoryOrderRepo` answer exactly as `Store` and `OrderRepo` do (the same row objects, changed
-by the same functions: `apply_update`, `fill_row`, ...; journal lines are kept as the fields
-`journal_entry` would write, without the ORM row), so the decision code cannot tell them apart.
+`MemoryOrderRepo` answer exactly as `Store` and `OrderRepo` do (plain rows with the table rows'
+fields, `bot.state.memory_rows`, built and changed by the same functions: `apply_update`,
+`fill_row`, ...; journal lines are kept as the fields `journal_entry` would write, without the
+ORM row), so the decision code cannot tell them apart.
 tests/unit/test_store_contract.py runs one suite and a differential property test on both;
 tests/unit/backtest/test_store_equivalence.py replays two real years through both and compares
 the results byte for byte.
@@ -16,23 +17,17 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
 from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord, Refusal
-from bot.state.equity_series import DEFAULT_MAX_POINTS, DEFAULT_SPACING, EquityPoint, append_point
+from bot.state.equity_series import DEFAULT_MAX_POINTS, DEFAULT_SPACING, EquityPoint, add_point
 from bot.state.errors import StoreError
-from bot.state.models import (
-    FillRow,
-    Heartbeat,
-    JournalEntry,
-    OrderIntentRow,
-    PositionMarksRow,
-    row_decimal,
-    stored_utc,
-)
+from bot.state.memory_rows import MemoryFillRow, MemoryIntentRow, MemoryMarksRow, memory_decimal
+from bot.state.models import Heartbeat, JournalEntry, stored_utc
 from bot.state.orders_repo import (
     INTENT_JOURNAL_KIND,
     apply_amend,
@@ -66,7 +61,7 @@ from risk.position import PositionFill
 _ACTIVE = frozenset(s.value for s in ACTIVE)
 
 
-def _intent_order(row: OrderIntentRow) -> tuple[datetime, str]:
+def _intent_order(row: MemoryIntentRow) -> tuple[datetime, str]:
     return (row.created_at, row.client_order_id)
 
 
@@ -135,7 +130,7 @@ class MemoryStore(Store):
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> None:
         point = EquityPoint(stored_utc(now), equity, cash)
-        self._equity = append_point(self._equity, point, spacing, max_points)
+        add_point(self._equity, point, spacing, max_points)
 
     def equity_series(
         self, start: datetime | None = None, end: datetime | None = None
@@ -215,9 +210,10 @@ class MemoryStore(Store):
         return self._kv.get(key)
 
     def writes(self) -> tuple[int, int, dict[str, str]]:
-        """What has been written so far: journal lines, order repository writes, and the
-        key/value state (a copy). Equal before and after a job run = the run changed none of
-        it (the backtest's replay skips quiet runs on that evidence)."""
+        """What has been written so far: journal lines, order intents and fills, and the
+        key/value state (a copy). Equal before and after a job run (and the position marks,
+        read apart) = the run changed none of it (the backtest's replay skips quiet runs on
+        that evidence)."""
         return len(self._journal), self._orders.writes, dict(self._kv)
 
     def set_value(self, key: str, value: str, at: datetime) -> None:
@@ -244,25 +240,25 @@ class MemoryOrderRepo:
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
-        self._intents: dict[str, OrderIntentRow] = {}
-        self._fills: dict[tuple[str, str], FillRow] = {}
-        self._marks: dict[str, PositionMarksRow] = {}
+        self._intents: dict[str, MemoryIntentRow] = {}
+        self._fills: dict[tuple[str, str], MemoryFillRow] = {}
+        self._marks: dict[str, MemoryMarksRow] = {}
         # Records by client id, in (created_at, client id) order; indexes of client ids.
         self._records: dict[str, OrderRecord] = {}
         self._order: list[tuple[datetime, str]] = []
         self._by_cause: dict[str, list[tuple[datetime, str]]] = {}
         self._by_symbol: dict[str, set[str]] = {}
         self._active: set[str] = set()
-        self._fills_by_symbol: dict[str, list[FillRow]] = {}
+        self._fills_by_symbol: dict[str, list[MemoryFillRow]] = {}
         self._position_fills: dict[str, list[PositionFill]] = {}
         self._position_keys: dict[str, list[tuple[datetime, int, str]]] = {}
-        self._filled_by_id: dict[str, list[FillRow]] = {}
+        self._filled_by_id: dict[str, list[MemoryFillRow]] = {}
         self._marks_view: dict[str, PositionMarks] | None = None
-        self.writes = 0  # intents inserted or changed, fills recorded, marks saved
+        self.writes = 0  # intents inserted or changed, fills recorded (marks apart: `marks`)
 
     # --- intents ---------------------------------------------------------------------------
 
-    def _keep(self, row: OrderIntentRow) -> OrderRecord:
+    def _keep(self, row: MemoryIntentRow) -> OrderRecord:
         """Build the row's record once per write and keep the status index current."""
         self.writes += 1
         record = order_record(row)
@@ -278,7 +274,7 @@ class MemoryOrderRepo:
     ) -> OrderRecord:
         if client_order_id in self._intents:
             raise StoreError(f"order intent {client_order_id} is already recorded")
-        row = intent_row(client_order_id, intent, stored_utc(now))
+        row = intent_row(MemoryIntentRow, client_order_id, intent, stored_utc(now))
         message, data = intent_journal_text(client_order_id, intent)
         self._store.add_line(now, INTENT_JOURNAL_KIND, intent.symbol, message, data)
         self._intents[client_order_id] = row
@@ -304,13 +300,14 @@ class MemoryOrderRepo:
         records = (self._records[cid] for _, cid in self._order)
         return [r for r in records if not symbol or r.symbol == symbol]
 
-    def client_ids(self, symbol: str) -> set[str]:
-        return set(self._by_symbol.get(symbol, ()))
+    def client_ids(self, symbol: str) -> AbstractSet[str]:
+        # Read-only to the caller (the fill sync asks on every run), so no copy.
+        return self._by_symbol.get(symbol, frozenset())
 
     def symbols(self) -> list[str]:
         return sorted(s for s, ids in self._by_symbol.items() if ids)
 
-    def _row(self, client_order_id: str) -> OrderIntentRow:
+    def _row(self, client_order_id: str) -> MemoryIntentRow:
         row = self._intents.get(client_order_id)
         if row is None:
             raise KeyError(client_order_id)
@@ -344,13 +341,13 @@ class MemoryOrderRepo:
         # All or nothing, like the SQL repository's one transaction: rows are built (and their
         # times checked) before any is kept.
         new: list[Fill] = []
-        rows: dict[tuple[str, str], FillRow] = {}
+        rows: dict[tuple[str, str], MemoryFillRow] = {}
         for fill in fills:
             key = (fill.trade_id, fill.symbol)
             if key in self._fills or key in rows or garbled(fill):
                 continue
             intent = self._intents.get(fill.client_order_id) if fill.client_order_id else None
-            row = fill_row(fill, intent, stored_utc(now))
+            row = fill_row(MemoryFillRow, fill, intent, stored_utc(now))
             row.timestamp = stored_utc(row.timestamp)
             rows[key] = row
             new.append(fill)
@@ -373,7 +370,7 @@ class MemoryOrderRepo:
         if not reported:
             return True
         rows = [
-            (cid, row_decimal(r, "amount"))
+            (cid, memory_decimal(r, "amount"))
             for cid in reported
             for r in self._filled_by_id.get(cid, ())
         ]
@@ -403,17 +400,17 @@ class MemoryOrderRepo:
         return dict(self._marks_view)
 
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
-        changed = {
-            symbol: mark
+        rows = {
+            symbol: self._marks.get(symbol) or new_marks_row(MemoryMarksRow, symbol, mark, now)
             for symbol, mark in marks.items()
-            if marks_differ(self._marks.get(symbol) or new_marks_row(symbol, mark, now), mark)
+        }
+        changed = {
+            symbol: mark for symbol, mark in marks.items() if marks_differ(rows[symbol], mark)
         }
         if not changed:
             return  # nothing written, so (as in SQL) nothing to check `now` against
         now = stored_utc(now)
         self._marks_view = None
-        self.writes += 1
         for symbol, mark in changed.items():
-            row = self._marks.get(symbol) or new_marks_row(symbol, mark, now)
-            apply_marks(row, mark, now)
-            self._marks[symbol] = row
+            apply_marks(rows[symbol], mark, now)
+            self._marks[symbol] = rows[symbol]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -17,13 +19,19 @@ from bot.orders.intents import (
     Refusal,
     transition,
 )
+from bot.state.memory_rows import (
+    MemoryFillRow,
+    MemoryIntentRow,
+    MemoryMarksRow,
+    MemoryRow,
+    memory_decimal,
+)
 from bot.state.models import (
     FillRow,
     JournalEntry,
     OrderIntentRow,
     PositionMarksRow,
     row_decimal,
-    row_decimal_or_none,
     stored_decimal,
     text_or_none,
 )
@@ -31,8 +39,27 @@ from exchanges.base import Fill, Order, OrderType, Side
 from risk.marks import PositionMarks
 from risk.position import FillSide, PositionFill
 
+# Either kind of row: the SQL repository's table rows or the in-memory store's plain ones
+# (`bot.state.memory_rows`); the functions below build, change and read both.
+IntentRow = OrderIntentRow | MemoryIntentRow
+StoredFill = FillRow | MemoryFillRow
+MarksRow = PositionMarksRow | MemoryMarksRow
+IntentT = TypeVar("IntentT", OrderIntentRow, MemoryIntentRow)
+FillT = TypeVar("FillT", FillRow, MemoryFillRow)
+MarksT = TypeVar("MarksT", PositionMarksRow, MemoryMarksRow)
 
-def order_record(row: OrderIntentRow) -> OrderRecord:
+
+def _decimal(row: IntentRow | StoredFill | MarksRow, column: str) -> Decimal:
+    if isinstance(row, MemoryRow):
+        return memory_decimal(row, column)
+    return row_decimal(row, column)
+
+
+def _decimal_or_none(row: IntentRow | StoredFill | MarksRow, column: str) -> Decimal | None:
+    return None if getattr(row, column) is None else _decimal(row, column)
+
+
+def order_record(row: IntentRow) -> OrderRecord:
     return OrderRecord(
         client_order_id=row.client_order_id,
         cause=row.cause,
@@ -40,26 +67,26 @@ def order_record(row: OrderIntentRow) -> OrderRecord:
         symbol=row.symbol,
         side=Side(row.side),
         type=OrderType(row.type),
-        amount=row_decimal(row, "amount"),
-        price=row_decimal_or_none(row, "price"),
+        amount=_decimal(row, "amount"),
+        price=_decimal_or_none(row, "price"),
         tier=row.tier,
         reason=row.reason,
         status=IntentStatus(row.status),
         exchange_order_id=row.exchange_order_id,
-        filled=row_decimal(row, "filled"),
-        average=row_decimal_or_none(row, "average"),
-        fee=row_decimal(row, "fee"),
+        filled=_decimal(row, "filled"),
+        average=_decimal_or_none(row, "average"),
+        fee=_decimal(row, "fee"),
         attempts=row.attempts,
         last_error=row.last_error,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        trigger_price=row_decimal_or_none(row, "trigger_price"),
+        trigger_price=_decimal_or_none(row, "trigger_price"),
         refusal=_refusal(row),
         moved_at=row.moved_at,
     )
 
 
-def _refusal(row: OrderIntentRow) -> Refusal | None:
+def _refusal(row: IntentRow) -> Refusal | None:
     """A rejected row's refusal class; rows refused before schema v9 (NULL) count as final."""
     if row.status != IntentStatus.REJECTED.value:
         return None
@@ -77,7 +104,7 @@ class OrderRepo:
         self, client_order_id: str, intent: OrderIntent, now: datetime
     ) -> OrderRecord:
         """Record the intent (status pending) and its journal line in one transaction."""
-        row = intent_row(client_order_id, intent, now)
+        row = intent_row(OrderIntentRow, client_order_id, intent, now)
         with Session(self.engine) as session:
             session.add(row)
             session.add(intent_journal_entry(client_order_id, intent, now))
@@ -117,7 +144,7 @@ class OrderRepo:
                 query = query.where(OrderIntentRow.symbol == symbol)
             return [order_record(r) for r in session.exec(query).all()]
 
-    def client_ids(self, symbol: str) -> set[str]:
+    def client_ids(self, symbol: str) -> AbstractSet[str]:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(OrderIntentRow.client_order_id).where(OrderIntentRow.symbol == symbol)
@@ -190,7 +217,7 @@ class OrderRepo:
                     if fill.client_order_id
                     else None
                 )
-                session.add(fill_row(fill, intent, now))
+                session.add(fill_row(FillRow, fill, intent, now))
                 new.append(fill)
             session.commit()
         return new
@@ -238,19 +265,21 @@ class OrderRepo:
     def save_marks(self, marks: dict[str, PositionMarks], now: datetime) -> None:
         with Session(self.engine) as session:
             for symbol, mark in marks.items():
-                row = session.get(PositionMarksRow, symbol) or new_marks_row(symbol, mark, now)
+                row = session.get(PositionMarksRow, symbol) or new_marks_row(
+                    PositionMarksRow, symbol, mark, now
+                )
                 if apply_marks(row, mark, now):
                     session.add(row)
             session.commit()
 
 
-def position_fill(row: FillRow) -> PositionFill:
+def position_fill(row: StoredFill) -> PositionFill:
     """A stored fill for the risk rules: fees in quote, amounts net of fees taken in base.
 
     Venues that charge a buy's fee in the base asset deliver less than the traded amount; the
     position must hold what the account holds, or its exits would oversell.
     """
-    amount, price, fee = (row_decimal(row, c) for c in ("amount", "price", "fee"))
+    amount, price, fee = (_decimal(row, c) for c in ("amount", "price", "fee"))
     base = row.symbol.partition("/")[0]
     if row.fee_asset == base:
         if row.side == "buy":
@@ -271,8 +300,10 @@ def position_fill(row: FillRow) -> PositionFill:
 # --- row logic shared with the in-memory repository (bot.state.memory) ------------------------
 
 
-def intent_row(client_order_id: str, intent: OrderIntent, now: datetime) -> OrderIntentRow:
-    return OrderIntentRow(
+def intent_row(
+    row_type: type[IntentT], client_order_id: str, intent: OrderIntent, now: datetime
+) -> IntentT:
+    return row_type(
         client_order_id=client_order_id,
         cause=intent.cause,
         kind=intent.kind,
@@ -309,7 +340,7 @@ def intent_journal_text(client_order_id: str, intent: OrderIntent) -> tuple[str,
 
 
 def apply_update(
-    row: OrderIntentRow,
+    row: IntentRow,
     now: datetime,
     status: IntentStatus,
     *,
@@ -326,7 +357,7 @@ def apply_update(
     if status is IntentStatus.REJECTED and row.status != new_status:
         row.refusal = (refusal or Refusal.FINAL).value
     # Filled amounts only grow: a stale venue report must not shrink them.
-    filled = None if order is None else str(max(row_decimal(row, "filled"), order.filled))
+    filled = None if order is None else str(max(_decimal(row, "filled"), order.filled))
     row.status = new_status
     if order is not None and filled is not None:
         row.exchange_order_id = order.exchange_order_id or row.exchange_order_id
@@ -340,7 +371,7 @@ def apply_update(
     row.updated_at = now
 
 
-def apply_amend(row: OrderIntentRow, now: datetime, intent: OrderIntent) -> None:
+def apply_amend(row: IntentRow, now: datetime, intent: OrderIntent) -> None:
     row.amount = str(intent.amount)
     row.price = text_or_none(intent.price)
     row.trigger_price = text_or_none(intent.trigger_price)
@@ -354,8 +385,8 @@ def garbled(fill: Fill) -> bool:
     return fill.amount <= 0 or fill.price <= 0
 
 
-def fill_row(fill: Fill, intent: OrderIntentRow | None, now: datetime) -> FillRow:
-    return FillRow(
+def fill_row(row_type: type[FillT], fill: Fill, intent: IntentRow | None, now: datetime) -> FillT:
+    return row_type(
         trade_id=fill.trade_id,
         symbol=fill.symbol,
         client_order_id=fill.client_order_id,
@@ -384,18 +415,18 @@ def covers(
     return all(recorded.get(cid, Decimal(0)) >= filled for cid, filled in reported.items())
 
 
-def venue_order(row: FillRow) -> tuple[datetime, int, str]:
+def venue_order(row: StoredFill) -> tuple[datetime, int, str]:
     """Same-millisecond fills keep the venue's order: trade ids grow, but as text "t10" < "t9",
     so compare by length first."""
     return (row.timestamp, len(row.trade_id), row.trade_id)
 
 
-def position_marks(row: PositionMarksRow) -> PositionMarks:
+def position_marks(row: MarksRow) -> PositionMarks:
     return PositionMarks(
         row.cycle_id,
-        row_decimal(row, "high_water_mark"),
-        row_decimal_or_none(row, "trailing_stop"),
-        row_decimal_or_none(row, "break_even"),
+        _decimal(row, "high_water_mark"),
+        _decimal_or_none(row, "trailing_stop"),
+        _decimal_or_none(row, "break_even"),
         frozenset(int(tier) for tier in row.tiers_skipped.split(",") if tier),
     )
 
@@ -404,7 +435,7 @@ def _tiers_text(tiers: frozenset[int]) -> str:
     return ",".join(str(tier) for tier in sorted(tiers))
 
 
-def marks_differ(row: PositionMarksRow, mark: PositionMarks) -> bool:
+def marks_differ(row: MarksRow, mark: PositionMarks) -> bool:
     return (
         row.cycle_id != mark.cycle_id
         or row.high_water_mark != str(mark.high_water_mark)
@@ -414,14 +445,14 @@ def marks_differ(row: PositionMarksRow, mark: PositionMarks) -> bool:
     )
 
 
-def new_marks_row(symbol: str, mark: PositionMarks, now: datetime) -> PositionMarksRow:
+def new_marks_row(
+    row_type: type[MarksT], symbol: str, mark: PositionMarks, now: datetime
+) -> MarksT:
     """A symbol's first marks row, before `apply_marks` fills it in."""
-    return PositionMarksRow(
-        symbol=symbol, cycle_id=mark.cycle_id, high_water_mark="0", updated_at=now
-    )
+    return row_type(symbol=symbol, cycle_id=mark.cycle_id, high_water_mark="0", updated_at=now)
 
 
-def apply_marks(row: PositionMarksRow, mark: PositionMarks, now: datetime) -> bool:
+def apply_marks(row: MarksRow, mark: PositionMarks, now: datetime) -> bool:
     """Write `mark` into `row`; False (row untouched) when nothing changed."""
     changed = marks_differ(row, mark)
     if changed:
