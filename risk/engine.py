@@ -32,8 +32,8 @@ from risk.limits import AccountState, global_block_reasons, kill_switch_reasons
 from risk.marks import PositionMarks, tiers_done
 from risk.params import RiskParams
 from risk.position import Position
-from risk.stops import break_even_level, describe_stop, hard_stop_level
-from risk.take_profit import TierSale, plan_take_profits
+from risk.stops import StopLevel, break_even_level, describe_stop, hard_stop_level, hard_stop_price
+from risk.take_profit import TierSale, plan_take_profits, tier_due
 from risk.trailing import ratchet, trailing_should_activate, trailing_stop_level
 
 _ZERO = Decimal(0)
@@ -98,12 +98,15 @@ def evaluate(
                 new_marks[symbol] = previous
             continue
         total_exposure += position.size * price
-        result = evaluate_position(position, previous, price, params, flatten_reason)
-        new_marks[symbol] = result.marks
-        actions.extend(result.actions)
-        if result.unsellable is not None:
-            unsellable[symbol] = result.unsellable
-        skipped.extend((symbol, tier, why) for tier, why in result.skipped)
+        sells, new_marks[symbol], why_unsellable, skips = _position_outcome(
+            position, previous, price, params, flatten_reason
+        )
+        if sells:
+            actions.extend(sells)
+        if why_unsellable is not None:
+            unsellable[symbol] = why_unsellable
+        if skips:
+            skipped.extend((symbol, tier, why) for tier, why in skips)
     block_reasons = global_block_reasons(account, params, total_exposure, kill)
     return RiskDecision(
         at=now,
@@ -129,6 +132,11 @@ class PositionResult:
     skipped: tuple[tuple[int, str], ...] = ()
 
 
+# A `PositionResult`'s fields in order, as `evaluate` takes them apart: building the frozen
+# dataclass for every position on every tick cost a twentieth of the engine's time.
+_Outcome = tuple[list[Action], PositionMarks, str | None, tuple[tuple[int, str], ...]]
+
+
 def evaluate_position(
     position: Position,
     marks: PositionMarks | None,
@@ -143,6 +151,16 @@ def evaluate_position(
     `marks` of another cycle are ignored. `flatten_reason` (set when the kill switch flattens)
     turns the result into a single FLATTEN of everything held.
     """
+    return PositionResult(*_position_outcome(position, marks, price, params, flatten_reason))
+
+
+def _position_outcome(
+    position: Position,
+    marks: PositionMarks | None,
+    price: Decimal,
+    params: RiskParams,
+    flatten_reason: str | None,
+) -> _Outcome:
     cycle_id = position.cycle_id or ""
     if marks is None or marks.cycle_id != cycle_id:
         marks = PositionMarks(cycle_id, max(position.peak_fill_price, price))
@@ -155,22 +173,28 @@ def evaluate_position(
     minimum = params.min_sale(position.symbol, price)
     if position.size < minimum:
         return _unsellable(position, marks, price, params, minimum)
-    marks = _armed(position, marks, params)
+    # Arming changes neither the cycle nor the skipped tiers: `done` holds for what follows.
+    done = tiers_done(position, marks)
+    marks = _armed(position, marks, params, done)
 
     if flatten_reason is not None:
-        return PositionResult([_flatten(position, price, flatten_reason)], marks)
-    exit_action = _stop_exit(position, marks, price, params)
+        return [_flatten(position, price, flatten_reason)], marks, None, ()
+    exit_action = _stop_exit(position, marks, price, params, done)
     if exit_action is not None:
-        return PositionResult([exit_action], marks)
-    sales = _due_tiers(position, marks, price, params, minimum)
-    return PositionResult([_take_profit(position, price, sale) for sale in sales], marks)
+        return [exit_action], marks, None, ()
+    sales = _due_tiers(position, marks, price, params, minimum, done)
+    if not sales:
+        return [], marks, None, ()
+    return [_take_profit(position, price, sale) for sale in sales], marks, None, ()
 
 
-def _armed(position: Position, marks: PositionMarks, params: RiskParams) -> PositionMarks:
-    """Marks with the trailing stop armed/ratcheted and the break-even level fixed."""
+def _armed(
+    position: Position, marks: PositionMarks, params: RiskParams, done: frozenset[int]
+) -> PositionMarks:
+    """Marks with the trailing stop armed/ratcheted and the break-even level fixed;
+    `done` = `tiers_done(position, marks)`."""
     trail = marks.trailing_stop
     callback = params.trailing_stop_pct
-    done = tiers_done(position, marks)
     if callback is not None and (
         trail is not None
         or trailing_should_activate(
@@ -218,13 +242,19 @@ def _due_tiers(
     price: Decimal,
     params: RiskParams,
     minimum: Decimal,
+    done: frozenset[int],
 ) -> list[TierSale]:
+    """`plan_take_profits` for this position; `done` = `tiers_done(position, marks)`."""
+    # Most ticks have no tier due; the exit floor and its minimum sale are only needed
+    # to size a sale, so they are left out until one is.
+    if not tier_due(params.take_profit_tiers, done, position.avg_entry_price, price):
+        return []
     keep = _ZERO
     if minimum > 0:
         keep = params.min_sale(position.symbol, _exit_floor(position, marks, params, price))
     return plan_take_profits(
         params.take_profit_tiers,
-        tiers_done(position, marks),
+        done,
         position.avg_entry_price,
         position.size,
         position.cycle_bought,
@@ -241,35 +271,40 @@ def _unsellable(
     price: Decimal,
     params: RiskParams,
     minimum: Decimal,
-) -> PositionResult:
+) -> _Outcome:
     """Nothing held can be sold at `price`: no order; due tiers are skipped, and armed."""
     base = base_asset(position.symbol)
     why = (
         f"{fmt_num(position.size)} {base} held is below the venue's minimum sale of "
         f"{fmt_num(minimum)} {base} at {fmt_num(price)}: no order can be sent"
     )
-    due = _due_tiers(position, marks, price, params, minimum)
+    due = _due_tiers(position, marks, price, params, minimum, tiers_done(position, marks))
     skipped = tuple((sale.tier, f"tier {sale.tier} skipped: {why}") for sale in due)
     if skipped:
         done = marks.tiers_skipped | {tier for tier, _ in skipped}
         marks = replace(marks, tiers_skipped=frozenset(done))
-    return PositionResult([], _armed(position, marks, params), why, skipped)
+    return [], _armed(position, marks, params, tiers_done(position, marks)), why, skipped
 
 
 def _stop_exit(
-    position: Position, marks: PositionMarks, price: Decimal, params: RiskParams
+    position: Position,
+    marks: PositionMarks,
+    price: Decimal,
+    params: RiskParams,
+    done: frozenset[int],
 ) -> Action | None:
     break_even = marks.break_even if params.breakeven_after_first_tier else None
-    hard = hard_stop_level(position, params.stop_loss_pct, break_even)
+    hard = hard_stop_price(position, params.stop_loss_pct, break_even)
     trail, high = marks.trailing_stop, marks.high_water_mark
     if (
         hard is not None
-        and price <= hard.price
-        and (trail is None or price > trail or hard.price >= trail)
+        and price <= hard[0]
+        and (trail is None or price > trail or hard[0] >= trail)
     ):
-        kind, level = ActionKind.STOP_LOSS, hard.price
-        why = describe_stop(position, hard, params.stop_loss_pct)
-        label = "break-even stop" if hard.break_even else "stop loss"
+        stop = StopLevel(*hard)
+        kind, level = ActionKind.STOP_LOSS, stop.price
+        why = describe_stop(position, stop, params.stop_loss_pct)
+        label = "break-even stop" if stop.break_even else "stop loss"
     elif trail is not None and price <= trail:
         kind, level = ActionKind.TRAILING_STOP, trail
         callback = params.trailing_stop_pct or _ZERO
@@ -280,7 +315,7 @@ def _stop_exit(
     else:
         return None
     base = base_asset(position.symbol)
-    overrides = _overridden_tiers(position, marks, price, params)
+    overrides = _overridden_tiers(position, marks, price, params, done)
     reason = (
         f"{label}: price {fmt_num(price)} <= stop {fmt_num(level)} ({why}), "
         f"sell all {fmt_num(position.size)} {base}{overrides}"
@@ -291,10 +326,14 @@ def _stop_exit(
 
 
 def _overridden_tiers(
-    position: Position, marks: PositionMarks, price: Decimal, params: RiskParams
+    position: Position,
+    marks: PositionMarks,
+    price: Decimal,
+    params: RiskParams,
+    done: frozenset[int],
 ) -> str:
     """Note for the journal when an exit pre-empts tiers due at the same tick."""
-    due = _due_tiers(position, marks, price, params, _ZERO)
+    due = _due_tiers(position, marks, price, params, _ZERO, done)
     if not due:
         return ""
     tiers = ", ".join(str(sale.tier) for sale in due)

@@ -137,7 +137,8 @@ def global_block_reasons(
     reasons: list[str] = []
     if params.risk_off:
         reasons.append("risk-off flag set: new entries blocked, exits keep running")
-    reasons.extend(f"kill switch: {reason}" for reason in kill)
+    if kill:
+        reasons.extend(f"kill switch: {reason}" for reason in kill)
     if account.equity <= 0:
         reasons.append(f"equity {fmt_num(account.equity)} <= 0")
     elif total_exposure >= params.max_total_fraction * account.equity:

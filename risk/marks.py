@@ -32,6 +32,6 @@ class PositionMarks:
 
 def tiers_done(position: Position, marks: PositionMarks | None) -> frozenset[int]:
     """Tiers taken by a sale in this cycle plus those skipped (marks of another cycle ignored)."""
-    if marks is None or marks.cycle_id != (position.cycle_id or ""):
+    if marks is None or marks.cycle_id != (position.cycle_id or "") or not marks.tiers_skipped:
         return position.tiers_taken
     return position.tiers_taken | marks.tiers_skipped

@@ -48,12 +48,21 @@ def hard_stop_level(
     `break_even` (from `break_even_level`) raises it. That raise applies even when the
     percentage stop is off: the user asked not to give back the entry once in profit.
     """
-    level: StopLevel | None = None
+    level = hard_stop_price(position, stop_loss_pct, break_even)
+    return None if level is None else StopLevel(*level)
+
+
+def hard_stop_price(
+    position: Position, stop_loss_pct: Decimal | None, break_even: Decimal | None
+) -> tuple[Decimal, bool] | None:
+    """`hard_stop_level` as a (price, break_even) pair: the engine checks the stop of every
+    position on every tick and needs a `StopLevel` only to describe an exit."""
+    level: Decimal | None = None
     if stop_loss_pct is not None:
-        level = StopLevel(position.avg_entry_price * (_ONE - stop_loss_pct), False)
-    if break_even is not None and (level is None or break_even > level.price):
-        level = StopLevel(break_even, True)
-    return level
+        level = position.avg_entry_price * (_ONE - stop_loss_pct)
+    if break_even is not None and (level is None or break_even > level):
+        return break_even, True
+    return None if level is None else (level, False)
 
 
 def position_stop(

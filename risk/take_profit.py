@@ -142,6 +142,23 @@ class TierSale:
     skipped: bool = False
 
 
+def tier_due(
+    tiers: Sequence[TakeProfitTier],
+    tiers_done: frozenset[int],
+    avg_entry_price: Decimal,
+    price: Decimal,
+) -> bool:
+    """Whether a tier not yet done is due at `price`: `plan_take_profits` plans something
+    exactly when this holds and more than `dust` is held. The engine asks this first, so
+    that the minimum sale at the exit floor (its `keep_minimum`) is worked out only then."""
+    if avg_entry_price <= 0:
+        return False
+    for index, tier in enumerate(tiers, start=1):
+        if index not in tiers_done:
+            return price >= avg_entry_price * (_ONE + tier.gain)
+    return False
+
+
 def plan_take_profits(
     tiers: Sequence[TakeProfitTier],
     tiers_done: frozenset[int],
