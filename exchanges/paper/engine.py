@@ -124,6 +124,8 @@ class PaperExchange:
         self._store = store
         self._clock = clock
         self._markets: dict[str, Market] | None = None
+        # Per asset: the ledger's last balance and the Balance built from it (both immutable).
+        self._balance_views: dict[str, tuple[AssetBalance, Balance]] = {}
         if store.seed_balances(self.config.starting_balances):
             log.info("paper_account_opened", venue=self.config.venue)
 
@@ -144,10 +146,18 @@ class PaperExchange:
     # -- account ------------------------------------------------------------------------------
 
     async def fetch_balances(self) -> dict[str, Balance]:
-        return {
-            asset: Balance(asset=asset, free=b.free, used=b.used, total=b.total)
-            for asset, b in self._store.balances().items()
-        }
+        # Asked several times per job run, while most runs change no balance: a Balance is
+        # rebuilt only when the ledger holds a new AssetBalance for its asset. The dict is new
+        # on every call, so callers may change it.
+        views = self._balance_views
+        result: dict[str, Balance] = {}
+        for asset, held in self._store.balances().items():
+            view = views.get(asset)
+            if view is None or view[0] is not held:
+                view = (held, Balance(asset, free=held.free, used=held.used, total=held.total))
+                views[asset] = view
+            result[asset] = view[1]
+        return result
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> Order | None:
         paper = self._store.get_order(client_order_id)
@@ -353,20 +363,21 @@ class PaperExchange:
 
         Synchronous and free of market-data I/O, for backtests; needs `load_markets()` done.
         """
-        if self._markets is None or symbol not in self._markets:
+        market = None if self._markets is None else self._markets.get(symbol)
+        if market is None:
             raise OrderRejected(f"unknown symbol {symbol} (load_markets first)")
-        market = self._markets[symbol]
         fills: list[Fill] = []
-        stops = [
-            p
-            for p in self._store.open_orders(symbol)
-            if p.order.waiting_for_trigger and p.order.created_at <= ts
-        ]
+        waiting = self._store.open_orders(symbol)
+        if not waiting:  # most candles of a backtest: nothing rests on this symbol
+            return fills
+        stops = [p for p in waiting if p.order.waiting_for_trigger and p.order.created_at <= ts]
         fired = trigger_on_candle(stops, open, high, low, ts)
         for paper, executions in fired:
             fills.extend(self._settle(paper, executions, market, ts))
         done = {p.order.client_order_id for p, _ in fired}
-        for paper in self._by_priority(symbol):
+        # Settling a fired stop changed the open orders; otherwise they are still `waiting`.
+        resting = self._by_priority(symbol) if fired else _prioritized(waiting)
+        for paper in resting:
             order = paper.order
             if order.created_at > ts or order.price is None or order.waiting_for_trigger:
                 continue
@@ -401,14 +412,10 @@ class PaperExchange:
 
     def _relevant_balances(self, market: Market) -> dict[str, AssetBalance]:
         held = self._store.balances()
-        empty = AssetBalance(free=ZERO, used=ZERO)
-        return {asset: held.get(asset, empty) for asset in (market.base, market.quote)}
+        return {asset: held.get(asset, _EMPTY) for asset in (market.base, market.quote)}
 
     def _by_priority(self, symbol: str) -> list[PaperOrder]:
-        return sorted(
-            self._store.open_orders(symbol),
-            key=lambda p: priority_key(p.order.side, p.order.price or ZERO, p.seq),
-        )
+        return _prioritized(self._store.open_orders(symbol))
 
     async def _liquidity(self, symbol: str) -> Liquidity:
         if self.config.use_order_book:
@@ -442,3 +449,8 @@ class PaperExchange:
             if self.config.taker_fee is not None
             else market.taker_fee,
         )
+
+
+def _prioritized(orders: list[PaperOrder]) -> list[PaperOrder]:
+    """Open orders in price-time priority (rule L3)."""
+    return sorted(orders, key=lambda p: priority_key(p.order.side, p.order.price or ZERO, p.seq))

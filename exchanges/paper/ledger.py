@@ -201,7 +201,8 @@ class InMemoryPaperLedger:
         return len(self._fills)
 
     def apply(self, change: LedgerChange) -> None:
-        self.apply_all([change])
+        check_transition(self._orders.get(change.order.order.client_order_id), change.order)
+        self.restore(change)
 
     def apply_all(self, changes: Sequence[LedgerChange]) -> None:
         check_transitions(self._orders, changes)

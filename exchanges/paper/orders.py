@@ -86,7 +86,6 @@ def accept_order(
         )
     if price is None:
         executions = _market_executions(side, amount, liquidity, market, slippage)
-        what = f"{side.value} {format_decimal(amount)} {market.symbol} at market"
         reserve_fee = ZERO
         if side is Side.BUY:
             notional = sum((e.amount * e.price for e in executions), ZERO)
@@ -99,14 +98,21 @@ def accept_order(
             if trigger_price is not None
             else limit_executions(side, amount, price, liquidity, market, slippage)
         )
-        what = f"{side.value} {format_decimal(amount)} {market.symbol} at {format_decimal(price)}"
         if side is Side.BUY:
             reserve_fee = max(market.maker_fee, market.taker_fee)
             needed, asset = amount * price * (1 + reserve_fee), market.quote
         else:
             reserve_fee, needed, asset = ZERO, amount, market.base
     working = dict(balances)
-    working.update(reserve(working, asset, needed, what, req.client_order_id))
+    working.update(
+        reserve(
+            working,
+            asset,
+            needed,
+            lambda: _describe(side, amount, market.symbol, price),
+            req.client_order_id,
+        )
+    )
     paper = new_order(
         req,
         amount,
@@ -121,6 +127,12 @@ def accept_order(
     )
     ids = trade_ids(first_trade_seq, len(executions))
     return settle(paper, executions, working, market, now, ids)
+
+
+def _describe(side: Side, amount: Decimal, symbol: str, price: Decimal | None) -> str:
+    """The order as a refusal names it: "buy 0.5 BTC/USDT at 30000" or "... at market"."""
+    at = "market" if price is None else format_decimal(price)
+    return f"{side.value} {format_decimal(amount)} {symbol} at {at}"
 
 
 def resting_executions(
