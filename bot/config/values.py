@@ -3,6 +3,7 @@ lists, `SYMBOL:WEIGHT%` and `ASSET:AMOUNT` lists), shared by the settings sectio
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -79,6 +80,9 @@ def finite_number(text: str, item: str) -> Decimal:
     return number
 
 
+# Immutable answer for a string: the jobs ask the settings for their symbols and quote asset
+# on every run, and each question parses the allocation again.
+@functools.lru_cache(maxsize=64)
 def parse_allocation(value: str) -> tuple[tuple[str, Decimal], ...]:
     """`"BTC/USDT:60,ETH/USDT:40"` -> (("BTC/USDT", 60), ...); weights in percent summing to 100."""
     allocation: list[tuple[str, Decimal]] = []

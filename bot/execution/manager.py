@@ -125,6 +125,8 @@ class OrderManager:
         self._positions: dict[tuple[str, Decimal], Position] = {}
         # A new fill replays only itself onto the kept position (same result as a full replay).
         self._replays: dict[tuple[str, Decimal], PositionReplay] = {}
+        # Per symbol, the last fill sync's window start and the trades the venue listed in it.
+        self._synced: dict[str, tuple[datetime | None, tuple[str, ...]]] = {}
 
     def client_id(self, cause: str, attempt: int = 0) -> str:
         parts = (cause,) if attempt == 0 else (cause, f"retry{attempt}")
@@ -451,6 +453,11 @@ class OrderManager:
         self._journal_skipped_rows(fills.skipped, now)
         if not fills:
             return []
+        # The overlap re-reads the newest fills on every sync; the very trades this sync read
+        # last time were all recorded (or found foreign) then, and moved the cursor then.
+        seen = (since, tuple(f.trade_id for f in fills))
+        if self._synced.get(symbol) == seen:
+            return []
         ours = self.repo.client_ids(symbol)
         mine = [f for f in fills if f.client_order_id in ours]
         foreign = len(fills) - len(mine)
@@ -491,6 +498,7 @@ class OrderManager:
             latest = max(f.timestamp for f in fills)
             if cursor is None or latest > cursor:
                 state.set_fill_cursor(symbol, latest, now)
+        self._synced[symbol] = seen
         return new
 
     def _journal_skipped_rows(self, rows: tuple[MalformedRow, ...], now: datetime) -> None:

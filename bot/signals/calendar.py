@@ -14,7 +14,7 @@ import bisect
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,11 +53,14 @@ class FomcCalendar:
     """Decisions sorted by time. All methods take `now` (timezone-aware) and read no clock."""
 
     decisions: tuple[FomcDecision, ...]
+    # The decision times, for the searches every entry run makes.
+    _times: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         times = [d.at for d in self.decisions]
         if times != sorted(times):
             raise ValueError("decisions must be sorted by time")
+        object.__setattr__(self, "_times", tuple(times))
 
     @property
     def last_decision(self) -> FomcDecision | None:
@@ -67,13 +70,13 @@ class FomcCalendar:
     def next_decision(self, now: datetime) -> FomcDecision | None:
         """The first decision strictly after `now`, or None past the end of the calendar."""
         _require_aware(now)
-        i = bisect.bisect_right([d.at for d in self.decisions], now)
+        i = bisect.bisect_right(self._times, now)
         return self.decisions[i] if i < len(self.decisions) else None
 
     def previous_decision(self, now: datetime) -> FomcDecision | None:
         """The latest decision at or before `now`."""
         _require_aware(now)
-        i = bisect.bisect_right([d.at for d in self.decisions], now) - 1
+        i = bisect.bisect_right(self._times, now) - 1
         return self.decisions[i] if i >= 0 else None
 
     def hours_until_next_decision(self, now: datetime) -> float | None:

@@ -258,15 +258,22 @@ class StrategyRepo(_PlanQueries):
             return tuple(_tranche(r) for r in rows)
 
 
+# `dataclasses.fields` rebuilds its answer on every call; the memory repository asks it for
+# every plan and tranche it keeps.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind)) for kind in (Plan, Tranche)
+}
+
+
 def _as_stored(item: _Row) -> _Row:
     """`item` as the database returns it: every time in UTC; a naive time is refused."""
     changes: dict[str, Any] = {}  # Any: `replace` checks each name against its field's type
-    for f in fields(item):
-        value = getattr(item, f.name)
+    for name in _FIELD_NAMES[type(item)]:
+        value = getattr(item, name)
         if isinstance(value, datetime):
             stored = stored_utc(value)
             if stored is not value:
-                changes[f.name] = stored
+                changes[name] = stored
     # Plans and tranches are frozen with immutable fields: when every time is already kept in
     # UTC (the usual case), the item itself is what a copy would be.
     return replace(item, **changes) if changes else item
@@ -285,6 +292,9 @@ class MemoryStrategyRepo(_PlanQueries):
         # may have moved the order.
         self._order: list[Plan] | None = None
         self._position: dict[str, int] = {}
+        # Answers of `plans` since the last write: the entry job asks the same few questions
+        # several times per run, and far more often than plans change.
+        self._answers: dict[tuple[str | None, tuple[PlanStatus, ...] | None], list[Plan]] = {}
 
     def insert_plan(self, plan: Plan, tranches: Iterable[Tranche]) -> None:
         if plan.plan_id in self._plans:
@@ -300,6 +310,7 @@ class MemoryStrategyRepo(_PlanQueries):
             rows[key] = _as_stored(tranche)
         self._plans[plan.plan_id] = plan
         self._order = None
+        self._answers.clear()
         self._tranches[plan.plan_id] = {}
         for (plan_id, number), tranche in rows.items():
             self._tranches[plan_id][number] = tranche
@@ -307,11 +318,17 @@ class MemoryStrategyRepo(_PlanQueries):
     def save(self, plan: Plan | None = None, tranches: Iterable[Tranche] = ()) -> None:
         stored = None if plan is None else _as_stored(plan)
         known = set(self._plans) | ({stored.plan_id} if stored else set())
-        rows = [_as_stored(t) for t in tranches]
+        # A tranche saved again unchanged (the entry job saves whole plans) is the very object
+        # already kept, checked then.
+        kept = self._tranches
+        rows = [
+            t if kept.get(t.plan_id, {}).get(t.number) is t else _as_stored(t) for t in tranches
+        ]
         for tranche in rows:
             if tranche.plan_id not in known:
                 raise KeyError(f"tranche {tranche.number} of unknown plan {tranche.plan_id}")
         if stored is not None:
+            self._answers.clear()
             before = self._plans.get(stored.plan_id)
             if before is None or before.created_at != stored.created_at:
                 self._order = None
@@ -327,15 +344,20 @@ class MemoryStrategyRepo(_PlanQueries):
     def plans(
         self, symbol: str | None = None, statuses: Iterable[PlanStatus] | None = None
     ) -> list[Plan]:
-        wanted = None if statuses is None else set(statuses)
-        if self._order is None:
-            self._order = sorted(self._plans.values(), key=lambda p: (p.created_at, p.plan_id))
-            self._position = {p.plan_id: at for at, p in enumerate(self._order)}
-        return [
-            p
-            for p in self._order
-            if (symbol is None or p.symbol == symbol) and (wanted is None or p.status in wanted)
-        ]
+        # The callers pass the same few tuples of statuses: they key the answers as they are.
+        wanted = statuses if statuses is None or isinstance(statuses, tuple) else tuple(statuses)
+        answer = self._answers.get((symbol, wanted))
+        if answer is None:
+            if self._order is None:
+                self._order = sorted(self._plans.values(), key=lambda p: (p.created_at, p.plan_id))
+                self._position = {p.plan_id: at for at, p in enumerate(self._order)}
+            answer = [
+                p
+                for p in self._order
+                if (symbol is None or p.symbol == symbol) and (wanted is None or p.status in wanted)
+            ]
+            self._answers[(symbol, wanted)] = answer
+        return list(answer)
 
     def tranches(self, plan_id: str) -> tuple[Tranche, ...]:
         return tuple(t for _, t in sorted(self._tranches.get(plan_id, {}).items()))

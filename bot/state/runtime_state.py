@@ -7,6 +7,7 @@ so a database written by an older qtbot reads the same.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -45,6 +46,29 @@ class KeyValueStore(Protocol):
     def get_value(self, key: str) -> str | None: ...
 
     def set_value(self, key: str, value: str, at: datetime) -> None: ...
+
+
+# Every risk run writes the same few prices and dusts and reads the fill cursors again: the
+# texts and times are immutable, so the recent ones are kept.
+@functools.lru_cache(maxsize=64)
+def _text_map(pairs: tuple[tuple[str, str], ...]) -> str:
+    """`{key: text, ...}` as JSON, in the order given."""
+    return json.dumps(dict(pairs))
+
+
+@functools.lru_cache(maxsize=64)
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _equity_marks(text: str) -> EquityMarks | None:
+    data = _json(text)
+    if not data:
+        return None
+    return EquityMarks(
+        date.fromisoformat(data["day"]), Decimal(data["day_start"]), Decimal(data["peak"])
+    )
 
 
 def _json(text: str | None) -> Any:
@@ -114,7 +138,7 @@ class RuntimeState:
 
     def set_last_prices(self, prices: dict[str, Decimal], now: datetime) -> None:
         self.store.set_value(
-            LAST_PRICES_KEY, json.dumps({s: str(p) for s, p in prices.items()}), now
+            LAST_PRICES_KEY, _text_map(tuple((s, str(p)) for s, p in prices.items())), now
         )
 
     def unsellable(self) -> list[str]:
@@ -130,7 +154,7 @@ class RuntimeState:
         return {s: Decimal(d) for s, d in (_json(self.store.get_value(DUST_KEY)) or {}).items()}
 
     def set_dust(self, dust: dict[str, Decimal], now: datetime) -> None:
-        text = json.dumps({s: str(d) for s, d in sorted(dust.items())})
+        text = _text_map(tuple((s, str(d)) for s, d in sorted(dust.items())))
         if text != self.store.get_value(DUST_KEY):
             self.store.set_value(DUST_KEY, text, now)
 
@@ -155,20 +179,18 @@ class RuntimeState:
         self.store.set_value(KILL_SINCE_KEY, since.isoformat() if since else "", now)
 
     def equity_marks(self) -> EquityMarks | None:
-        data = _json(self.store.get_value(EQUITY_MARKS_KEY))
-        if not data:
-            return None
-        return EquityMarks(
-            date.fromisoformat(data["day"]), Decimal(data["day_start"]), Decimal(data["peak"])
-        )
+        text = self.store.get_value(EQUITY_MARKS_KEY)
+        return _equity_marks(text) if text else None
 
     def set_equity_marks(self, marks: EquityMarks, now: datetime) -> None:
-        payload = {
-            "day": marks.day.isoformat(),
-            "day_start": str(marks.equity_day_start),
-            "peak": str(marks.equity_peak),
-        }
-        self.store.set_value(EQUITY_MARKS_KEY, json.dumps(payload), now)
+        text = _text_map(
+            (
+                ("day", marks.day.isoformat()),
+                ("day_start", str(marks.equity_day_start)),
+                ("peak", str(marks.equity_peak)),
+            )
+        )
+        self.store.set_value(EQUITY_MARKS_KEY, text, now)
 
     def panic_requested(self) -> bool:
         """`qtbot panic` ran while a daemon held the lock: its next risk check flattens."""
@@ -223,7 +245,7 @@ class RuntimeState:
     def fill_cursor(self, symbol: str) -> datetime | None:
         """Time of the newest venue fill recorded for `symbol`."""
         text = self.store.get_value(FILL_CURSOR_PREFIX + symbol)
-        return datetime.fromisoformat(text) if text else None
+        return _time(text) if text else None
 
     def set_fill_cursor(self, symbol: str, at: datetime, now: datetime) -> None:
         self.store.set_value(FILL_CURSOR_PREFIX + symbol, at.isoformat(), now)

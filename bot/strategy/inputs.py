@@ -129,6 +129,8 @@ class MemoryPriceHistory:
 
     async def daily_closes(self, symbol: str, until: datetime, days: int) -> list[Decimal]:
         today = until.astimezone(UTC).date()
+        if days <= 0:
+            return []
         known = self._days.get(symbol, [])
-        before = known[: bisect.bisect_left(known, today)]
-        return [self._closes[symbol][d] for d in before[-days:]] if days > 0 else []
+        end = bisect.bisect_left(known, today)
+        return [self._closes[symbol][d] for d in known[max(end - days, 0) : end]]

@@ -19,14 +19,26 @@ from bot.jobs.entry.starting import start_hold, tranche_plan
 from bot.jobs.entry.tier_stop import stop_after_tier
 from bot.services.context import JobContext
 from bot.state.runtime_state import RuntimeState
-from bot.strategy.allocation import SymbolBudget, allocate
+from bot.strategy.allocation import Allocation, SymbolBudget, allocate
 from bot.strategy.cycles import cycle_budget, cycle_closed, cycle_pnl, plan_cycle_id
+from bot.strategy.params import StrategyParams
 from bot.strategy.planner import new_plan, pull_forward
 from bot.strategy.plans import Plan, PlanStatus, Tranche, TrancheStatus, plan_filled
 from exchanges.errors import ExchangeError
 from risk.position import Position
 
 _CENT = Decimal("0.01")
+# The split of the budget is a pure function of the (frozen) strategy parameters, which the
+# composition resolves once: reused while the very same object is asked about.
+_allocations: list[tuple[StrategyParams, Allocation]] = []
+
+
+def _allocation(params: StrategyParams) -> Allocation:
+    if _allocations and _allocations[0][0] is params:
+        return _allocations[0][1]
+    allocation = allocate(params)
+    _allocations[:] = [(params, allocation)]
+    return allocation
 
 
 async def entry_job(ctx: JobContext, now: datetime) -> None:
@@ -57,7 +69,7 @@ async def entry_pass(ctx: JobContext, now: datetime) -> datetime | None:
     if run.signals is not None:
         run.regime = run.signals.regime(now)
         run.hours_to_fomc = run.signals.hours_to_next_fomc(now)
-    allocation = allocate(run.params)
+    allocation = _allocation(run.params)
     symbols = [s.symbol for s in allocation.symbols]
     symbols += sorted({p.symbol for p in running} - set(symbols))
     for symbol in symbols:

@@ -16,6 +16,7 @@ from bot.strategy import gates
 from bot.strategy.allocation import SymbolBudget, tranche_count
 from bot.strategy.planner import TRANCHE_MIN_MARGIN, tranche_minimum
 from bot.strategy.plans import Plan
+from risk.position import FillSide
 
 _CENT = Decimal("0.01")
 
@@ -63,12 +64,11 @@ def _exited_at(run: EntryRun, last: Plan | None) -> datetime | None:
     """When the last cycle's position was exited: its last sale up to the plan's close."""
     if last is None or last.closed_at is None:
         return None
-    sales = [
-        f.timestamp
-        for f in run.orders.repo.position_fills(last.symbol)
-        if f.side.value == "sell" and f.timestamp <= last.closed_at
-    ]
-    return max(sales) if sales else None
+    # The fills come in time order: the last sale up to the close, from the newest backwards.
+    for fill in reversed(run.orders.repo.position_fills(last.symbol)):
+        if fill.side is FillSide.SELL and fill.timestamp <= last.closed_at:
+            return fill.timestamp
+    return None
 
 
 async def tranche_plan(run: EntryRun, symbol: str, amount: Decimal) -> tuple[int, str]:

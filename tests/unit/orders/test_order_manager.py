@@ -159,6 +159,21 @@ def test_fills_are_recorded_once_however_often_synced(setup) -> None:  # type: i
     assert manager.repo.fill_count() == 1
 
 
+def test_a_fill_inside_the_last_sync_window_is_still_recorded(setup) -> None:  # type: ignore[no-untyped-def]
+    # A sync that reads the very trades it read last time records nothing (they were all
+    # handled then); a new trade in the same overlap window changes what the venue lists.
+    store, venue, manager = setup
+    run(manager.submit(buy(), venue.clock.now()))
+    assert len(run(manager.sync_fills("BTC/USDT", later(venue.clock)))) == 1
+    lines = len(store.recent_journal(100))
+    assert run(manager.sync_fills("BTC/USDT", later(venue.clock))) == []
+    assert len(store.recent_journal(100)) == lines
+    run(manager.submit(buy("plan-1|tranche-2"), venue.clock.now()))
+    new = run(manager.sync_fills("BTC/USDT", later(venue.clock)))
+    assert len(new) == 1 and manager.repo.fill_count() == 2
+    assert manager.position("BTC/USDT").size == Decimal(2)
+
+
 def test_status_transitions_refuse_to_rewrite_history() -> None:
     assert transition(IntentStatus.PENDING, IntentStatus.OPEN) is IntentStatus.OPEN
     with pytest.raises(IllegalTransition):
