@@ -201,11 +201,13 @@ class OrderManager:
             price=record.price,
             trigger_price=record.trigger_price,
         )
-        bound = log.bind(client_order_id=record.client_order_id, symbol=record.symbol)
+        # The ids every line below carries (as a bound logger would, without building one per
+        # send: a backtest sends hundreds).
+        ids = {"client_order_id": record.client_order_id, "symbol": record.symbol}
         try:
             order = await self.adapter.create_order(request)
         except (OrderOutcomeUnknown, RetryableError) as exc:
-            bound.warning("order_outcome_unknown", error=str(exc))
+            log.warning("order_outcome_unknown", **ids, error=str(exc))
             self.store.journal(
                 now,
                 "order_unknown",
@@ -218,12 +220,12 @@ class OrderManager:
                 record.client_order_id, now, IntentStatus.UNKNOWN, error=str(exc), sent=True
             )
         except DuplicateClientOrderId:
-            bound.warning("order_already_at_venue")
+            log.warning("order_already_at_venue", **ids)
             unknown = self.repo.update(record.client_order_id, now, IntentStatus.UNKNOWN, sent=True)
             return await self._resolve(unknown, now)
         except (OrderRejected, AuthenticationFailed) as exc:
             refusal = Refusal.FUNDS if isinstance(exc, InsufficientFunds) else Refusal.FINAL
-            bound.warning("order_rejected", reason=str(exc), refusal=refusal.value)
+            log.warning("order_rejected", **ids, reason=str(exc), refusal=refusal.value)
             self.store.journal(
                 now,
                 "order_rejected",
@@ -240,7 +242,7 @@ class OrderManager:
                 sent=True,
                 refusal=refusal,
             )
-        bound.info("order_placed", status=order.status.value, filled=str(order.filled))
+        log.info("order_placed", **ids, status=order.status.value, filled=str(order.filled))
         return self.repo.update(
             record.client_order_id, now, from_venue(order.status), order=order, sent=True
         )
