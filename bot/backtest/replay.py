@@ -480,10 +480,13 @@ class Replay:
         j = cursor.synced
         if index - j > 1:  # most runs sync one bar: no numpy call for it
             j += int(np.argmax(s.high[j:index]))
-        top = _dec(s.high[j])
-        if top <= watch.high_water:
+        high = float(s.high[j])
+        # Rounding to the nearest double is monotonic, so a high below the mark as doubles is
+        # below it as Decimals too; only the rest needs the exact comparison.
+        if high < float(watch.high_water) or _dec(high) <= watch.high_water:
             cursor.synced = index  # nothing above the mark: these bars are synced as they are
             return False
+        top = _dec(high)
         now = self._at(s.time_of(j))
         self._set_known_prices(now, skip=s.symbol)
         self.world.set_price(s.symbol, top, now)
