@@ -99,6 +99,7 @@ class _Cursor:
     # arrays are sorted, `bisect_left`/`bisect_right` are searchsorted's "left"/"right").
     opens: list[int] = field(default_factory=list)
     closes: list[int] = field(default_factory=list)
+    decimal_closes: dict[int, Decimal] = field(default_factory=dict)  # bar index -> close
 
 
 @dataclass
@@ -173,14 +174,17 @@ class Replay:
 
     def _price_at(self, cursor: _Cursor, when_ms: int, next_bar: int) -> Decimal | None:
         """`_known_price` with the bars before `next_bar` walked."""
-        s = cursor.series
         i = bisect_right(cursor.closes, when_ms) - 1
         walked = min(next_bar, cursor.hi) - 1
-        if walked > i and int(s.ts[walked]) <= when_ms:
+        if walked > i and cursor.opens[walked] <= when_ms:
             i = walked
         if i >= 0:
-            return _dec(s.close[i])
-        return _dec(s.open[0]) if len(s) and when_ms >= int(s.ts[0]) else None
+            price = cursor.decimal_closes.get(i)
+            if price is None:  # each close is asked for by several runs and probes
+                price = cursor.decimal_closes[i] = _dec(cursor.series.close[i])
+            return price
+        s = cursor.series
+        return _dec(s.open[0]) if len(s) and when_ms >= cursor.opens[0] else None
 
     def _set_known_prices(self, when: datetime, skip: str | None = None) -> None:
         when_ms = to_ms(when)
