@@ -9,6 +9,8 @@ trailing stop, hard stop, tranche count, entry window, anti-chase threshold).
 - `backtest_trial`: median wall time of one default-settings trial in this process, after a
   warm-up trial (which also builds the study's signals, cached for the later ones).
 - `backtest_trial_cpu`: the median CPU time (the process's own seconds) of the same trials.
+- `backtest_trials_default` (and its `_cpu_bound`): as `backtest_trials` below, every trial
+  with the shipped settings: the workload issue #18 sets its target for (240 trials/min).
 - `backtest_trials`: TRIALS trials of the seeded list on a pool of WORKERS processes, each
   loading the data and warming up once before the clock starts; trials per minute of wall
   time, so it drops when other work shares the cores.
@@ -98,10 +100,11 @@ def single_trial_seconds() -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def trials_per_minute() -> tuple[float, float, float, float]:
+def trials_per_minute(default: bool = False) -> tuple[float, float, float, float]:
     """(trials a minute of wall time, trials a minute the workers' CPU time allows, wall
-    seconds of the batch, summed CPU seconds of its trials)."""
-    settings = trial_settings(TRIALS)
+    seconds of the batch, summed CPU seconds of its trials); `default`: every trial with the
+    shipped settings (issue #18's workload) instead of the seeded varied ones."""
+    settings = [{} for _ in range(TRIALS)] if default else trial_settings(TRIALS)
     with ProcessPoolExecutor(WORKERS, initializer=_load) as pool:
         list(pool.map(_trial, trial_settings(WORKERS, seed=0)))  # every worker has loaded
         began = time.perf_counter()
@@ -139,6 +142,14 @@ def main() -> int:
     print(
         f"# default trial: median of {SINGLE_RUNS}, {wall:.2f} s wall against {cpu:.2f} s CPU "
         "(a wall time above the CPU time = other work shared the core)",
+        file=sys.stderr,
+    )
+    per_minute, cpu_bound, elapsed, spent = trials_per_minute(default=True)
+    print(f"backtest_trials_default: {per_minute:.0f} trials/min")
+    print(f"backtest_trials_default_cpu_bound: {cpu_bound:.0f} trials/min")
+    print(
+        f"# default trials: {TRIALS} trials of the shipped settings on {WORKERS} workers: "
+        f"{elapsed:.1f} s wall, {spent:.1f} s CPU in all, {spent / TRIALS:.2f} s CPU a trial",
         file=sys.stderr,
     )
     per_minute, cpu_bound, elapsed, spent = trials_per_minute()
