@@ -24,6 +24,7 @@ valued (the exchange stop may have sold part meanwhile). Both run under the orde
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -110,16 +111,18 @@ async def retry_waiting(
     orders = ctx.services.orders
     sent: dict[str, list[OrderRecord | None]] = {}
     live: set[str] = set()
+    suffixes = _cause_suffixes(len(params.take_profit_tiers))
     for symbol, position in sorted(book.positions.items()):
         market = book.markets.get(symbol)
         if market is None:
             continue
         prefix = f"{symbol}|{position.cycle_id or ''}|"
-        tiers = range(1, len(params.take_profit_tiers) + 1)
-        for cause in [prefix + "exit", *(f"{prefix}tp{n}" for n in tiers)]:
-            is_exit = cause.endswith("|exit")
+        for suffix in suffixes:
+            cause = prefix + suffix
+            is_exit = suffix == "exit"
             newest = _chain_end(ctx, cause) if is_exit else cause
-            live |= {cause, newest}
+            live.add(cause)
+            live.add(newest)
             history = orders.repo.by_cause(newest) if cause not in emitted else []
             if not history or not _unfinished(ctx, history[-1], is_exit):
                 continue
@@ -266,6 +269,13 @@ async def _exit_to_send(
         log.warning("exit_continued", symbol=symbol, cause=cause, amount=str(amount))
         ctx.store.journal(now, "exit_continued", message, level="warning", symbol=symbol)
     return replace(intent, cause=cause, amount=amount)
+
+
+@functools.lru_cache(maxsize=16)
+def _cause_suffixes(tiers: int) -> tuple[str, ...]:
+    """The causes a position's sales are decided under, after its `symbol|cycle|` prefix:
+    the exit of everything, then each take-profit tier (asked on every risk run)."""
+    return ("exit", *(f"tp{n}" for n in range(1, tiers + 1)))
 
 
 def _chain_end(ctx: JobContext, cause: str) -> str:

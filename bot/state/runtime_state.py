@@ -160,7 +160,10 @@ class RuntimeState:
 
     def exit_waits(self) -> dict[str, str]:
         """Exit decisions (by cause) waiting for their base to be freed, with why."""
-        return dict(_json(self.store.get_value(EXIT_WAITS_KEY)) or {})
+        text = self.store.get_value(EXIT_WAITS_KEY)
+        if not text or text == "{}":  # nearly always, and read on every risk run
+            return {}
+        return dict(_json(text) or {})
 
     def set_exit_waits(self, waits: dict[str, str], now: datetime) -> None:
         self.store.set_value(EXIT_WAITS_KEY, json.dumps(waits, sort_keys=True), now)
