@@ -26,8 +26,8 @@ from typing import Any, NoReturn
 from bot.orders.intents import ACTIVE, IntentStatus, OrderIntent, OrderRecord, Refusal
 from bot.state.equity_series import DEFAULT_MAX_POINTS, DEFAULT_SPACING, EquityPoint, add_point
 from bot.state.errors import StoreError
-from bot.state.memory_rows import MemoryFillRow, MemoryIntentRow, MemoryMarksRow, memory_decimal
-from bot.state.models import Heartbeat, JournalEntry, stored_utc
+from bot.state.memory_rows import MemoryFillRow, MemoryIntentRow, MemoryMarksRow
+from bot.state.models import Heartbeat, JournalEntry, row_decimal, stored_utc
 from bot.state.orders_repo import (
     INTENT_JOURNAL_KIND,
     apply_amend,
@@ -370,7 +370,7 @@ class MemoryOrderRepo:
         if not reported:
             return True
         rows = [
-            (cid, memory_decimal(r, "amount"))
+            (cid, row_decimal(r, "amount"))
             for cid in reported
             for r in self._filled_by_id.get(cid, ())
         ]

@@ -5,22 +5,19 @@
 These hold the same fields, with the same defaults, as `OrderIntentRow`, `FillRow` and
 `PositionMarksRow` (tests/unit/state/test_memory_rows.py compares them), and are built and
 changed by the same functions of `bot.state.orders_repo`, so what a row holds is still written
-once. `TABLE` names the table model a row stands for: a damaged amount is reported as the SQL
-repository reports it.
+once. `TABLE` names the table model a row stands for: `row_decimal` reports a damaged amount
+in it as the SQL repository reports it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import inspect as sa_inspect
 from sqlmodel import SQLModel
 
-from bot.state.errors import StoreError, damaged_value
-from bot.state.models import FillRow, OrderIntentRow, PositionMarksRow, stored_decimal
+from bot.state.models import FillRow, OrderIntentRow, PositionMarksRow
 
 # Not spelled `type[...]` inside the classes: there `type` is also the intent row's field.
 TableModel = type[SQLModel]
@@ -89,15 +86,3 @@ class MemoryMarksRow:
 
 
 MemoryRow = MemoryIntentRow | MemoryFillRow | MemoryMarksRow
-
-
-def memory_decimal(row: MemoryRow, column: str) -> Decimal:
-    """`row_decimal` of a plain row: the amount, or the error `row_decimal` gives for a damaged
-    one (the row is named only then, so a sound read never builds the name)."""
-    value = getattr(row, column)
-    try:
-        return stored_decimal(value, "", "", column)
-    except StoreError:
-        mapper = sa_inspect(row.TABLE)
-        key = ", ".join(f"{c.name}={getattr(row, c.key)!r}" for c in mapper.primary_key)
-        raise damaged_value(mapper.local_table.description, key, column, value) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Column, DateTime, TypeDecorator
 from sqlalchemy import inspect as sa_inspect
@@ -65,22 +65,24 @@ def stored_decimal(value: object, table: str, key: str, column: str) -> Decimal:
     return number
 
 
-def row_key(row: SQLModel) -> str:
-    """The row's primary key as `name='value'` pairs, for error messages."""
-    mapper = sa_inspect(row).mapper
-    return ", ".join(f"{c.name}={getattr(row, c.key)!r}" for c in mapper.primary_key)
+class PlainRow(Protocol):
+    """A plain copy of a table row (`bot.state.memory_rows`): `TABLE` is the model it copies,
+    so a damaged value in it is reported as in the table."""
+
+    TABLE: ClassVar[type[SQLModel]]
 
 
-def row_decimal(row: SQLModel, column: str) -> Decimal:
+def row_decimal(row: SQLModel | PlainRow, column: str) -> Decimal:
     value = getattr(row, column)
     number = _finite(value)
-    if number is None:
-        table = sa_inspect(row).mapper.local_table.description
-        raise damaged_value(table, row_key(row), column, value)
+    if number is None:  # named only now: a sound read never builds the row's key
+        mapper = sa_inspect(getattr(row, "TABLE", type(row)))
+        key = ", ".join(f"{c.name}={getattr(row, c.key)!r}" for c in mapper.primary_key)
+        raise damaged_value(mapper.local_table.description, key, column, value)
     return number
 
 
-def row_decimal_or_none(row: SQLModel, column: str) -> Decimal | None:
+def row_decimal_or_none(row: SQLModel | PlainRow, column: str) -> Decimal | None:
     return None if getattr(row, column) is None else row_decimal(row, column)
 
 

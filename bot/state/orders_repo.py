@@ -19,19 +19,14 @@ from bot.orders.intents import (
     Refusal,
     transition,
 )
-from bot.state.memory_rows import (
-    MemoryFillRow,
-    MemoryIntentRow,
-    MemoryMarksRow,
-    MemoryRow,
-    memory_decimal,
-)
+from bot.state.memory_rows import MemoryFillRow, MemoryIntentRow, MemoryMarksRow
 from bot.state.models import (
     FillRow,
     JournalEntry,
     OrderIntentRow,
     PositionMarksRow,
     row_decimal,
+    row_decimal_or_none,
     stored_decimal,
     text_or_none,
 )
@@ -49,16 +44,6 @@ FillT = TypeVar("FillT", FillRow, MemoryFillRow)
 MarksT = TypeVar("MarksT", PositionMarksRow, MemoryMarksRow)
 
 
-def _decimal(row: IntentRow | StoredFill | MarksRow, column: str) -> Decimal:
-    if isinstance(row, MemoryRow):
-        return memory_decimal(row, column)
-    return row_decimal(row, column)
-
-
-def _decimal_or_none(row: IntentRow | StoredFill | MarksRow, column: str) -> Decimal | None:
-    return None if getattr(row, column) is None else _decimal(row, column)
-
-
 def order_record(row: IntentRow) -> OrderRecord:
     return OrderRecord(
         client_order_id=row.client_order_id,
@@ -67,20 +52,20 @@ def order_record(row: IntentRow) -> OrderRecord:
         symbol=row.symbol,
         side=Side(row.side),
         type=OrderType(row.type),
-        amount=_decimal(row, "amount"),
-        price=_decimal_or_none(row, "price"),
+        amount=row_decimal(row, "amount"),
+        price=row_decimal_or_none(row, "price"),
         tier=row.tier,
         reason=row.reason,
         status=IntentStatus(row.status),
         exchange_order_id=row.exchange_order_id,
-        filled=_decimal(row, "filled"),
-        average=_decimal_or_none(row, "average"),
-        fee=_decimal(row, "fee"),
+        filled=row_decimal(row, "filled"),
+        average=row_decimal_or_none(row, "average"),
+        fee=row_decimal(row, "fee"),
         attempts=row.attempts,
         last_error=row.last_error,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        trigger_price=_decimal_or_none(row, "trigger_price"),
+        trigger_price=row_decimal_or_none(row, "trigger_price"),
         refusal=_refusal(row),
         moved_at=row.moved_at,
     )
@@ -279,7 +264,7 @@ def position_fill(row: StoredFill) -> PositionFill:
     Venues that charge a buy's fee in the base asset deliver less than the traded amount; the
     position must hold what the account holds, or its exits would oversell.
     """
-    amount, price, fee = (_decimal(row, c) for c in ("amount", "price", "fee"))
+    amount, price, fee = (row_decimal(row, c) for c in ("amount", "price", "fee"))
     base = row.symbol.partition("/")[0]
     if row.fee_asset == base:
         if row.side == "buy":
@@ -357,7 +342,7 @@ def apply_update(
     if status is IntentStatus.REJECTED and row.status != new_status:
         row.refusal = (refusal or Refusal.FINAL).value
     # Filled amounts only grow: a stale venue report must not shrink them.
-    filled = None if order is None else str(max(_decimal(row, "filled"), order.filled))
+    filled = None if order is None else str(max(row_decimal(row, "filled"), order.filled))
     row.status = new_status
     if order is not None and filled is not None:
         row.exchange_order_id = order.exchange_order_id or row.exchange_order_id
@@ -424,9 +409,9 @@ def venue_order(row: StoredFill) -> tuple[datetime, int, str]:
 def position_marks(row: MarksRow) -> PositionMarks:
     return PositionMarks(
         row.cycle_id,
-        _decimal(row, "high_water_mark"),
-        _decimal_or_none(row, "trailing_stop"),
-        _decimal_or_none(row, "break_even"),
+        row_decimal(row, "high_water_mark"),
+        row_decimal_or_none(row, "trailing_stop"),
+        row_decimal_or_none(row, "break_even"),
         frozenset(int(tier) for tier in row.tiers_skipped.split(",") if tier),
     )
 
