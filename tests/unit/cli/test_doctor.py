@@ -7,43 +7,27 @@ import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bot.config.settings import Settings
 from bot.ops.doctor import WRITE_PROBE_KEY, Outcome, database_result
 from bot.ops.doctor_venue import liquidation_results, permissions_result
-from bot.signals.shipped_data import SHIPPED_DATA_DIR
 from bot.state.store import Store
 from tests.conftest import run_qtbot
 from tests.emulator.client import EmulatorHandle
 from tests.emulator.fixtures import emulator
-from tests.http_loopback import serving
+from tests.unit.fred_fake import fred_serving
 
 __all__ = ["emulator"]
 
 
-class _Fred(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        series = parse_qs(urlsplit(self.path).query)["id"][0]
-        body = (SHIPPED_DATA_DIR / f"{series}.csv").read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def fred_url() -> Iterator[str]:
-    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Fred)) as server:
-        yield f"http://127.0.0.1:{server.server_port}/fredgraph.csv"
+    with fred_serving() as (url, _):
+        yield url
 
 
 def _env(emulator: EmulatorHandle, fred_url: str, mode: str = "testnet") -> dict[str, str]:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -20,11 +17,11 @@ from bot.feeds.live import LiveSignals
 from bot.jobs.signals import liquidation_check, regime_refresh
 from bot.services.context import Context
 from bot.signals.liquidations import LiquidationEvent
-from bot.signals.shipped_data import SHIPPED_DATA_DIR
 from bot.state.runtime_state import RuntimeState
 from bot.state.signals_repo import ALL_SYMBOLS, StoreLiquidationSink
 from bot.state.store import Store
 from tests.conftest import run_qtbot
+from tests.unit.fred_fake import ShippedFred, fred_serving
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -64,38 +61,14 @@ def test_override_wins_and_says_so(tmp_path: Path) -> None:
     ctx.store.close()
 
 
-class _Fred(BaseHTTPRequestHandler):
-    failing = False
-
-    def do_GET(self) -> None:
-        series = parse_qs(urlsplit(self.path).query)["id"][0]
-        if type(self).failing:
-            self.send_response(500)
-            self.end_headers()
-            return
-        body = (SHIPPED_DATA_DIR / f"{series}.csv").read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def fred_server() -> Iterator[tuple[str, type[_Fred]]]:
-    handler = type("FredHandler", (_Fred,), {"failing": False})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/fredgraph.csv", handler
-    server.shutdown()
-    server.server_close()
+def fred_server() -> Iterator[tuple[str, type[ShippedFred]]]:
+    with fred_serving() as served:
+        yield served
 
 
 def test_fred_download_is_cached_and_a_failed_fetch_keeps_the_last_snapshot(
-    tmp_path: Path, fred_server: tuple[str, type[_Fred]]
+    tmp_path: Path, fred_server: tuple[str, type[ShippedFred]]
 ) -> None:
     url, handler = fred_server
     ctx = _ctx(tmp_path, fed_source="fred", fred_url=url)
@@ -112,7 +85,7 @@ def test_fred_download_is_cached_and_a_failed_fetch_keeps_the_last_snapshot(
 
 
 def test_no_fred_and_no_cache_falls_back_to_the_shipped_series(
-    tmp_path: Path, fred_server: tuple[str, type[_Fred]]
+    tmp_path: Path, fred_server: tuple[str, type[ShippedFred]]
 ) -> None:
     url, handler = fred_server
     handler.failing = True
