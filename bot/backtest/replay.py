@@ -101,6 +101,10 @@ class _Cursor:
     closes: list[int] = field(default_factory=list)
     decimal_closes: dict[int, Decimal] = field(default_factory=dict)  # bar index -> close
 
+    def bars_before(self, when_ms: int) -> int:
+        """The index after the last replayed bar opening before `when_ms`."""
+        return min(self.hi, bisect_left(self.opens, when_ms))
+
 
 @dataclass
 class Replay:
@@ -283,7 +287,7 @@ class Replay:
                 # The stretch ends before the first bar the jobs must see (`_quiet_end`,
                 # whose search already followed the trailing stop up every high): nothing
                 # to search for in these bars.
-                self._pass_quiet_bars(min(t_ms, end_ms))
+                self._pass_bars(min(t_ms, end_ms))
             else:
                 await self._segment(min(t_ms, end_ms))
         return self.stats
@@ -364,7 +368,7 @@ class Replay:
         `end_ms`. New highs do not end a stretch: `_still_quiet` catches them up."""
         s = cursor.series
         lo = cursor.next_bar
-        hi = min(cursor.hi, bisect_left(cursor.opens, end_ms))
+        hi = cursor.bars_before(end_ms)
         if hi <= lo:
             return end_ms
         index = first_flagged(s.high, s.low, lo, hi, self._search_watch(cursor))
@@ -376,18 +380,17 @@ class Replay:
         """The price a run at `when_ms` would see (`_known_price` once the bars opening before
         then are walked)."""
         cursor = self.cursors[symbol]
-        walked = max(cursor.next_bar, min(cursor.hi, bisect_left(cursor.opens, when_ms)))
+        walked = max(cursor.next_bar, cursor.bars_before(when_ms))
         return self._price_at(cursor, when_ms, walked)
 
-    def _pass_quiet_bars(self, until_ms: int) -> None:
+    def _pass_bars(self, until_ms: int) -> None:
+        """Bars opening before `until_ms` are done."""
         for cursor in self.cursors.values():
-            self._advance(cursor, min(cursor.hi, bisect_left(cursor.opens, until_ms)))
+            self._advance(cursor, cursor.bars_before(until_ms))
 
     async def _segment(self, until_ms: int) -> None:
         """Bars opening before `until_ms`: hand over the flagged ones, skip the rest."""
-        bounds = {
-            symbol: min(c.hi, bisect_left(c.opens, until_ms)) for symbol, c in self.cursors.items()
-        }
+        bounds = {symbol: c.bars_before(until_ms) for symbol, c in self.cursors.items()}
         while True:
             best: tuple[int, str, int] | None = None
             for symbol, cursor in self.cursors.items():
@@ -410,8 +413,7 @@ class Replay:
             await self._hand_over(self.cursors[symbol], index)
             self._mark_synced()
             self._refresh_watches()
-        for symbol, cursor in self.cursors.items():
-            self._advance(cursor, bounds[symbol])
+        self._pass_bars(until_ms)
 
     # --- one handed bar ----------------------------------------------------------------------
 
@@ -468,7 +470,7 @@ class Replay:
         the risk job ran for it."""
         ran = False
         for cursor in self.cursors.values():
-            index = max(cursor.next_bar, min(cursor.hi, bisect_left(cursor.opens, until_ms)))
+            index = max(cursor.next_bar, cursor.bars_before(until_ms))
             if self._trailing and cursor.synced < index:
                 ran = await self._catch_up(cursor, index) or ran
             self._advance(cursor, index)
