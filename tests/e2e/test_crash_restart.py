@@ -14,8 +14,8 @@ from tests.chaos.campaign import run_campaign
 
 @pytest.mark.serial
 def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
-    report = run_campaign(runs=8, workdir=tmp_path, seed=11)
-    assert report.runs == 8
+    report = run_campaign(runs=8, workdir=tmp_path, seed=11, min_fills=2)
+    assert report.runs >= 8
     assert report.violations == []
     # The slice must have traded, or it proved nothing.
     assert report.figures["orders_sent"] >= 2 and report.figures["fills"] >= 2
