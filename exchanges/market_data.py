@@ -102,6 +102,10 @@ class StaticMarketData:
             raise ExchangeError(f"no market data for {symbol}")
         return ticker
 
+    def ticker(self, symbol: str) -> Ticker | None:
+        """The ticker as set, without a round through the event loop (None if never set)."""
+        return self._tickers.get(symbol)
+
     async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
         book = self._books.get(symbol)
         if book is None:

@@ -17,7 +17,11 @@ that run left:
 A new high inside such a stretch is shown to the risk job at its bar's time, exactly where a
 replay running every scheduled run shows it; that run raises the high-water mark and the
 equity peak, so the probe takes the marks it left (`RiskProbe.with_marks`), and the stretch
-goes on only if the run changed nothing else the entry job reads (`fingerprint`).
+goes on only if the run changed nothing else the entry job reads (`fingerprint`). Where the
+pure rules show that raising the marks is all that run would do, the probe makes the same
+writes itself (`RiskProbe.catch_up`: last prices, equity watermarks and point, position
+marks), which spares the job's round through the venue and the store; the test compares
+every store write with the job's.
 
 Anything else (a kill switch tripped, an exit waiting, a panic request, an unsellable
 holding) keeps every run. tests/unit/backtest/test_quiet_runs.py replays real data both ways
@@ -147,6 +151,47 @@ class RiskProbe:
         if marks is None:
             return None
         return replace(self, marks=marks, position_marks=world.orders.repo.marks())
+
+    def catch_up(self, world: World, now: datetime) -> RiskProbe | None:
+        """`risk_check` at a new high inside the stretch, the prices being the venue's tickers
+        as the replay set them, when all the job would do is what a catch-up is for: raise
+        the high-water marks and the equity watermarks, beside the last prices and the equity
+        point it keeps on every run. Then writes just that, through the same store calls, and
+        returns the probe with the new marks. None, writing nothing, when the job could do
+        more (an exit, a tier skipped, a holding unsellable, the kill switch, a block reason
+        moved): the real job must run."""
+        marks = self.marks
+        positions = self.positions
+        if marks is None or not positions:
+            return None
+        prices: dict[str, Decimal] = {}
+        for symbol in positions:  # the book's order, which the stored last prices keep
+            ticker = world.data.ticker(symbol)
+            price = ticker.bid or ticker.last if ticker is not None else None
+            if price is not None:
+                prices[symbol] = price
+        held = sum((p.size * prices[s] for s, p in positions.items() if s in prices), _ZERO)
+        equity = self.total + held
+        rolled = roll_equity_marks(marks, equity, now)
+        decision = evaluate(
+            positions,
+            self.position_marks,
+            prices,
+            rolled.account(equity, self.cash),
+            self.params,
+            now,
+        )
+        if decision.actions or decision.unsellable or decision.skipped_tiers:
+            return None
+        if decision.kill_switch or sorted(decision.block_reasons) != self.stored_reasons:
+            return None
+        store = world.ctx.store
+        state = RuntimeState(store)
+        state.set_last_prices(prices, now)
+        state.set_equity_marks(rolled, now)
+        store.record_equity(now, equity, self.cash)
+        world.orders.repo.save_marks(decision.new_marks, now)
+        return replace(self, marks=rolled, position_marks=world.orders.repo.marks())
 
     def __call__(self, now: datetime) -> bool:
         marks = self.marks

@@ -80,6 +80,7 @@ class ReplayStats:
     risk_ticks: int = 0
     catch_up_ticks: int = 0
     quiet_catch_ups: int = 0  # of those, made inside a stretch of skipped runs
+    probe_catch_ups: int = 0  # of those, made by the probe for the job (`RiskProbe.catch_up`)
     # Wall time inside the real jobs (for the benchmark's breakdown; never in reports).
     job_seconds: float = 0.0
 
@@ -354,10 +355,13 @@ class Replay:
         every run shows it (`_sync_highs`); that run raises the high-water mark and the equity
         peak, so the risk probe takes the marks it left. Anything else it changed
         (an order, a journal line, a block reason) ends the stretch."""
-        if await self._sync_highs(t_ms):
+        caught_up = self.stats.catch_up_ticks
+        ran = await self._sync_highs(t_ms, quiet=True)
+        if self.stats.catch_up_ticks > caught_up:
             self.stats.quiet_catch_ups += 1
             self._mark_synced()
             self._refresh_watches()
+        if ran:
             if fingerprint(self.world) != self._quiet_state or self._probe is None:
                 return False
             self._probe = self._probe.with_marks(self.world)
@@ -464,21 +468,23 @@ class Replay:
         await self._risk_check(now)
         self.stats.risk_ticks += 1
 
-    async def _sync_highs(self, until_ms: int) -> bool:
+    async def _sync_highs(self, until_ms: int, quiet: bool = False) -> bool:
         """Bring every open position's high-water mark up to the bars opening before
         `until_ms` (all found quiet under the current state), then mark them done. True if
-        the risk job ran for it."""
+        the risk job ran for it. `quiet`: inside a quiet stretch, where the probe may stand in
+        for the job (`RiskProbe.catch_up`) until the job itself has run."""
         ran = False
         for cursor in self.cursors.values():
             index = max(cursor.next_bar, cursor.bars_before(until_ms))
             if self._trailing and cursor.synced < index:
-                ran = await self._catch_up(cursor, index) or ran
+                ran = await self._catch_up(cursor, index, quiet and not ran) or ran
             self._advance(cursor, index)
         return ran
 
-    async def _catch_up(self, cursor: _Cursor, index: int) -> bool:
+    async def _catch_up(self, cursor: _Cursor, index: int, quiet: bool = False) -> bool:
         """Show the risk job the highest price of bars [synced, index), at its bar's time,
-        if it tops the high-water mark (then True)."""
+        if it tops the high-water mark; True if the job ran (`quiet`: not if the probe found
+        that all it would do is raise the marks, and did that)."""
         s = cursor.series
         watch = cursor.watch or self._watch(s.symbol)
         if watch.high_water is None:
@@ -496,6 +502,13 @@ class Replay:
         now = self._at(s.time_of(j))
         self._set_known_prices(now, skip=s.symbol)
         self.world.set_price(s.symbol, top, now)
-        await self._risk_check(now)
         self.stats.catch_up_ticks += 1
+        probe = self._probe.catch_up(self.world, now) if quiet and self._probe is not None else None
+        if probe is not None:
+            self._probe = probe
+            self.stats.probe_catch_ups += 1
+            self._marks = None  # the probe saved new marks
+            self._watches.clear()
+            return False
+        await self._risk_check(now)
         return True

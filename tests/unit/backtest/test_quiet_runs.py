@@ -18,9 +18,11 @@ import pytest
 
 from bot.backtest.candles import load_candles
 from bot.backtest.config import BacktestConfig
+from bot.backtest.quiet_runs import RiskProbe
 from bot.backtest.recorded_inputs import build_signals
 from bot.backtest.runner import BacktestResult, run_backtest
 from bot.config.settings import Settings
+from bot.state.memory import MemoryOrderRepo, MemoryStore
 from tests.unit.signals.data_paths import shared_file
 
 START = datetime(2019, 6, 1, tzinfo=UTC)
@@ -126,3 +128,45 @@ def test_skipping_quiet_runs_changes_no_decision_under_other_rules(
     timeframe: str, values: dict[str, Any], liquidations: bool
 ) -> None:
     _assert_same_decisions(_config(timeframe, Settings(**values), liquidations))
+
+
+def test_the_probe_writes_what_the_risk_job_writes_at_a_new_high_in_a_stretch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At a new high inside a stretch of skipped runs the probe stands in for the risk job
+    when all the job would do is raise the marks (`RiskProbe.catch_up`). Every store write of
+    the replay (runtime keys, equity points, position marks, with their times), in order,
+    must be the same as when the real job runs at each of those catch-ups."""
+    writes: list[tuple[object, ...]] = []
+    set_value, record_equity, save_marks = (
+        MemoryStore.set_value,
+        MemoryStore.record_equity,
+        MemoryOrderRepo.save_marks,
+    )
+
+    def spy_value(store: MemoryStore, key: str, value: str, at: datetime) -> None:
+        writes.append(("value", key, value, at))
+        set_value(store, key, value, at)
+
+    def spy_equity(store: MemoryStore, now: datetime, equity: Any, cash: Any = None) -> None:
+        writes.append(("equity", now, equity, cash))
+        record_equity(store, now, equity, cash)
+
+    def spy_marks(repo: MemoryOrderRepo, marks: Any, now: datetime) -> None:
+        writes.append(("marks", dict(marks), now))
+        save_marks(repo, marks, now)
+
+    monkeypatch.setattr(MemoryStore, "set_value", spy_value)
+    monkeypatch.setattr(MemoryStore, "record_equity", spy_equity)
+    monkeypatch.setattr(MemoryOrderRepo, "save_marks", spy_marks)
+    config = _config("1d", Settings())
+    probing = run_backtest(config)
+    probe_writes = writes[:]
+    writes.clear()
+    monkeypatch.setattr(RiskProbe, "catch_up", lambda probe, world, now: None)
+    jobs = run_backtest(config)
+    assert probing.stats.probe_catch_ups > 10  # else this compares nothing
+    assert jobs.stats.probe_catch_ups == 0
+    assert probing.stats.catch_up_ticks == jobs.stats.catch_up_ticks
+    assert probe_writes == writes
+    assert probing.journal == jobs.journal
