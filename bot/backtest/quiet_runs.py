@@ -40,6 +40,7 @@ from bot.backtest.candles import to_ms
 from bot.backtest.world import World
 from bot.config.risk_params import risk_params
 from bot.state.memory import MemoryStore
+from bot.state.plans_repo import MemoryStrategyRepo
 from bot.state.runtime_state import (
     DUST_KEY,
     ENTRIES_BLOCKED_KEY,
@@ -114,19 +115,19 @@ def fingerprint(world: World) -> Fingerprint:
         (symbol, m.cycle_id, m.break_even, m.tiers_skipped) for symbol, m in orders.marks().items()
     )
     plans = world.ctx.services.plans
-    running = tuple(
-        (plan, plans.tranches(plan.plan_id))
-        for plan in plans.plans(statuses=(PlanStatus.ACTIVE, PlanStatus.COMPLETE))
-    )
+    written: object
+    if isinstance(plans, MemoryStrategyRepo):
+        written = plans.writes  # counts only writes that changed a plan or a tranche
+    else:
+        written = (
+            len(plans.plans()),
+            tuple(
+                (plan, plans.tranches(plan.plan_id))
+                for plan in plans.plans(statuses=(PlanStatus.ACTIVE, PlanStatus.COMPLETE))
+            ),
+        )
     ledger = world.ledger
-    return (
-        state,
-        marks,
-        len(plans.plans()),
-        running,
-        ledger.fill_count(),
-        ledger.order_count(),
-    )
+    return (state, marks, written, ledger.fill_count(), ledger.order_count())
 
 
 @dataclass(frozen=True)

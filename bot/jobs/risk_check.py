@@ -178,7 +178,8 @@ def _rearm_kill_switch(
 def _record_block_state(ctx: JobContext, reasons: list[str], now: datetime) -> None:
     state = RuntimeState(ctx.store)
     previous = state.entries_blocked_text()
-    if previous != json.dumps(sorted(reasons)):
+    # Nothing blocks on nearly every run: its text needs no encoding.
+    if previous != (json.dumps(sorted(reasons)) if reasons else "[]"):
         state.set_entries_blocked(reasons, now)
         if previous is None and not reasons:
             return  # the first look finding nothing blocked is not news

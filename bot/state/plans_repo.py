@@ -295,6 +295,9 @@ class MemoryStrategyRepo(_PlanQueries):
         # Answers of `plans` since the last write: the entry job asks the same few questions
         # several times per run, and far more often than plans change.
         self._answers: dict[tuple[str | None, tuple[PlanStatus, ...] | None], list[Plan]] = {}
+        # Writes that changed a plan or a tranche: the replay compares it around a job run
+        # (`bot.backtest.quiet_runs.fingerprint`) instead of every plan and tranche.
+        self.writes = 0
 
     def insert_plan(self, plan: Plan, tranches: Iterable[Tranche]) -> None:
         if plan.plan_id in self._plans:
@@ -311,6 +314,7 @@ class MemoryStrategyRepo(_PlanQueries):
         self._plans[plan.plan_id] = plan
         self._order = None
         self._answers.clear()
+        self.writes += 1
         self._tranches[plan.plan_id] = {}
         for (plan_id, number), tranche in rows.items():
             self._tranches[plan_id][number] = tranche
@@ -330,13 +334,19 @@ class MemoryStrategyRepo(_PlanQueries):
         if stored is not None:
             self._answers.clear()
             before = self._plans.get(stored.plan_id)
+            if before != stored:
+                self.writes += 1
             if before is None or before.created_at != stored.created_at:
                 self._order = None
             elif self._order is not None:
                 self._order[self._position[stored.plan_id]] = stored
             self._plans[stored.plan_id] = stored
         for tranche in rows:
-            self._tranches.setdefault(tranche.plan_id, {})[tranche.number] = tranche
+            held = self._tranches.setdefault(tranche.plan_id, {})
+            before_tranche = held.get(tranche.number)
+            if before_tranche is not tranche and before_tranche != tranche:
+                self.writes += 1
+            held[tranche.number] = tranche
 
     def plan(self, plan_id: str) -> Plan | None:
         return self._plans.get(plan_id)
