@@ -17,7 +17,7 @@ units. The next buy starts a new cycle: tiers taken, fees, realized PnL and the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -150,12 +150,15 @@ def apply_fill(position: Position, fill: PositionFill, dust: Decimal = _ZERO) ->
 
 
 def _apply_buy(position: Position, fill: PositionFill, fill_ids: frozenset[str]) -> Position:
+    # Built field by field, not with dataclasses.replace (twice the cost): a backtest applies
+    # hundreds of fills a trial. Every field is named here and in `_apply_sell`; a new field
+    # must be carried by both (tests/unit/risk/test_position_fields.py counts them).
     cost = position.avg_entry_price * position.size + fill.price * fill.amount
     size = position.size + fill.amount
     avg = cost / size
     if not position.cycle_open:
-        return replace(
-            position,
+        return Position(
+            symbol=position.symbol,
             size=size,
             avg_entry_price=avg,
             fees=fill.fee,
@@ -170,12 +173,18 @@ def _apply_buy(position: Position, fill: PositionFill, fill_ids: frozenset[str])
             peak_fill_price=fill.price,
             fill_ids=fill_ids,
         )
-    return replace(
-        position,
+    return Position(
+        symbol=position.symbol,
         size=size,
         avg_entry_price=avg,
         fees=position.fees + fill.fee,
+        realized_pnl=position.realized_pnl,
+        cycle_id=position.cycle_id,
+        cycle_open=position.cycle_open,
         cycle_bought=position.cycle_bought + fill.amount,
+        cycle_sold=position.cycle_sold,
+        tiers_taken=position.tiers_taken,
+        opened_at=position.opened_at,
         last_fill_at=fill.timestamp,
         peak_fill_price=max(position.peak_fill_price, fill.price),
         fill_ids=fill_ids,
@@ -194,14 +203,18 @@ def _apply_sell(
     tiers = position.tiers_taken
     if fill.tier is not None and position.cycle_open:
         tiers = tiers | {fill.tier}
-    return replace(
-        position,
+    return Position(
+        symbol=position.symbol,
         size=size,
+        avg_entry_price=position.avg_entry_price,
         fees=position.fees + fill.fee,
         realized_pnl=position.realized_pnl + (fill.price - position.avg_entry_price) * fill.amount,
+        cycle_id=position.cycle_id,
         cycle_open=position.cycle_open and size > dust,
+        cycle_bought=position.cycle_bought,
         cycle_sold=position.cycle_sold + fill.amount,
         tiers_taken=tiers,
+        opened_at=position.opened_at,
         last_fill_at=fill.timestamp,
         peak_fill_price=max(position.peak_fill_price, fill.price),
         fill_ids=fill_ids,

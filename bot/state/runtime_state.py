@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any, Protocol
 
 from risk.limits import EquityMarks
@@ -52,8 +53,10 @@ class KeyValueStore(Protocol):
 # texts and times are immutable, so the recent ones are kept.
 @functools.lru_cache(maxsize=64)
 def _text_map(pairs: tuple[tuple[str, str], ...]) -> str:
-    """`{key: text, ...}` as JSON, in the order given."""
-    return json.dumps(dict(pairs))
+    """`json.dumps(dict(pairs))` for pairs with distinct keys (a dict's items, in its order):
+    the same separators and ASCII escapes, without setting up an encoder per call, which cost
+    several times the text itself (new prices and equity marks on nearly every risk run)."""
+    return "{" + ", ".join([f"{_quoted(k)}: {_quoted(v)}" for k, v in pairs]) + "}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -61,14 +64,33 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-@functools.lru_cache(maxsize=64)
+# Stored text -> the watermarks it decodes to. Each risk run reads the marks the previous one
+# wrote: `set_equity_marks` files the marks it writes under their text, so the read decodes
+# nothing. They are the marks the text decodes to (a date's ISO text and a Decimal's str read
+# back as equal values with the same digits), and a text never decodes to anything else.
+_MARKS_KEPT = 64
+_marks_of_text: dict[str, EquityMarks | None] = {}
+
+
+def _keep_marks(text: str, marks: EquityMarks | None) -> None:
+    if len(_marks_of_text) >= _MARKS_KEPT:
+        _marks_of_text.clear()
+    _marks_of_text[text] = marks
+
+
 def _equity_marks(text: str) -> EquityMarks | None:
+    if text in _marks_of_text:
+        return _marks_of_text[text]
     data = _json(text)
-    if not data:
-        return None
-    return EquityMarks(
-        date.fromisoformat(data["day"]), Decimal(data["day_start"]), Decimal(data["peak"])
+    marks = (
+        EquityMarks(
+            date.fromisoformat(data["day"]), Decimal(data["day_start"]), Decimal(data["peak"])
+        )
+        if data
+        else None
     )
+    _keep_marks(text, marks)
+    return marks
 
 
 def _json(text: str | None) -> Any:
@@ -194,6 +216,12 @@ class RuntimeState:
             )
         )
         self.store.set_value(EQUITY_MARKS_KEY, text, now)
+        if (
+            type(marks.day) is date
+            and type(marks.equity_day_start) is Decimal
+            and type(marks.equity_peak) is Decimal
+        ):  # exactly what the text decodes to (a subclass would not be)
+            _keep_marks(text, marks)
 
     def panic_requested(self) -> bool:
         """`qtbot panic` ran while a daemon held the lock: its next risk check flattens."""
