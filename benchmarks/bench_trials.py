@@ -29,6 +29,7 @@ trials gives the CPU figures to a few percent, because a trial's work does not v
 
 from __future__ import annotations
 
+import gc
 import random
 import statistics
 import subprocess
@@ -81,6 +82,7 @@ def _load() -> None:
     global _data
     _data = load_study_data(CANDLES, SHARED)
     run_trial(_data, Settings())  # warm-up: imports, signals
+    gc.freeze()  # as a sweep's worker does after its first trial (`bot.research.pool`)
 
 
 def _trial(values: dict[str, Any]) -> float:

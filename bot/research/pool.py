@@ -5,6 +5,7 @@ parent's database connections and locks."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import queue
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +40,7 @@ class DataSpec:
 
 _data: dict[DataSpec, StudyData] = {}
 _progress: Any = None
+_frozen = False
 
 
 def study_data(spec: DataSpec) -> StudyData:
@@ -49,6 +51,14 @@ def study_data(spec: DataSpec) -> StudyData:
 
 def report_trial() -> None:
     """Called in a worker after each trial: one tick for the parent's progress display."""
+    global _frozen
+    if not _frozen and multiprocessing.parent_process() is not None:
+        # After its first trial a worker process holds what it keeps for life (the study data,
+        # its signals, the caches, the imports): out of the collector's view, the full
+        # collections every few trials stop walking them (~3 % of a trial's instructions).
+        # Only in spawned workers: an inline run shares the caller's process.
+        gc.freeze()
+        _frozen = True
     if _progress is not None:
         _progress.put(1)
 
