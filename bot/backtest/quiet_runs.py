@@ -58,7 +58,7 @@ from bot.state.runtime_state import (
     RuntimeState,
 )
 from bot.strategy.plans import PlanStatus
-from risk.engine import evaluate
+from risk.engine import RiskDecision, evaluate
 from risk.limits import EquityMarks, roll_equity_marks
 from risk.marks import PositionMarks
 from risk.params import RiskParams
@@ -171,20 +171,10 @@ class RiskProbe:
             price = ticker.bid or ticker.last if ticker is not None else None
             if price is not None:
                 prices[symbol] = price
-        held = sum((p.size * prices[s] for s, p in positions.items() if s in prices), _ZERO)
-        equity = self.total + held
+        equity = self._equity(prices)
         rolled = roll_equity_marks(marks, equity, now)
-        decision = evaluate(
-            positions,
-            self.position_marks,
-            prices,
-            rolled.account(equity, self.cash),
-            self.params,
-            now,
-        )
-        if decision.actions or decision.unsellable or decision.skipped_tiers:
-            return None
-        if decision.kill_switch or sorted(decision.block_reasons) != self.stored_reasons:
+        decision = self._decide(prices, equity, rolled, now)
+        if self._acts(decision):
             return None
         store = world.ctx.store
         state = RuntimeState(store)
@@ -198,33 +188,48 @@ class RiskProbe:
         marks = self.marks
         if marks is None:  # nothing held or ordered: only the stored reasons matter
             return self.stored_reasons == []
-        positions = self.positions
         prices: dict[str, Decimal] = {}
         when_ms = to_ms(now)
-        for symbol in positions:
+        for symbol in self.positions:
             price = self.price_at(symbol, when_ms)
             if price is not None:
                 prices[symbol] = price
-        held = sum((p.size * prices[s] for s, p in positions.items() if s in prices), Decimal(0))
-        equity = self.total + held
+        equity = self._equity(prices)
         rolled = roll_equity_marks(marks, equity, now)
         if rolled.equity_peak != marks.equity_peak:
             return False
-        decision = evaluate(
-            positions,
+        decision = self._decide(prices, equity, rolled, now)
+        if self._acts(decision):
+            return False
+        return all(self.position_marks.get(s) == m for s, m in decision.new_marks.items())
+
+    def _equity(self, prices: dict[str, Decimal]) -> Decimal:
+        """The book's equity at `prices`, as `value_book` sums it."""
+        held = sum((p.size * prices[s] for s, p in self.positions.items() if s in prices), _ZERO)
+        return self.total + held
+
+    def _decide(
+        self, prices: dict[str, Decimal], equity: Decimal, rolled: EquityMarks, now: datetime
+    ) -> RiskDecision:
+        return evaluate(
+            self.positions,
             self.position_marks,
             prices,
             rolled.account(equity, self.cash),
             self.params,
             now,
         )
-        if decision.actions or decision.unsellable or decision.skipped_tiers:
-            return False
-        if decision.kill_switch:
-            return False
-        if any(self.position_marks.get(s) != m for s, m in decision.new_marks.items()):
-            return False
-        return sorted(decision.block_reasons) == self.stored_reasons
+
+    def _acts(self, decision: RiskDecision) -> bool:
+        """Whether `risk_check` would do more with `decision` than move marks: send, skip a
+        tier, find a holding unsellable, trip the kill switch, store other block reasons."""
+        return bool(
+            decision.actions
+            or decision.unsellable
+            or decision.skipped_tiers
+            or decision.kill_switch
+            or sorted(decision.block_reasons) != self.stored_reasons
+        )
 
 
 def risk_probe(world: World, price_at: PriceAt) -> RiskProbe | None:
