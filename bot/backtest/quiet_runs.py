@@ -39,6 +39,7 @@ from decimal import Decimal
 from bot.backtest.candles import to_ms
 from bot.backtest.world import World
 from bot.config.risk_params import risk_params
+from bot.jobs import protective_stops
 from bot.state.memory import MemoryStore
 from bot.state.plans_repo import MemoryStrategyRepo
 from bot.state.runtime_state import (
@@ -163,7 +164,8 @@ class RiskProbe:
         moved): the real job must run."""
         marks = self.marks
         positions = self.positions
-        if marks is None or not positions:
+        # A resting exchange stop would follow the new high (backtests run without them).
+        if marks is None or not positions or protective_stops.enabled(world.ctx):
             return None
         prices: dict[str, Decimal] = {}
         for symbol in positions:  # the book's order, which the stored last prices keep
@@ -174,7 +176,7 @@ class RiskProbe:
         equity = self._equity(prices)
         rolled = roll_equity_marks(marks, equity, now)
         decision = self._decide(prices, equity, rolled, now)
-        if self._acts(decision):
+        if self._acts(decision) or self._entry_marks_move(decision):
             return None
         store = world.ctx.store
         state = RuntimeState(store)
@@ -220,11 +222,25 @@ class RiskProbe:
             now,
         )
 
+    def _entry_marks_move(self, decision: RiskDecision) -> bool:
+        """Whether the new marks change what the entry job reads of them (`fingerprint`'s
+        projection): after the job itself such a run would end the stretch."""
+        for symbol, new in decision.new_marks.items():
+            old = self.position_marks.get(symbol)
+            if old is None or (old.cycle_id, old.break_even, old.tiers_skipped) != (
+                new.cycle_id,
+                new.break_even,
+                new.tiers_skipped,
+            ):
+                return True
+        return False
+
     def _acts(self, decision: RiskDecision) -> bool:
         """Whether `risk_check` would do more with `decision` than move marks: send, skip a
         tier, find a holding unsellable, trip the kill switch, store other block reasons."""
         return bool(
             decision.actions
+            or decision.missing_prices
             or decision.unsellable
             or decision.skipped_tiers
             or decision.kill_switch

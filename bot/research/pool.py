@@ -41,6 +41,7 @@ class DataSpec:
 _data: dict[DataSpec, StudyData] = {}
 _progress: Any = None
 _frozen = False
+_in_worker = False  # set by the pool's initializer, in its worker processes only
 
 
 def study_data(spec: DataSpec) -> StudyData:
@@ -52,11 +53,13 @@ def study_data(spec: DataSpec) -> StudyData:
 def report_trial() -> None:
     """Called in a worker after each trial: one tick for the parent's progress display."""
     global _frozen
-    if not _frozen and multiprocessing.parent_process() is not None:
+    if _in_worker and not _frozen:
         # After its first trial a worker process holds what it keeps for life (the study data,
         # its signals, the caches, the imports): out of the collector's view, the full
         # collections every few trials stop walking them (~3 % of a trial's instructions).
-        # Only in spawned workers: an inline run shares the caller's process.
+        # Collected first, so no garbage cycle is frozen with them. Only in the pool's own
+        # workers: an inline run shares the caller's process.
+        gc.collect()
         gc.freeze()
         _frozen = True
     if _progress is not None:
@@ -64,8 +67,9 @@ def report_trial() -> None:
 
 
 def _init(progress: Any) -> None:
-    global _progress
+    global _progress, _in_worker
     _progress = progress
+    _in_worker = True
 
 
 class Pool:

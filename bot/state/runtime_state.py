@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii as _quoted
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from risk.limits import EquityMarks
 
@@ -72,15 +72,21 @@ _MARKS_KEPT = 64
 _marks_of_text: dict[str, EquityMarks | None] = {}
 
 
+_UNKNOWN = object()
+
+
 def _keep_marks(text: str, marks: EquityMarks | None) -> None:
-    if len(_marks_of_text) >= _MARKS_KEPT:
+    if text not in _marks_of_text and len(_marks_of_text) >= _MARKS_KEPT:
         _marks_of_text.clear()
     _marks_of_text[text] = marks
 
 
 def _equity_marks(text: str) -> EquityMarks | None:
-    if text in _marks_of_text:
-        return _marks_of_text[text]
+    # One lookup: the status page reads the marks from a thread while the risk job may clear
+    # the table, so a test-then-read could miss.
+    kept = _marks_of_text.get(text, _UNKNOWN)
+    if kept is not _UNKNOWN:
+        return cast(EquityMarks | None, kept)
     data = _json(text)
     marks = (
         EquityMarks(

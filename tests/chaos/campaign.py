@@ -229,7 +229,9 @@ def _venue_fills(emulator: EmulatorHandle, db: Path, mode: str) -> int:
         return len(emulator.state()["trades"])
     if not db.exists():
         return 0
-    conn = sqlite3.connect(db)
+    # Read-only: a plain connection could recover and merge the killed daemon's WAL, which the
+    # next run must meet as the crash left it.
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return int(conn.execute("SELECT count(*) FROM paper_fill").fetchone()[0])
     except sqlite3.OperationalError:  # killed before the paper tables were created
