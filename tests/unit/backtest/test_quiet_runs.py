@@ -130,8 +130,9 @@ def test_skipping_quiet_runs_changes_no_decision_under_other_rules(
     _assert_same_decisions(_config(timeframe, Settings(**values), liquidations))
 
 
+@pytest.mark.parametrize("trailing", [None, 15.0], ids=["defaults", "trailing-15"])
 def test_the_probe_writes_what_the_risk_job_writes_at_a_new_high_in_a_stretch(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, trailing: float | None
 ) -> None:
     """At a new high inside a stretch of skipped runs the probe stands in for the risk job
     when all the job would do is raise the marks (`RiskProbe.catch_up`). Every store write of
@@ -159,7 +160,10 @@ def test_the_probe_writes_what_the_risk_job_writes_at_a_new_high_in_a_stretch(
     monkeypatch.setattr(MemoryStore, "set_value", spy_value)
     monkeypatch.setattr(MemoryStore, "record_equity", spy_equity)
     monkeypatch.setattr(MemoryOrderRepo, "save_marks", spy_marks)
-    config = _config("1d", Settings())
+    # The defaults, and the 15 % trailing stop whose year also trips and re-arms the drawdown
+    # kill switch (catch-ups beside block reasons).
+    settings = Settings() if trailing is None else Settings(risk={"trailing_stop_pct": trailing})
+    config = _config("1d", settings)
     probing = run_backtest(config)
     probe_writes = writes[:]
     writes.clear()
