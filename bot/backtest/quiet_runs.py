@@ -39,6 +39,7 @@ from decimal import Decimal
 from bot.backtest.candles import to_ms
 from bot.backtest.world import World
 from bot.config.risk_params import risk_params
+from bot.execution.book import held_value, open_positions, traded_symbols
 from bot.jobs import protective_stops
 from bot.state.memory import MemoryStore
 from bot.state.plans_repo import MemoryStrategyRepo
@@ -112,9 +113,7 @@ def fingerprint(world: World) -> Fingerprint:
             tuple(orders.all()),
             tuple(store.get_value(key) for key in keys),
         )
-    marks = tuple(
-        (symbol, m.cycle_id, m.break_even, m.tiers_skipped) for symbol, m in orders.marks().items()
-    )
+    marks = tuple((symbol, _entry_view(m)) for symbol, m in orders.marks().items())
     plans = world.ctx.services.plans
     written: object
     if isinstance(plans, MemoryStrategyRepo):
@@ -129,6 +128,11 @@ def fingerprint(world: World) -> Fingerprint:
         )
     ledger = world.ledger
     return (state, marks, written, ledger.fill_count(), ledger.order_count())
+
+
+def _entry_view(marks: PositionMarks) -> tuple[object, ...]:
+    """What the entry job reads of a position's marks: its cycle, break-even, tiers skipped."""
+    return (marks.cycle_id, marks.break_even, marks.tiers_skipped)
 
 
 @dataclass(frozen=True)
@@ -207,8 +211,7 @@ class RiskProbe:
 
     def _equity(self, prices: dict[str, Decimal]) -> Decimal:
         """The book's equity at `prices`, as `value_book` sums it."""
-        held = sum((p.size * prices[s] for s, p in self.positions.items() if s in prices), _ZERO)
-        return self.total + held
+        return self.total + held_value(self.positions, prices)
 
     def _decide(
         self, prices: dict[str, Decimal], equity: Decimal, rolled: EquityMarks, now: datetime
@@ -227,11 +230,7 @@ class RiskProbe:
         projection): after the job itself such a run would end the stretch."""
         for symbol, new in decision.new_marks.items():
             old = self.position_marks.get(symbol)
-            if old is None or (old.cycle_id, old.break_even, old.tiers_skipped) != (
-                new.cycle_id,
-                new.break_even,
-                new.tiers_skipped,
-            ):
+            if old is None or _entry_view(old) != _entry_view(new):
                 return True
         return False
 
@@ -261,7 +260,7 @@ def risk_probe(world: World, price_at: PriceAt) -> RiskProbe | None:
         return None
     marks = state.equity_marks()
     orders = ctx.services.orders
-    symbols = sorted(set(orders.repo.fill_symbols()) | set(orders.repo.symbols()))
+    symbols = traded_symbols(orders)
     blocked = state.entries_blocked_text()
     # JSON keeps a list of strings exactly.
     stored_reasons = json.loads(blocked) if blocked else None
@@ -272,8 +271,7 @@ def risk_probe(world: World, price_at: PriceAt) -> RiskProbe | None:
     if marks is None:
         return None
     markets = world.markets
-    dust = {s: (markets[s].min_amount or _ZERO) for s in symbols if s in markets}
-    positions = {s: p for s, p in orders.positions(dust).items() if p.is_open(dust.get(s, _ZERO))}
+    dust, positions = open_positions(orders, symbols, markets)
     params = risk_params(
         ctx.settings.risk,
         risk_off=ctx.store.risk_off(),

@@ -244,9 +244,13 @@ class Replay:
             self._fills_seen = ledger.fill_count()
         return self._position_cache
 
-    async def _risk_check(self, now: datetime) -> None:
-        self._marks = None  # the job persists new marks
+    def _forget_marks(self) -> None:
+        """The marks were saved anew: the levels watched are read again."""
+        self._marks = None
         self._watches.clear()
+
+    async def _risk_check(self, now: datetime) -> None:
+        self._forget_marks()  # the job persists new marks
         began = time.perf_counter()
         await risk_check(self.world.ctx, now)
         self.stats.job_seconds += time.perf_counter() - began
@@ -507,8 +511,7 @@ class Replay:
         if probe is not None:
             self._probe = probe
             self.stats.probe_catch_ups += 1
-            self._marks = None  # the probe saved new marks
-            self._watches.clear()
+            self._forget_marks()
             return False
         await self._risk_check(now)
         return True
