@@ -7,7 +7,6 @@ in-memory ledger checks one change's status move without the batch machinery."""
 from __future__ import annotations
 
 from dataclasses import fields, replace
-from decimal import Decimal
 
 import pytest
 
@@ -26,6 +25,7 @@ from tests.unit.exchanges.paper_kit import (
     BTC_USDT,
     SYMBOL,
     T0,
+    D,
     limit,
     make_paper,
     market,
@@ -33,7 +33,6 @@ from tests.unit.exchanges.paper_kit import (
     set_ticker,
 )
 
-D = Decimal
 LATER = T0.replace(hour=13)
 SETTLED = {"status", "filled", "average", "fee", "updated_at"}
 
